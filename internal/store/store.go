@@ -1,0 +1,133 @@
+// Package store declares Portico's single-table storage port.
+//
+// Every persistent thing (tenants, APIs, endpoints, keys, audit entries,
+// metrics) is an Item addressed by a partition key (PK) and a sort key (SK),
+// optionally projected into one global secondary index (GSI1PK/GSI1SK). The
+// model mirrors DynamoDB so that the AWS adapter is a thin translation and the
+// embedded adapter (bbolt) has the same semantics. Adapters live in
+// subpackages; the conformance suite in storetest runs against all of them.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors returned (wrapped) by every adapter.
+var (
+	// ErrNotFound means no live item has the requested key.
+	ErrNotFound = errors.New("store: item not found")
+	// ErrConditionFailed means a write's condition did not hold; nothing was written.
+	ErrConditionFailed = errors.New("store: condition failed")
+	// ErrInvalidCursor means a pagination token was not produced by this store.
+	ErrInvalidCursor = errors.New("store: invalid cursor")
+)
+
+// Item is one stored record. Data is opaque to the store (JSON by convention).
+type Item struct {
+	PK string
+	SK string
+	// GSI1PK and GSI1SK project the item into the single secondary index.
+	// An item with an empty GSI1PK is not indexed (sparse index).
+	GSI1PK string
+	GSI1SK string
+	// Version is the optimistic-concurrency counter, compared by conditions.
+	Version int64
+	// ExpiresAt is a Unix time in seconds after which the item is treated as
+	// absent (and eventually deleted); 0 means never.
+	ExpiresAt int64
+	Data      []byte
+}
+
+// Key addresses one item.
+type Key struct {
+	PK string
+	SK string
+}
+
+// Key returns the item's primary key.
+func (it Item) Key() Key { return Key{PK: it.PK, SK: it.SK} }
+
+// CondKind selects the condition attached to a write.
+type CondKind uint8
+
+const (
+	// CondNone writes unconditionally.
+	CondNone CondKind = iota
+	// CondAbsent requires that no live item has the key.
+	CondAbsent
+	// CondExists requires that a live item has the key.
+	CondExists
+	// CondVersion requires that a live item has the key and Version == Cond.Version.
+	CondVersion
+)
+
+// Cond is a write condition.
+type Cond struct {
+	Kind    CondKind
+	Version int64
+}
+
+// IfAbsent, IfExists and IfVersion build conditions.
+func IfAbsent() Cond          { return Cond{Kind: CondAbsent} }
+func IfExists() Cond          { return Cond{Kind: CondExists} }
+func IfVersion(v int64) Cond  { return Cond{Kind: CondVersion, Version: v} }
+func (c Cond) String() string { return fmt.Sprintf("cond(%d,%d)", c.Kind, c.Version) }
+
+// WriteOp is one operation of a transaction: exactly one of Put, Delete or
+// Check is set. Check asserts Cond on Key without writing.
+type WriteOp struct {
+	Put    *Item
+	Delete *Key
+	Check  *Key
+	Cond   Cond
+}
+
+// TxError reports which operation of a transaction failed its condition. It
+// wraps ErrConditionFailed.
+type TxError struct {
+	Index int
+}
+
+func (e *TxError) Error() string {
+	return fmt.Sprintf("store: transaction operation %d: condition failed", e.Index)
+}
+
+// Unwrap returns ErrConditionFailed.
+func (e *TxError) Unwrap() error { return ErrConditionFailed }
+
+// Query selects items of one partition whose SK starts with SKPrefix, in SK
+// order (descending when Reverse). Limit <= 0 means the adapter default (100).
+// Cursor continues a previous page; it is opaque and adapter-specific.
+type Query struct {
+	PK       string
+	SKPrefix string
+	Limit    int
+	Reverse  bool
+	Cursor   string
+}
+
+// IndexQuery is Query on GSI1: items whose GSI1PK equals PK and whose GSI1SK
+// starts with SKPrefix, in GSI1SK order.
+type IndexQuery = Query
+
+// Page is one page of results; Cursor is empty on the last page.
+type Page struct {
+	Items  []Item
+	Cursor string
+}
+
+// MaxTxOps is the largest transaction every adapter accepts (DynamoDB's limit).
+const MaxTxOps = 100
+
+// Store is the single-table port.
+type Store interface {
+	Get(ctx context.Context, key Key) (Item, error)
+	Put(ctx context.Context, item Item, cond Cond) error
+	Delete(ctx context.Context, key Key, cond Cond) error
+	// Transact applies every op or none. A failed condition returns *TxError.
+	Transact(ctx context.Context, ops []WriteOp) error
+	Query(ctx context.Context, q Query) (Page, error)
+	QueryIndex(ctx context.Context, q IndexQuery) (Page, error)
+}
