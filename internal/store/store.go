@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors returned (wrapped) by every adapter.
@@ -22,6 +23,10 @@ var (
 	ErrConditionFailed = errors.New("store: condition failed")
 	// ErrInvalidCursor means a pagination token was not produced by this store.
 	ErrInvalidCursor = errors.New("store: invalid cursor")
+	// ErrInvalidRequest means a key, item or transaction breaks the rules that
+	// every adapter enforces alike (see Key.Validate, Item.Validate and
+	// Transact); nothing was written.
+	ErrInvalidRequest = errors.New("store: invalid request")
 )
 
 // Item is one stored record. Data is opaque to the store (JSON by convention).
@@ -98,8 +103,12 @@ func (e *TxError) Error() string {
 func (e *TxError) Unwrap() error { return ErrConditionFailed }
 
 // Query selects items of one partition whose SK starts with SKPrefix, in SK
-// order (descending when Reverse). Limit <= 0 means the adapter default (100).
-// Cursor continues a previous page; it is opaque and adapter-specific.
+// order (descending when Reverse). Limit <= 0 means the adapter default (100);
+// a Limit above MaxQueryLimit is capped. Cursor continues a previous page
+// (with the same PK, SKPrefix and Reverse); it is opaque and adapter-specific.
+// Every adapter fills a page up to Limit live items and returns an empty
+// Cursor exactly when no more live items follow, so no page is empty unless
+// the whole result is.
 type Query struct {
 	PK       string
 	SKPrefix string
@@ -118,8 +127,67 @@ type Page struct {
 	Cursor string
 }
 
+// DefaultQueryLimit and MaxQueryLimit bound Query.Limit.
+const (
+	DefaultQueryLimit = 100
+	MaxQueryLimit     = 1000
+)
+
 // MaxTxOps is the largest transaction every adapter accepts (DynamoDB's limit).
 const MaxTxOps = 100
+
+// Limits every adapter enforces, so that the embedded adapter accepts
+// exactly what DynamoDB accepts (400 KB per item, 2048/1024 bytes per
+// partition/sort key).
+const (
+	MaxPKBytes   = 2048
+	MaxSKBytes   = 1024
+	MaxDataBytes = 384 << 10
+)
+
+// Validate reports (wrapping ErrInvalidRequest) a key with an empty PK or SK,
+// an over-long one, or one containing a NUL byte.
+func (k Key) Validate() error {
+	if err := validKeyPart("PK", k.PK, MaxPKBytes); err != nil {
+		return err
+	}
+	return validKeyPart("SK", k.SK, MaxSKBytes)
+}
+
+// Validate checks the item's key, its GSI1 key (GSI1PK and GSI1SK are both
+// set or both empty) and the size of Data, wrapping ErrInvalidRequest.
+func (it Item) Validate() error {
+	if err := it.Key().Validate(); err != nil {
+		return err
+	}
+	if it.GSI1PK != "" || it.GSI1SK != "" {
+		if err := validKeyPart("GSI1PK", it.GSI1PK, MaxPKBytes); err != nil {
+			return err
+		}
+		if err := validKeyPart("GSI1SK", it.GSI1SK, MaxSKBytes); err != nil {
+			return err
+		}
+	}
+	if it.ExpiresAt < 0 {
+		return fmt.Errorf("%w: negative ExpiresAt", ErrInvalidRequest)
+	}
+	if len(it.Data) > MaxDataBytes {
+		return fmt.Errorf("%w: Data is %d bytes, more than %d", ErrInvalidRequest, len(it.Data), MaxDataBytes)
+	}
+	return nil
+}
+
+func validKeyPart(name, v string, max int) error {
+	switch {
+	case v == "":
+		return fmt.Errorf("%w: empty %s", ErrInvalidRequest, name)
+	case len(v) > max:
+		return fmt.Errorf("%w: %s is %d bytes, more than %d", ErrInvalidRequest, name, len(v), max)
+	case strings.IndexByte(v, 0) >= 0:
+		return fmt.Errorf("%w: %s contains a NUL byte", ErrInvalidRequest, name)
+	}
+	return nil
+}
 
 // Store is the single-table port.
 type Store interface {
@@ -127,6 +195,9 @@ type Store interface {
 	Put(ctx context.Context, item Item, cond Cond) error
 	Delete(ctx context.Context, key Key, cond Cond) error
 	// Transact applies every op or none. A failed condition returns *TxError.
+	// It rejects (ErrInvalidRequest) more than MaxTxOps ops, two ops on the
+	// same key, an op without exactly one of Put/Delete/Check, and a Check
+	// with CondNone. No ops is a no-op.
 	Transact(ctx context.Context, ops []WriteOp) error
 	Query(ctx context.Context, q Query) (Page, error)
 	QueryIndex(ctx context.Context, q IndexQuery) (Page, error)
