@@ -1,0 +1,484 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/portico/portico/internal/problem"
+)
+
+// Defaults applied by New and Forward.
+const (
+	// DefaultMaxResponseBytes is the largest upstream body forwarded: the
+	// Lambda response payload limit.
+	DefaultMaxResponseBytes int64 = 6 << 20
+	// DefaultTimeout bounds a whole upstream exchange when Target.Timeout is
+	// zero: just under API Gateway's 30 s integration limit.
+	DefaultTimeout = 29 * time.Second
+
+	copyBufferSize = 32 << 10
+)
+
+// Problem type slugs returned by Forward (see problem.TypeBase).
+const (
+	TypeUpstreamUnavailable   = "upstream-unavailable"
+	TypeUpstreamTimeout       = "upstream-timeout"
+	TypeUpstreamTooLarge      = "upstream-response-too-large"
+	TypeUpstreamMisconfigured = "upstream-misconfigured"
+)
+
+// ErrInvalidTarget is the cause of the 500 problem Forward returns when a
+// Target has no usable BaseURL or Path; it is a configuration error.
+var ErrInvalidTarget = errors.New("proxy: invalid target")
+
+// ErrResponseTooLarge is returned (after logging) when an upstream body
+// without a Content-Length exceeds Config.MaxResponseBytes: the client has
+// received a truncated response and the caller should abort the connection
+// (for example with panic(http.ErrAbortHandler)) if it can.
+var ErrResponseTooLarge = errors.New("proxy: upstream response exceeds size limit")
+
+// Config configures a Forwarder. The zero value is usable.
+type Config struct {
+	// Transport sends upstream requests. Nil means NewTransport().
+	Transport http.RoundTripper
+	// MaxResponseBytes caps the upstream response body; zero or negative
+	// means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+	// Logger receives copy errors that happen after the response headers
+	// were written. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Forwarder forwards requests to upstreams. It is safe for concurrent use.
+type Forwarder struct {
+	transport http.RoundTripper
+	maxBytes  int64
+	log       *slog.Logger
+	bufs      sync.Pool // of *[]byte, copyBufferSize long
+}
+
+// New returns a Forwarder with cfg's defaults filled in.
+func New(cfg Config) *Forwarder {
+	f := &Forwarder{transport: cfg.Transport, maxBytes: cfg.MaxResponseBytes, log: cfg.Logger}
+	if f.transport == nil {
+		f.transport = NewTransport()
+	}
+	if f.maxBytes <= 0 {
+		f.maxBytes = DefaultMaxResponseBytes
+	}
+	if f.log == nil {
+		f.log = slog.Default()
+	}
+	f.bufs.New = func() any { b := make([]byte, copyBufferSize); return &b }
+	return f
+}
+
+// NewTransport returns the transport a Forwarder uses when Config.Transport
+// is nil: keep-alive with 64 idle connections per host, HTTP/2 when the
+// upstream offers it, and no transparent decompression (bodies pass through
+// byte for byte). It has no response header timeout: Target.Timeout bounds
+// the whole exchange.
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   10 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+	}
+}
+
+// Target describes where one request goes.
+type Target struct {
+	// BaseURL is scheme://host[:port][/base]; scheme must be http or https.
+	BaseURL *url.URL
+	// Path is appended to BaseURL's path ("/orders/42"). It may be percent
+	// encoded (an escaped "/" in a parameter stays escaped); characters that
+	// must be escaped in a path, such as '?', are escaped. The incoming
+	// request's query is forwarded (after BaseURL's own query, if any).
+	Path string
+	// Method overrides the incoming method when not empty.
+	Method string
+	// Timeout bounds the whole exchange, body included; zero means
+	// DefaultTimeout. The incoming request's deadline also applies.
+	Timeout time.Duration
+	// SetHeaders are set on the upstream request after forwarding, so they
+	// win over forwarded and X-Forwarded-* headers. "Host" sets the
+	// upstream Host header.
+	SetHeaders map[string]string
+	// ForwardHeaders is the allowlist of incoming headers to forward; nil
+	// means DefaultForwardHeaders. X-Request-Id is always forwarded.
+	// Hop-by-hop headers are never forwarded, even when listed.
+	ForwardHeaders []string
+}
+
+// DefaultForwardHeaders returns the allowlist used when
+// Target.ForwardHeaders is nil.
+func DefaultForwardHeaders() []string {
+	return append([]string(nil), defaultForwardHeaders...)
+}
+
+var defaultForwardHeaders = []string{ // read-only
+	"Accept", "Accept-Encoding", "Accept-Language", "Content-Type", "Content-Length",
+	"Content-Encoding", "If-Match", "If-None-Match", "If-Modified-Since",
+	"If-Unmodified-Since", "Range", "User-Agent", "Idempotency-Key", "Traceparent",
+	"Tracestate", "X-Request-Id",
+}
+
+// hopHeaders are stripped in both directions (RFC 9110 section 7.6.1).
+var hopHeaders = []string{ // read-only
+	"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+	"Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+// Forward sends r to t and streams the response to w.
+//
+// Before anything is written it returns a *problem.Problem: 502
+// upstream-unavailable when the upstream cannot be reached, 504
+// upstream-timeout when it does not answer in time, 502
+// upstream-response-too-large when its Content-Length exceeds the limit, 500
+// when t is invalid. When the client cancels the request it writes nothing
+// and returns an error wrapping context.Canceled. Any other non-nil error
+// means the response was already (partly) written; it has been logged.
+func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t Target) error {
+	u, err := targetURL(t, r.URL.RawQuery)
+	if err != nil {
+		return problem.New(http.StatusInternalServerError, TypeUpstreamMisconfigured, "Internal Server Error",
+			"the endpoint's upstream is misconfigured; quote the errorId to support").WithCause(err)
+	}
+	timeout := t.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+
+	method := t.Method
+	if method == "" {
+		method = r.Method
+	}
+	base := http.Request{
+		Method:     method,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     outHeader(r, t),
+		Host:       u.Host,
+	}
+	if h := setHost(t.SetHeaders); h != "" {
+		base.Host = h
+	}
+	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+		base.Body = r.Body
+		base.ContentLength = r.ContentLength
+	}
+	out := base.WithContext(ctx)
+
+	resp, err := f.transport.RoundTrip(out)
+	if err != nil {
+		return f.roundTripError(r, u, err)
+	}
+	defer resp.Body.Close()
+
+	if resp.ContentLength > f.maxBytes {
+		return problem.New(http.StatusBadGateway, TypeUpstreamTooLarge, "Bad Gateway",
+			"the upstream response exceeds the gateway's size limit").
+			WithCause(fmt.Errorf("%s %s: content-length %d > %d: %w", method, u.Redacted(), resp.ContentLength, f.maxBytes, ErrResponseTooLarge))
+	}
+
+	copyResponseHeader(w.Header(), resp.Header)
+	w.WriteHeader(resp.StatusCode)
+	if err := f.copyBody(w, resp); err != nil {
+		if r.Context().Err() != nil {
+			err = fmt.Errorf("%w (client: %w)", err, r.Context().Err())
+		}
+		err = fmt.Errorf("proxy: copy response body from %s %s: %w", method, u.Redacted(), err)
+		level := slog.LevelError
+		if r.Context().Err() != nil {
+			level = slog.LevelWarn // the client went away: not the upstream's fault
+		}
+		f.log.LogAttrs(r.Context(), level, "upstream response cut short",
+			slog.String("upstream", u.Redacted()), slog.Int("status", resp.StatusCode), slog.Any("error", err))
+		return err
+	}
+	return nil
+}
+
+// roundTripError classifies a transport error.
+func (f *Forwarder) roundTripError(r *http.Request, u *url.URL, err error) error {
+	if cerr := r.Context().Err(); errors.Is(cerr, context.Canceled) {
+		return fmt.Errorf("proxy: client canceled request to %s: %w", u.Redacted(), cerr)
+	}
+	cause := fmt.Errorf("proxy: %s %s: %w", r.Method, u.Redacted(), err)
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return problem.New(http.StatusGatewayTimeout, TypeUpstreamTimeout, "Gateway Timeout",
+			"the upstream service did not respond in time").WithCause(cause)
+	}
+	return problem.New(http.StatusBadGateway, TypeUpstreamUnavailable, "Bad Gateway",
+		"the upstream service could not be reached").WithCause(cause)
+}
+
+// copyBody streams resp's body to w with a pooled buffer, flushing after
+// each write when the length is unknown (event streams, chunked bodies).
+func (f *Forwarder) copyBody(w http.ResponseWriter, resp *http.Response) error {
+	bp := f.bufs.Get().(*[]byte)
+	defer f.bufs.Put(bp)
+	buf := *bp
+
+	var rc *http.ResponseController
+	if resp.ContentLength < 0 {
+		rc = http.NewResponseController(w)
+	}
+	remaining := f.maxBytes
+	for {
+		n, rerr := resp.Body.Read(buf)
+		if n > 0 {
+			if int64(n) > remaining {
+				n = int(remaining)
+				rerr = ErrResponseTooLarge
+			}
+			remaining -= int64(n)
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return fmt.Errorf("write to client: %w", werr)
+			}
+			if rc != nil {
+				if ferr := rc.Flush(); ferr != nil && !errors.Is(ferr, http.ErrNotSupported) {
+					return fmt.Errorf("flush to client: %w", ferr)
+				}
+			}
+		}
+		switch {
+		case rerr == io.EOF:
+			return nil
+		case errors.Is(rerr, ErrResponseTooLarge):
+			return fmt.Errorf("more than %d bytes: %w", f.maxBytes, rerr)
+		case rerr != nil:
+			return fmt.Errorf("read from upstream: %w", rerr)
+		}
+	}
+}
+
+// targetURL joins t.BaseURL and t.Path and appends the incoming query.
+func targetURL(t Target, rawQuery string) (*url.URL, error) {
+	b := t.BaseURL
+	if b == nil || b.Host == "" || (b.Scheme != "http" && b.Scheme != "https") {
+		return nil, fmt.Errorf("%w: base URL must be http(s)://host[:port][/path]", ErrInvalidTarget)
+	}
+	p := t.Path
+	base := b.EscapedPath()
+	var raw string
+	switch {
+	case p == "" && base == "":
+		raw = "/"
+	case p == "":
+		raw = base
+	case p[0] == '/':
+		raw = strings.TrimSuffix(base, "/") + p
+	default:
+		raw = strings.TrimSuffix(base, "/") + "/" + p
+	}
+	u := &url.URL{Scheme: b.Scheme, Host: b.Host, Path: raw}
+	if strings.IndexByte(raw, '%') >= 0 {
+		dec, err := url.PathUnescape(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%w: path %q: %w", ErrInvalidTarget, p, err)
+		}
+		u.Path, u.RawPath = dec, raw
+	}
+	switch {
+	case b.RawQuery == "":
+		u.RawQuery = rawQuery
+	case rawQuery == "":
+		u.RawQuery = b.RawQuery
+	default:
+		u.RawQuery = b.RawQuery + "&" + rawQuery
+	}
+	return u, nil
+}
+
+// outHeader builds the upstream request header: allowlisted incoming
+// headers minus hop-by-hop ones, X-Forwarded-*, Forwarded, then t.SetHeaders.
+func outHeader(r *http.Request, t Target) http.Header {
+	allow := t.ForwardHeaders
+	if allow == nil {
+		allow = defaultForwardHeaders
+	}
+	in := r.Header
+	h := make(http.Header, len(allow)+len(t.SetHeaders)+5)
+	connection := in["Connection"]
+	for _, k := range allow {
+		k = http.CanonicalHeaderKey(k)
+		vs, ok := in[k]
+		if !ok || k == "Content-Length" || isHop(k, connection) {
+			continue
+		}
+		h[k] = vs
+	}
+	if vs, ok := in["X-Request-Id"]; ok {
+		h["X-Request-Id"] = vs
+	}
+	if _, ok := h["User-Agent"]; !ok {
+		h["User-Agent"] = []string{""} // stop net/http from adding its own
+	}
+
+	clientIP := clientIP(r.RemoteAddr)
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	if clientIP.IsValid() {
+		ip := clientIP.String()
+		if prior := in["X-Forwarded-For"]; len(prior) > 0 {
+			ip = strings.Join(prior, ", ") + ", " + ip
+		}
+		h["X-Forwarded-For"] = []string{ip}
+	}
+	h["X-Forwarded-Proto"] = []string{proto}
+	if r.Host != "" {
+		h["X-Forwarded-Host"] = []string{r.Host}
+	}
+	fwd := forwarded(clientIP, r.Host, proto)
+	if prior := in["Forwarded"]; len(prior) > 0 {
+		fwd = strings.Join(prior, ", ") + ", " + fwd
+	}
+	h["Forwarded"] = []string{fwd}
+
+	for k, v := range t.SetHeaders {
+		if strings.EqualFold(k, "Host") {
+			continue
+		}
+		h[http.CanonicalHeaderKey(k)] = []string{v}
+	}
+	return h
+}
+
+// setHost returns the Host entry of SetHeaders, matched case-insensitively.
+func setHost(set map[string]string) string {
+	for k, v := range set {
+		if strings.EqualFold(k, "Host") {
+			return v
+		}
+	}
+	return ""
+}
+
+// forwarded renders one RFC 7239 Forwarded element.
+func forwarded(ip netip.Addr, host, proto string) string {
+	var b strings.Builder
+	b.Grow(64)
+	if ip.IsValid() {
+		b.WriteString("for=")
+		if ip.Is6() {
+			b.WriteString(`"[`)
+			b.WriteString(ip.String())
+			b.WriteString(`]"`)
+		} else {
+			b.WriteString(ip.String())
+		}
+		b.WriteByte(';')
+	}
+	if host != "" {
+		b.WriteString("host=")
+		writeForwardedValue(&b, host)
+		b.WriteByte(';')
+	}
+	b.WriteString("proto=")
+	b.WriteString(proto)
+	return b.String()
+}
+
+// writeForwardedValue writes v as an RFC 7230 token, or a quoted string when
+// it contains anything else (a port's ':', for instance).
+func writeForwardedValue(b *strings.Builder, v string) {
+	token := true
+	for i := 0; i < len(v); i++ {
+		if !isTokenChar(v[i]) {
+			token = false
+			break
+		}
+	}
+	if token {
+		b.WriteString(v)
+		return
+	}
+	b.WriteByte('"')
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '"' || c == '\\' {
+			b.WriteByte('\\')
+		}
+		if c < 0x20 || c == 0x7f { // never valid in a header value
+			continue
+		}
+		b.WriteByte(c)
+	}
+	b.WriteByte('"')
+}
+
+func isTokenChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// clientIP extracts the address from RemoteAddr ("ip:port" or a bare ip).
+func clientIP(remoteAddr string) netip.Addr {
+	if ap, err := netip.ParseAddrPort(remoteAddr); err == nil {
+		return ap.Addr().Unmap()
+	}
+	if a, err := netip.ParseAddr(remoteAddr); err == nil {
+		return a.Unmap()
+	}
+	return netip.Addr{}
+}
+
+// isHop reports whether canonical key k is hop-by-hop, either always or
+// because a Connection header value names it.
+func isHop(k string, connection []string) bool {
+	for _, h := range hopHeaders {
+		if k == h {
+			return true
+		}
+	}
+	for _, v := range connection {
+		for name := range strings.SplitSeq(v, ",") {
+			if http.CanonicalHeaderKey(strings.TrimSpace(name)) == k {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// copyResponseHeader copies upstream headers to dst, minus hop-by-hop
+// headers and ones that leak the upstream's software.
+func copyResponseHeader(dst, src http.Header) {
+	connection := src["Connection"]
+	for k, vs := range src {
+		if k == "Server" || k == "X-Powered-By" || isHop(k, connection) {
+			continue
+		}
+		dst[k] = vs
+	}
+}
