@@ -122,7 +122,6 @@ func ecOn(key any, c elliptic.Curve) bool {
 	return ok && pk.Curve == c
 }
 
-
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidToken}, args...)...)
 }
