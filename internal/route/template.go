@@ -123,7 +123,7 @@ func parseSegment(raw string, i int, more bool, seen []string) (segment, error) 
 			case c == '%':
 				return bad("percent-escapes are not allowed in literals; write the character itself")
 			case !isPchar(c):
-				return bad("character %q is not allowed in a literal (allowed: letters, digits and -._~!$&'()*+,;=:@)", c)
+				return bad("%s is not allowed in a literal (allowed: letters, digits and -._~!$&'()*+,;=:@)", describeByte(c))
 			}
 		}
 		return segment{kind: segLiteral, text: raw}, nil
@@ -147,6 +147,15 @@ func parseSegment(raw string, i int, more bool, seen []string) (segment, error) 
 		}
 	}
 	return segment{kind: kind, text: name}, nil
+}
+
+// describeByte names c for an error message: "character 'x'" for printable
+// ASCII, "byte 0xC3" otherwise (a byte may be part of a UTF-8 sequence).
+func describeByte(c byte) string {
+	if c < 0x20 || c >= 0x7f {
+		return fmt.Sprintf("byte 0x%02X", c)
+	}
+	return fmt.Sprintf("character %q", c)
 }
 
 func validName(name string) bool {
