@@ -1,0 +1,199 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/portico/portico/internal/store"
+)
+
+// Query returns live items of q.PK whose SK starts with q.SKPrefix.
+func (s *Store) Query(ctx context.Context, q store.Query) (store.Page, error) {
+	p, err := s.query(ctx, q, false)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("bolt: query %q: %w", q.PK, err)
+	}
+	return p, nil
+}
+
+// QueryIndex returns live items whose GSI1PK is q.PK and whose GSI1SK starts
+// with q.SKPrefix.
+func (s *Store) QueryIndex(ctx context.Context, q store.IndexQuery) (store.Page, error) {
+	p, err := s.query(ctx, q, true)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("bolt: query index %q: %w", q.PK, err)
+	}
+	return p, nil
+}
+
+func (s *Store) query(ctx context.Context, q store.Query, onIndex bool) (store.Page, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Page{}, err
+	}
+	if q.PK == "" {
+		return store.Page{}, fmt.Errorf("%w: empty PK", store.ErrInvalidRequest)
+	}
+	limit := q.Limit
+	switch {
+	case limit <= 0:
+		limit = store.DefaultQueryLimit
+	case limit > store.MaxQueryLimit:
+		limit = store.MaxQueryLimit
+	}
+	prefix := tableKey(q.PK, q.SKPrefix)
+	var after []byte
+	if q.Cursor != "" {
+		var err error
+		if after, err = decodeCursor(q.Cursor, onIndex, prefix); err != nil {
+			return store.Page{}, err
+		}
+	}
+	now := s.now().Unix()
+	var page store.Page
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		table := tx.Bucket([]byte(tableBucket))
+		bucket := table
+		if onIndex {
+			bucket = tx.Bucket([]byte(indexBucket))
+		}
+		c := bucket.Cursor()
+		k := first(c, prefix, after, q.Reverse)
+		var last []byte
+		for ; k != nil && bytes.HasPrefix(k, prefix); k = step(c, q.Reverse) {
+			it, ok, err := load(table, k, onIndex, now)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			if len(page.Items) == limit {
+				// A further live item exists: this page is not the last.
+				page.Cursor = encodeCursor(last, onIndex)
+				return nil
+			}
+			page.Items = append(page.Items, it)
+			last = bytes.Clone(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Page{}, err
+	}
+	return page, nil
+}
+
+// first positions c on the first key to visit: the first (or, reversed, the
+// last) key with prefix, or the one just past after.
+func first(c *bbolt.Cursor, prefix, after []byte, reverse bool) []byte {
+	switch {
+	case !reverse && after == nil:
+		k, _ := c.Seek(prefix)
+		return k
+	case !reverse:
+		k, _ := c.Seek(after)
+		if bytes.Equal(k, after) {
+			k, _ = c.Next()
+		}
+		return k
+	}
+	bound := after
+	if bound == nil {
+		bound = successor(prefix)
+	}
+	if bound == nil {
+		k, _ := c.Last()
+		return k
+	}
+	if k, _ := c.Seek(bound); k == nil {
+		k, _ = c.Last()
+		return k
+	}
+	k, _ := c.Prev()
+	return k
+}
+
+func step(c *bbolt.Cursor, reverse bool) []byte {
+	if reverse {
+		k, _ := c.Prev()
+		return k
+	}
+	k, _ := c.Next()
+	return k
+}
+
+// successor returns the smallest key greater than every key with prefix p,
+// or nil if there is none.
+func successor(p []byte) []byte {
+	s := bytes.Clone(p)
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] < 0xff {
+			s[i]++
+			return s[:i+1]
+		}
+	}
+	return nil
+}
+
+// load reads the item a table or index key points at.
+func load(table *bbolt.Bucket, k []byte, onIndex bool, now int64) (store.Item, bool, error) {
+	if !onIndex {
+		parts, ok := splitKey(k, 2)
+		if !ok {
+			return store.Item{}, false, errCorrupt
+		}
+		key := store.Key{PK: parts[0], SK: parts[1]}
+		return getLive(table, key, now)
+	}
+	parts, ok := splitKey(k, 4)
+	if !ok {
+		return store.Item{}, false, errCorrupt
+	}
+	return getLive(table, store.Key{PK: parts[2], SK: parts[3]}, now)
+}
+
+// Cursors are base64url (unpadded) of a tag byte ('t' table, 'i' index) and
+// the last key returned.
+const (
+	tagTable = 't'
+	tagIndex = 'i'
+)
+
+func encodeCursor(k []byte, onIndex bool) string {
+	tag := byte(tagTable)
+	if onIndex {
+		tag = tagIndex
+	}
+	return base64.RawURLEncoding.EncodeToString(append([]byte{tag}, k...))
+}
+
+// decodeCursor returns the key a cursor resumes after; it must lie within
+// the queried prefix and have the shape of a key of the queried bucket.
+func decodeCursor(cur string, onIndex bool, prefix []byte) ([]byte, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(cur)
+	if err != nil || len(raw) < 2 {
+		return nil, store.ErrInvalidCursor
+	}
+	tag, parts := byte(tagTable), 2
+	if onIndex {
+		tag, parts = tagIndex, 4
+	}
+	k := raw[1:]
+	if raw[0] != tag || !bytes.HasPrefix(k, prefix) {
+		return nil, store.ErrInvalidCursor
+	}
+	ps, ok := splitKey(k, parts)
+	if !ok {
+		return nil, store.ErrInvalidCursor
+	}
+	for _, p := range ps {
+		if p == "" {
+			return nil, store.ErrInvalidCursor
+		}
+	}
+	return k, nil
+}
