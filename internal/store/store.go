@@ -89,6 +89,61 @@ type WriteOp struct {
 	Cond   Cond
 }
 
+// Key returns the key the op addresses.
+func (op WriteOp) Key() Key {
+	switch {
+	case op.Put != nil:
+		return op.Put.Key()
+	case op.Delete != nil:
+		return *op.Delete
+	case op.Check != nil:
+		return *op.Check
+	}
+	return Key{}
+}
+
+// ValidateTx checks ops as DynamoDB's TransactWriteItems does, wrapping
+// ErrInvalidRequest: at most MaxTxOps ops, each with exactly one of
+// Put/Delete/Check and a valid key or item, a condition on every Check, and
+// no two ops on the same key.
+func ValidateTx(ops []WriteOp) error {
+	if len(ops) > MaxTxOps {
+		return fmt.Errorf("%w: %d operations, more than %d", ErrInvalidRequest, len(ops), MaxTxOps)
+	}
+	seen := make(map[Key]int, len(ops))
+	for i, op := range ops {
+		if err := op.validate(); err != nil {
+			return fmt.Errorf("operation %d: %w", i, err)
+		}
+		k := op.Key()
+		if j, dup := seen[k]; dup {
+			return fmt.Errorf("%w: operations %d and %d on the same item", ErrInvalidRequest, j, i)
+		}
+		seen[k] = i
+	}
+	return nil
+}
+
+func (op WriteOp) validate() error {
+	n := 0
+	for _, set := range []bool{op.Put != nil, op.Delete != nil, op.Check != nil} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n != 1:
+		return fmt.Errorf("%w: want exactly one of Put, Delete, Check", ErrInvalidRequest)
+	case op.Cond.Kind > CondVersion:
+		return fmt.Errorf("%w: unknown %v", ErrInvalidRequest, op.Cond)
+	case op.Check != nil && op.Cond.Kind == CondNone:
+		return fmt.Errorf("%w: check without a condition", ErrInvalidRequest)
+	case op.Put != nil:
+		return op.Put.Validate()
+	}
+	return op.Key().Validate()
+}
+
 // TxError reports which operation of a transaction failed its condition. It
 // wraps ErrConditionFailed.
 type TxError struct {

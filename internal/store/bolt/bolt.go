@@ -155,24 +155,21 @@ func (s *Store) apply(ctx context.Context, ops []store.WriteOp) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	keys, err := validateOps(ops)
-	if err != nil || len(ops) == 0 {
+	if err := store.ValidateTx(ops); err != nil || len(ops) == 0 {
 		return err
 	}
 	now := s.now().Unix()
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		table, index := tx.Bucket([]byte(tableBucket)), tx.Bucket([]byte(indexBucket))
-		olds := make([]*store.Item, len(ops))
+		keys := make([]store.Key, len(ops))
 		for i, op := range ops {
+			keys[i] = op.Key()
 			old, ok, err := getLive(table, keys[i], now)
 			if err != nil {
 				return err
 			}
 			if !holds(op.Cond, old, ok) {
 				return &store.TxError{Index: i}
-			}
-			if ok {
-				olds[i] = &old
 			}
 		}
 		for i, op := range ops {
@@ -209,49 +206,6 @@ func (s *Store) apply(ctx context.Context, ops []store.WriteOp) error {
 		}
 		return nil
 	})
-}
-
-// validateOps checks ops as DynamoDB's TransactWriteItems would and returns
-// the key of each.
-func validateOps(ops []store.WriteOp) ([]store.Key, error) {
-	if len(ops) > store.MaxTxOps {
-		return nil, fmt.Errorf("%w: %d operations, more than %d", store.ErrInvalidRequest, len(ops), store.MaxTxOps)
-	}
-	keys := make([]store.Key, len(ops))
-	seen := make(map[store.Key]int, len(ops))
-	for i, op := range ops {
-		var n int
-		var err error
-		if op.Put != nil {
-			n++
-			keys[i], err = op.Put.Key(), op.Put.Validate()
-		}
-		if op.Delete != nil {
-			n++
-			keys[i], err = *op.Delete, op.Delete.Validate()
-		}
-		if op.Check != nil {
-			n++
-			keys[i], err = *op.Check, op.Check.Validate()
-			if op.Cond.Kind == store.CondNone {
-				err = fmt.Errorf("%w: check without a condition", store.ErrInvalidRequest)
-			}
-		}
-		if n != 1 {
-			err = fmt.Errorf("%w: want exactly one of Put, Delete, Check", store.ErrInvalidRequest)
-		}
-		if err == nil && op.Cond.Kind > store.CondVersion {
-			err = fmt.Errorf("%w: unknown %v", store.ErrInvalidRequest, op.Cond)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("operation %d: %w", i, err)
-		}
-		if j, dup := seen[keys[i]]; dup {
-			return nil, fmt.Errorf("%w: operations %d and %d on the same item", store.ErrInvalidRequest, j, i)
-		}
-		seen[keys[i]] = i
-	}
-	return keys, nil
 }
 
 func holds(c store.Cond, old store.Item, live bool) bool {
