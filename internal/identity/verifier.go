@@ -155,9 +155,14 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 		if fits, _ := keyFits(alg, k.Key); !fits || (k.Algorithm != "" && k.Algorithm != string(alg)) || (k.Use != "" && k.Use != "sig") {
 			continue
 		}
-		if err := tok.Claims(k.Key, &payload); err == nil {
+		err := tok.Claims(k.Key, &payload)
+		if err == nil {
 			verified = true
 			break
+		}
+		if !errors.Is(err, jose.ErrCryptoFailure) {
+			// The signature checked out but the payload is not JSON.
+			return Principal{}, invalid("claims: %v", err)
 		}
 	}
 	if !verified {
