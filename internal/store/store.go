@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Sentinel errors returned (wrapped) by every adapter.
@@ -201,7 +202,8 @@ const (
 )
 
 // Validate reports (wrapping ErrInvalidRequest) a key with an empty PK or SK,
-// an over-long one, or one containing a NUL byte.
+// an over-long one, or one that is not UTF-8 (DynamoDB strings) or contains
+// a NUL byte (the embedded adapter's separator). Keys sort byte-wise.
 func (k Key) Validate() error {
 	if err := validKeyPart("PK", k.PK, MaxPKBytes); err != nil {
 		return err
@@ -240,6 +242,8 @@ func validKeyPart(name, v string, max int) error {
 		return fmt.Errorf("%w: %s is %d bytes, more than %d", ErrInvalidRequest, name, len(v), max)
 	case strings.IndexByte(v, 0) >= 0:
 		return fmt.Errorf("%w: %s contains a NUL byte", ErrInvalidRequest, name)
+	case !utf8.ValidString(v):
+		return fmt.Errorf("%w: %s is not UTF-8", ErrInvalidRequest, name)
 	}
 	return nil
 }

@@ -114,6 +114,8 @@ func testInvalidRequests(t *testing.T, s store.Store, _ *clock) {
 		{"empty SK", store.Item{PK: "p"}},
 		{"NUL in PK", store.Item{PK: "p\x00q", SK: "s"}},
 		{"NUL in SK", store.Item{PK: "p", SK: "s\x00"}},
+		{"invalid UTF-8 in SK", store.Item{PK: "p", SK: "s\xff"}},
+		{"invalid UTF-8 in GSI1SK", store.Item{PK: "p", SK: "s", GSI1PK: "g", GSI1SK: "\xc3("}},
 		{"GSI1PK without GSI1SK", store.Item{PK: "p", SK: "s", GSI1PK: "g"}},
 		{"GSI1SK without GSI1PK", store.Item{PK: "p", SK: "s", GSI1SK: "g"}},
 		{"long PK", store.Item{PK: strings.Repeat("p", store.MaxPKBytes+1), SK: "s"}},
