@@ -201,7 +201,7 @@ func endpointPrefix(api, ver string) string { return pfxEP + api + "#" + ver + "
 // RouteTemplate is the full template an endpoint is routed on:
 // /{version}{basePath}{path}.
 func RouteTemplate(ver, basePath, path string) string {
-	if path == "/" && basePath != "" {
+	if path == "/" {
 		path = ""
 	}
 	return "/" + ver + basePath + path

@@ -106,8 +106,8 @@ type change struct {
 	ops []store.WriteOp
 	// metaData, when set, replaces the tenant document stored in META.
 	metaData []byte
-	audit  model.AuditEntry
-	result any
+	audit    model.AuditEntry
+	result   any
 }
 
 // commit runs build against the current META item and writes its ops, the

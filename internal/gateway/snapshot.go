@@ -1,0 +1,292 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/portico/portico/internal/catalog"
+	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/route"
+)
+
+// ConfigSource reads tenant configuration; *catalog.Catalog implements it.
+type ConfigSource interface {
+	ConfigVersion(ctx context.Context, tenant string) (int64, error)
+	LoadTenantConfig(ctx context.Context, tenant string) (*catalog.TenantConfig, error)
+}
+
+// endpoint is an endpoint compiled for serving.
+type endpoint struct {
+	ep          model.Endpoint
+	version     model.Version
+	routeTmpl   string
+	integration *model.Integration
+	baseURL     *url.URL
+	upstream    *route.Template // nil: forward basePath+path as matched
+	stripPrefix int             // bytes of "/{version}" to strip for the upstream path
+	// unsupported names a configured policy this build cannot enforce; such
+	// an endpoint fails closed with 503 rather than serving unprotected.
+	unsupported string
+	deprecation string // Deprecation header value, "" when not deprecated
+	sunset      string // Sunset header value
+}
+
+// snapshot is one tenant's compiled configuration at one version.
+type snapshot struct {
+	version int64
+	exists  bool
+	routes  *route.Table[*endpoint]
+	retired map[string]bool // version names that answer 410
+	routed  map[string]bool // version names that are routed
+}
+
+// tenantEntry caches a tenant's snapshot and when it was last validated.
+type tenantEntry struct {
+	snap      atomic.Pointer[snapshot]
+	checkedAt atomic.Int64 // unix nanos of the last successful validation
+}
+
+// snapshots resolves tenant snapshots with bounded staleness.
+type snapshots struct {
+	src      ConfigSource
+	interval time.Duration
+	now      func() time.Time
+	group    singleflight.Group
+
+	mu       sync.RWMutex
+	entries  map[string]*tenantEntry
+	negative int // entries for tenants that do not exist
+	maxNeg   int
+}
+
+func newSnapshots(src ConfigSource, interval time.Duration, now func() time.Time) *snapshots {
+	return &snapshots{src: src, interval: interval, now: now, entries: make(map[string]*tenantEntry), maxNeg: 10_000}
+}
+
+// get returns the tenant's snapshot, revalidating it when older than the
+// refresh interval. It reads the store only on a revalidation.
+func (s *snapshots) get(ctx context.Context, tenant string) (*snapshot, error) {
+	s.mu.RLock()
+	e := s.entries[tenant]
+	s.mu.RUnlock()
+	if e != nil {
+		if snap := e.snap.Load(); snap != nil && s.now().UnixNano()-e.checkedAt.Load() < int64(s.interval) {
+			return snap, nil
+		}
+	}
+	v, err, _ := s.group.Do(tenant, func() (any, error) { return s.refresh(ctx, tenant, e) })
+	if err != nil {
+		// Serve the last good snapshot when the store is unreachable.
+		if e != nil {
+			if snap := e.snap.Load(); snap != nil {
+				return snap, nil
+			}
+		}
+		return nil, err
+	}
+	return v.(*snapshot), nil
+}
+
+func (s *snapshots) refresh(ctx context.Context, tenant string, e *tenantEntry) (*snapshot, error) {
+	ctx = context.WithoutCancel(ctx) // shared by every waiter of the flight
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	now := s.now().UnixNano()
+	ver, err := s.src.ConfigVersion(ctx, tenant)
+	switch {
+	case errors.Is(err, catalog.ErrNotFound):
+		snap := &snapshot{exists: false}
+		s.store(tenant, snap, now)
+		return snap, nil
+	case err != nil:
+		return nil, fmt.Errorf("check config version of %q: %w", tenant, err)
+	}
+	if e != nil {
+		if old := e.snap.Load(); old != nil && old.exists && old.version == ver {
+			e.checkedAt.Store(now)
+			return old, nil
+		}
+	}
+	cfg, err := s.src.LoadTenantConfig(ctx, tenant)
+	if errors.Is(err, catalog.ErrNotFound) {
+		snap := &snapshot{exists: false}
+		s.store(tenant, snap, now)
+		return snap, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load config of %q: %w", tenant, err)
+	}
+	snap := compile(cfg)
+	s.store(tenant, snap, now)
+	return snap, nil
+}
+
+func (s *snapshots) store(tenant string, snap *snapshot, checked int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[tenant]
+	if e == nil {
+		if !snap.exists {
+			if s.negative >= s.maxNeg {
+				s.dropNegative()
+			}
+			s.negative++
+		}
+		e = &tenantEntry{}
+		s.entries[tenant] = e
+	} else if old := e.snap.Load(); old != nil && old.exists != snap.exists {
+		if snap.exists {
+			s.negative--
+		} else {
+			s.negative++
+		}
+	}
+	e.snap.Store(snap)
+	e.checkedAt.Store(checked)
+}
+
+// dropNegative forgets every cached unknown tenant (bounded memory under a
+// flood of random tenant names). Called with mu held.
+func (s *snapshots) dropNegative() {
+	for k, e := range s.entries {
+		if snap := e.snap.Load(); snap != nil && !snap.exists {
+			delete(s.entries, k)
+		}
+	}
+	s.negative = 0
+}
+
+// compile builds the serving form of a tenant configuration.
+func compile(cfg *catalog.TenantConfig) *snapshot {
+	snap := &snapshot{version: cfg.Version, exists: true, retired: map[string]bool{}, routed: map[string]bool{}}
+	basePaths := make(map[string]string, len(cfg.APIs))
+	for _, a := range cfg.APIs {
+		basePaths[a.Slug] = a.BasePath
+	}
+	versions := make(map[string]model.Version, len(cfg.Versions))
+	for _, v := range cfg.Versions {
+		versions[v.API+"#"+v.Name] = v
+		switch {
+		case v.Routed():
+			snap.routed[v.Name] = true
+		case v.Status == model.StatusRetired:
+			snap.retired[v.Name] = true
+		}
+	}
+	for name := range snap.routed {
+		delete(snap.retired, name) // another API still serves this version label
+	}
+	integrations := make(map[string]*model.Integration, len(cfg.Integrations))
+	for i := range cfg.Integrations {
+		integrations[cfg.Integrations[i].Slug] = &cfg.Integrations[i]
+	}
+	b := route.NewBuilder[*endpoint]()
+	for _, ep := range cfg.Endpoints {
+		v, ok := versions[ep.API+"#"+ep.Version]
+		if !ok || !v.Routed() {
+			continue
+		}
+		tmplText := catalog.RouteTemplate(ep.Version, basePaths[ep.API], ep.Path)
+		tmpl, err := route.Parse(tmplText)
+		if err != nil {
+			continue // validated at save time; never serve what does not parse
+		}
+		ce := &endpoint{ep: ep, version: v, routeTmpl: tmplText, stripPrefix: 1 + len(ep.Version)}
+		ce.unsupported = unsupportedPolicy(ep.Policies)
+		if ep.Target.Type == model.TargetIntegration {
+			ce.integration = integrations[ep.Target.Integration]
+			if ce.integration != nil {
+				if u, err := url.Parse(ce.integration.URL); err == nil {
+					ce.baseURL = u
+				}
+				if ce.integration.Type != model.IntegrationHTTP && ce.unsupported == "" {
+					ce.unsupported = string(ce.integration.Type) + " integrations"
+				}
+			}
+		} else if ce.unsupported == "" {
+			ce.unsupported = "workflow targets"
+		}
+		if ep.Target.Path != "" {
+			if t, err := route.Parse(ep.Target.Path); err == nil {
+				ce.upstream = t
+			}
+		}
+		if v.Status == model.StatusDeprecated {
+			ce.deprecation = "@" + itoa(v.UpdatedAt.Unix())
+			if v.SunsetAt != nil {
+				ce.sunset = v.SunsetAt.UTC().Format(httpTimeFormat)
+			}
+		}
+		_ = b.Add(ep.Method, tmpl, ce) // conflicts are rejected at save time
+	}
+	snap.routes = b.Build()
+	return snap
+}
+
+const httpTimeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+// unsupportedPolicy names the first policy this gateway build cannot yet
+// enforce. Such endpoints fail closed.
+func unsupportedPolicy(p model.Policies) string {
+	switch {
+	case p.Auth != nil && p.Auth.Type != model.AuthNone:
+		return "authentication (" + string(p.Auth.Type) + ")"
+	case p.RateLimit != nil:
+		return "rate limiting"
+	case p.Cache != nil:
+		return "response caching"
+	case len(p.RequestTransforms) > 0 || len(p.ResponseTransforms) > 0:
+		return "transforms"
+	}
+	return ""
+}
+
+func itoa(n int64) string {
+	var b [20]byte
+	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// renderUpstream renders the upstream path of a matched request.
+func (ce *endpoint) renderUpstream(path string, p *route.Params) string {
+	if ce.upstream == nil {
+		if rest := path[ce.stripPrefix:]; rest != "" {
+			return rest
+		}
+		return "/"
+	}
+	var sb strings.Builder
+	for _, seg := range strings.Split(ce.upstream.String()[1:], "/") {
+		sb.WriteByte('/')
+		if len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}' {
+			sb.WriteString(p.Get(strings.TrimSuffix(seg[1:len(seg)-1], "+")))
+			continue
+		}
+		sb.WriteString(seg)
+	}
+	return sb.String()
+}
