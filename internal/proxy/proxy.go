@@ -323,7 +323,15 @@ func outHeader(r *http.Request, t Target) http.Header {
 		allow = defaultForwardHeaders
 	}
 	in := r.Header
-	h := make(http.Header, len(allow)+len(t.SetHeaders)+5)
+	// Size the map for what will be in it: a generous hint (len(allow))
+	// costs more than the lookups of this counting pass.
+	n := len(t.SetHeaders) + 5 // X-Forwarded-*, Forwarded, User-Agent or X-Request-Id
+	for _, k := range allow {
+		if _, ok := in[k]; ok {
+			n++
+		}
+	}
+	h := make(http.Header, n)
 	connection := in["Connection"]
 	for _, k := range allow {
 		k = http.CanonicalHeaderKey(k)
