@@ -1,0 +1,158 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/portico/portico/internal/catalog"
+	"github.com/portico/portico/internal/gateway"
+	"github.com/portico/portico/internal/identity"
+	"github.com/portico/portico/internal/management"
+	"github.com/portico/portico/internal/proxy"
+	"github.com/portico/portico/internal/store"
+	"github.com/portico/portico/internal/store/bolt"
+	"github.com/portico/portico/internal/store/dynamo"
+)
+
+// OpenStore opens the configured store adapter. The returned close function
+// releases it.
+func OpenStore(ctx context.Context, e Env) (store.Store, func() error, error) {
+	switch e.Store {
+	case "bolt":
+		if err := os.MkdirAll(e.DataDir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("create data dir: %w", err)
+		}
+		st, err := bolt.Open(ctx, bolt.Config{Path: filepath.Join(e.DataDir, "portico.db")})
+		if err != nil {
+			return nil, nil, fmt.Errorf("open embedded store: %w", err)
+		}
+		return st, st.Close, nil
+	case "dynamodb":
+		client, err := dynamo.NewClient(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if e.CreateTable {
+			if err := dynamo.CreateTable(ctx, client, e.Table); err != nil {
+				return nil, nil, fmt.Errorf("create table %s: %w", e.Table, err)
+			}
+		}
+		st, err := dynamo.New(client, dynamo.Config{Table: e.Table})
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, func() error { return nil }, nil
+	}
+	return nil, nil, fmt.Errorf("unknown store %q", e.Store)
+}
+
+// NewGateway assembles the data plane.
+func NewGateway(e Env, cat *catalog.Catalog, log *slog.Logger) (*gateway.Gateway, error) {
+	return gateway.New(gateway.Config{
+		Source:          cat,
+		Forwarder:       proxy.New(proxy.Config{Logger: log}),
+		Domain:          e.Domain,
+		RefreshInterval: e.RefreshInterval,
+		Logger:          log,
+	})
+}
+
+// Console holds what the management API needs to authenticate users.
+type Console struct {
+	Verifier management.TokenVerifier
+	Signer   *identity.Signer // local mode only
+}
+
+// NewConsole builds the console token verifier: locally the dev-login signer
+// (key kept in the data dir) verifies its own tokens; in aws mode the
+// issuer's JWKS URL (Cognito) is used.
+func NewConsole(e Env, httpClient *http.Client) (*Console, error) {
+	if e.Mode == "local" && e.ConsoleJWKSURL == "" {
+		if err := os.MkdirAll(e.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
+		issuer := e.ConsoleIssuer
+		if issuer == "" {
+			issuer = "portico-local"
+		}
+		s, err := identity.LoadOrCreateSigner(e.DataDir, issuer)
+		if err != nil {
+			return nil, err
+		}
+		v, err := identity.NewVerifier(identity.VerifierConfig{Issuer: issuer, Audience: identity.ConsoleAudience, Keys: identity.StaticKeys(s.PublicJWKS())})
+		if err != nil {
+			return nil, err
+		}
+		return &Console{Verifier: v, Signer: s}, nil
+	}
+	if e.ConsoleIssuer == "" || e.ConsoleJWKSURL == "" {
+		return nil, errors.New("PORTICO_CONSOLE_ISSUER and PORTICO_CONSOLE_JWKS_URL are required in aws mode")
+	}
+	keys, err := identity.NewRemoteJWKS(identity.RemoteJWKSConfig{URL: e.ConsoleJWKSURL, Client: httpClient})
+	if err != nil {
+		return nil, err
+	}
+	p := e.ConsoleClaims
+	v, err := identity.NewVerifier(identity.VerifierConfig{
+		Issuer: e.ConsoleIssuer, Audience: e.ConsoleAudience, Keys: keys,
+		TenantClaim: p + "tenant", RoleClaim: p + "role", EmailClaim: "email",
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Console{Verifier: v}, nil
+}
+
+// CursorKey returns the configured cursor key, or locally a random key
+// persisted in the data dir.
+func CursorKey(e Env) ([]byte, error) {
+	if e.CursorKey != "" {
+		return []byte(e.CursorKey), nil
+	}
+	path := filepath.Join(e.DataDir, "cursor.key")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 64 {
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	var k [32]byte
+	if _, err := rand.Read(k[:]); err != nil {
+		return nil, fmt.Errorf("generate cursor key: %w", err)
+	}
+	s := hex.EncodeToString(k[:])
+	if err := os.MkdirAll(e.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		return nil, fmt.Errorf("write cursor key: %w", err)
+	}
+	return []byte(s), nil
+}
+
+// NewManagement assembles the console API.
+func NewManagement(e Env, cat *catalog.Catalog, con *Console, log *slog.Logger) (*management.Handler, error) {
+	key, err := CursorKey(e)
+	if err != nil {
+		return nil, err
+	}
+	cfg := management.Config{Catalog: cat, Verifier: con.Verifier, CursorKey: key, Logger: log}
+	if con.Signer != nil {
+		cfg.JWKS = con.Signer.JWKSHandler()
+		if e.DevLogin {
+			cfg.DevLogin = con.Signer
+		}
+	}
+	return management.New(cfg)
+}
+
+// NewCatalog builds the configuration repository.
+func NewCatalog(st store.Store) (*catalog.Catalog, error) {
+	return catalog.New(catalog.Config{Store: st, Now: time.Now})
+}

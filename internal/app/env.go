@@ -1,0 +1,106 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Env is Portico's configuration, read once from environment variables.
+// docs/configuration.md and the README list every variable.
+type Env struct {
+	Mode            string        // PORTICO_MODE: local (default) or aws
+	DataDir         string        // PORTICO_DATA_DIR: local state (default ./.portico)
+	Store           string        // PORTICO_STORE: bolt or dynamodb (default bolt locally, dynamodb in aws)
+	Table           string        // PORTICO_TABLE: DynamoDB table (default portico)
+	CreateTable     bool          // PORTICO_CREATE_TABLE: create the table when missing (LocalStack, DynamoDB Local)
+	Listen          string        // PORTICO_LISTEN: local server address (default 127.0.0.1:8080)
+	UpstreamListen  string        // PORTICO_DEMO_UPSTREAM_LISTEN: local demo upstream (default 127.0.0.1:8081)
+	Domain          string        // PORTICO_GATEWAY_DOMAIN: {tenant}.<domain> host routing
+	RefreshInterval time.Duration // PORTICO_REFRESH_INTERVAL: gateway snapshot staleness bound (default 2s)
+	ConsoleIssuer   string        // PORTICO_CONSOLE_ISSUER: console token issuer (Cognito user pool URL in aws)
+	ConsoleJWKSURL  string        // PORTICO_CONSOLE_JWKS_URL: JWKS of that issuer
+	ConsoleAudience string        // PORTICO_CONSOLE_AUDIENCE: expected aud (Cognito app client id)
+	ConsoleClaims   string        // PORTICO_CONSOLE_CLAIM_PREFIX: prefix of tenant/role claims ("custom:" for Cognito)
+	CursorKey       string        // PORTICO_CURSOR_KEY: pagination cursor signing key (>= 32 bytes; generated locally)
+	DevLogin        bool          // PORTICO_DEV_LOGIN: enable the dev login (default true locally, refused in aws)
+	SeedDemo        bool          // PORTICO_SEED_DEMO: seed the demo tenant (default true locally)
+	LogLevel        slog.Level    // PORTICO_LOG_LEVEL: debug, info, warn, error
+}
+
+// LoadEnv reads the configuration through getenv (os.Getenv in mains).
+func LoadEnv(getenv func(string) string) (Env, error) {
+	get := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	var errs []error
+	boolean := func(k string, def bool) bool {
+		v := get(k, strconv.FormatBool(def))
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want true or false", k, v))
+		}
+		return b
+	}
+	e := Env{
+		Mode:            get("PORTICO_MODE", "local"),
+		DataDir:         get("PORTICO_DATA_DIR", ".portico"),
+		Table:           get("PORTICO_TABLE", "portico"),
+		Listen:          get("PORTICO_LISTEN", "127.0.0.1:8080"),
+		UpstreamListen:  get("PORTICO_DEMO_UPSTREAM_LISTEN", "127.0.0.1:8081"),
+		Domain:          get("PORTICO_GATEWAY_DOMAIN", ""),
+		ConsoleIssuer:   get("PORTICO_CONSOLE_ISSUER", ""),
+		ConsoleJWKSURL:  get("PORTICO_CONSOLE_JWKS_URL", ""),
+		ConsoleAudience: get("PORTICO_CONSOLE_AUDIENCE", ""),
+		ConsoleClaims:   get("PORTICO_CONSOLE_CLAIM_PREFIX", ""),
+		CursorKey:       getenv("PORTICO_CURSOR_KEY"),
+	}
+	local := e.Mode == "local"
+	if !local && e.Mode != "aws" {
+		errs = append(errs, fmt.Errorf("PORTICO_MODE=%q: want local or aws", e.Mode))
+	}
+	defStore := "bolt"
+	if !local {
+		defStore = "dynamodb"
+	}
+	e.Store = get("PORTICO_STORE", defStore)
+	if e.Store != "bolt" && e.Store != "dynamodb" {
+		errs = append(errs, fmt.Errorf("PORTICO_STORE=%q: want bolt or dynamodb", e.Store))
+	}
+	e.CreateTable = boolean("PORTICO_CREATE_TABLE", false)
+	e.DevLogin = boolean("PORTICO_DEV_LOGIN", local)
+	e.SeedDemo = boolean("PORTICO_SEED_DEMO", local)
+	ri, err := time.ParseDuration(get("PORTICO_REFRESH_INTERVAL", "2s"))
+	if err != nil || ri <= 0 || ri > time.Hour {
+		errs = append(errs, fmt.Errorf("PORTICO_REFRESH_INTERVAL: want a duration like 2s"))
+	}
+	e.RefreshInterval = ri
+	if err := e.LogLevel.UnmarshalText([]byte(get("PORTICO_LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("PORTICO_LOG_LEVEL: %w", err))
+	}
+	if !local {
+		if e.DevLogin {
+			errs = append(errs, errors.New("PORTICO_DEV_LOGIN cannot be enabled in aws mode"))
+		}
+		if len(e.CursorKey) < 32 {
+			errs = append(errs, errors.New("PORTICO_CURSOR_KEY must be set (at least 32 bytes) in aws mode"))
+		}
+	}
+	if abs, err := filepath.Abs(e.DataDir); err == nil {
+		e.DataDir = abs
+	}
+	return e, errors.Join(errs...)
+}
+
+// Logger returns the JSON logger every component uses.
+func (e Env) Logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: e.LogLevel}))
+}
