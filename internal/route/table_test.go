@@ -289,3 +289,29 @@ func TestMatchConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func FuzzMatch(f *testing.F) {
+	for _, s := range []string{"/", "/a/b/d", "/files/x/y", "/A/B/C", "//a", "/a/", "", "x", "/t/acme/x/1/2"} {
+		f.Add("GET", s)
+	}
+	tbl := buildTable(f, []testRoute{
+		{"GET", "/"}, {"GET", "/a/b/c"}, {"GET", "/a/{x}/d"}, {"POST", "/a/{x}/{y}"},
+		{"GET", "/files/{p+}"}, {"ANY", "/t/{tenant}/{p+}"}, {"PUT", "/t/{tenant}/x/{id}"},
+	})
+	f.Fuzz(func(t *testing.T, method, path string) {
+		var p Params
+		_, ok := tbl.Match(method, path, &p)
+		allowed := tbl.Allowed(path)
+		if want := slices.Contains(allowed, method) || slices.Contains(allowed, MethodAny); ok != want {
+			t.Fatalf("Match(%q, %q) ok = %v, Allowed = %q", method, path, ok, allowed)
+		}
+		if !ok && p.Len() != 0 {
+			t.Fatalf("Match(%q, %q) failed but left %d params", method, path, p.Len())
+		}
+		for i := range p.Len() {
+			if _, v := p.At(i); v == "" || !strings.Contains(path, v) {
+				t.Fatalf("Match(%q, %q): param %d = %q", method, path, i, v)
+			}
+		}
+	})
+}
