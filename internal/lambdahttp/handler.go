@@ -23,12 +23,12 @@ func Handler(h http.Handler) func(ctx context.Context, ev events.APIGatewayV2HTT
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		inv := &invocation{headers: ev.Headers, cookies: ev.Cookies}
 		resp, err := adapter.ProxyWithContext(context.WithValue(ctx, invocationKey{}, inv), ev)
-		if err != nil {
-			return resp, fmt.Errorf("lambdahttp: %s %s: %w", ev.RequestContext.HTTP.Method, ev.RawPath, err)
-		}
 		if inv.panicked != nil {
 			return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("lambdahttp: %s %s: handler panic: %v\n%s",
 				ev.RequestContext.HTTP.Method, ev.RawPath, inv.panicked, inv.stack)
+		}
+		if err != nil {
+			return resp, fmt.Errorf("lambdahttp: %s %s: %w", ev.RequestContext.HTTP.Method, ev.RawPath, err)
 		}
 		return resp, nil
 	}

@@ -323,16 +323,20 @@ func TestHandlerStatusDefaults(t *testing.T) {
 
 func TestHandlerPanic(t *testing.T) {
 	ev := loadEvent(t, "apigw-v2-request-no-authorizer.json")
-	h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, "partial")
-		panic("boom")
-	}))
-	resp, err := h(t.Context(), ev)
-	if err == nil || !strings.Contains(err.Error(), "boom") {
-		t.Fatalf("Handler() = %+v, %v; want an error naming the panic", resp, err)
-	}
-	if resp.Body != "" {
-		t.Errorf("partial body leaked: %q", resp.Body)
+	for _, partial := range []bool{false, true} {
+		h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if partial {
+				_, _ = io.WriteString(w, "partial")
+			}
+			panic("boom")
+		}))
+		resp, err := h(t.Context(), ev)
+		if err == nil || !strings.Contains(err.Error(), "boom") {
+			t.Fatalf("partial=%v: Handler() = %+v, %v; want an error naming the panic", partial, resp, err)
+		}
+		if resp.Body != "" {
+			t.Errorf("partial body leaked: %q", resp.Body)
+		}
 	}
 	// The handler stays usable for the next invocation.
 	if _, err := Handler(http.NotFoundHandler())(t.Context(), ev); err != nil {
