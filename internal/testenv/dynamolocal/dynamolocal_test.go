@@ -1,0 +1,27 @@
+package dynamolocal_test
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/portico/portico/internal/testenv/dynamolocal"
+)
+
+func TestStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a JVM")
+	}
+	endpoint := dynamolocal.Start(t)
+	client := dynamolocal.NewClient(endpoint)
+	if _, err := client.ListTables(t.Context(), &dynamodb.ListTablesInput{}); err != nil {
+		t.Fatalf("ListTables on %s: %v", endpoint, err)
+	}
+}
+
+func TestDirFromEnv(t *testing.T) {
+	t.Setenv(dynamolocal.EnvDir, t.TempDir())
+	if _, err := dynamolocal.Dir(); err == nil {
+		t.Fatal("Dir accepted a directory without DynamoDBLocal.jar")
+	}
+}
