@@ -148,3 +148,17 @@ func FuzzCanonical(f *testing.F) {
 		}
 	})
 }
+
+func TestCharClasses(t *testing.T) {
+	const unreserved = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+	const pchar = unreserved + "!$&'()*+,;=" + ":@"
+	for c := range 256 {
+		b := byte(c)
+		if got, want := isUnreserved(b), strings.IndexByte(unreserved, b) >= 0; got != want {
+			t.Errorf("isUnreserved(%q) = %v", b, got)
+		}
+		if got, want := isPchar(b), strings.IndexByte(pchar, b) >= 0; got != want {
+			t.Errorf("isPchar(%q) = %v", b, got)
+		}
+	}
+}
