@@ -134,6 +134,11 @@ func (r *RemoteJWKS) Keys(ctx context.Context, kid string) ([]jose.JSONWebKey, e
 	}
 
 	set, err := r.fetch(ctx)
+	if err != nil && ctx.Err() != nil {
+		// This caller gave up; that says nothing about the provider, so
+		// neither throttle nor poison the cache for everyone else.
+		return nil, err
+	}
 	now := r.cfg.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -259,4 +260,15 @@ func TestRemoteJWKSConcurrentCallersShareFetch(t *testing.T) {
 	}
 	wg.Wait()
 	wantFetches(t, srv, 1)
+}
+
+func TestRemoteJWKSCancelledCallerDoesNotThrottle(t *testing.T) {
+	srv := newJWKSServer(t, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{ecJWK(t, "k1")}})
+	r := newRemote(t, srv, newFakeClock(time.Now()), nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := r.Keys(ctx, "k1"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Keys(cancelled) error = %v, want context.Canceled", err)
+	}
+	wantKeys(t, r, "k1", 1) // the next caller fetches at once
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +163,95 @@ func TestInvokeAfterClose(t *testing.T) {
 	rt.Close()
 	if _, err := rt.Invoke(t.Context(), []byte(`{}`)); !errors.Is(err, lambdatest.ErrClosed) {
 		t.Fatalf("Invoke() error = %v, want ErrClosed", err)
+	}
+}
+
+// post sends a Runtime API request the way a runtime client would.
+func post(t *testing.T, rt *lambdatest.FakeRuntime, path, errType, body string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+rt.Addr()+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errType != "" {
+		req.Header.Set("Lambda-Runtime-Function-Error-Type", errType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestRuntimeProtocol(t *testing.T) {
+	rt := lambdatest.NewFakeRuntime(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+
+	type outcome struct {
+		payload []byte
+		err     error
+	}
+	invoke := func(event string) <-chan outcome {
+		ch := make(chan outcome, 1)
+		go func() {
+			p, err := rt.Invoke(ctx, []byte(event))
+			ch <- outcome{p, err}
+		}()
+		return ch
+	}
+	next := func() (id string, h http.Header, body string) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+rt.Addr()+"/2018-06-01/runtime/invocation/next", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.Header.Get("Lambda-Runtime-Aws-Request-Id"), resp.Header, string(b)
+	}
+
+	// Success.
+	done := invoke(`{"n":1}`)
+	id, h, body := next()
+	if body != `{"n":1}` || id == "" || h.Get("Lambda-Runtime-Invoked-Function-Arn") != lambdatest.FunctionARN {
+		t.Fatalf("next = %q %v %q", id, h, body)
+	}
+	deadline, err := strconv.ParseInt(h.Get("Lambda-Runtime-Deadline-Ms"), 10, 64)
+	if want, _ := ctx.Deadline(); err != nil || deadline != want.UnixMilli() {
+		t.Errorf("Lambda-Runtime-Deadline-Ms = %q, want %d", h.Get("Lambda-Runtime-Deadline-Ms"), want.UnixMilli())
+	}
+	if code := post(t, rt, "/2018-06-01/runtime/invocation/"+id+"/response", "", `"pong"`); code != http.StatusAccepted {
+		t.Fatalf("response status = %d", code)
+	}
+	if o := <-done; o.err != nil || string(o.payload) != `"pong"` {
+		t.Fatalf("Invoke() = %q, %v", o.payload, o.err)
+	}
+	// A second answer for the same id is refused.
+	if code := post(t, rt, "/2018-06-01/runtime/invocation/"+id+"/response", "", `"again"`); code != http.StatusBadRequest {
+		t.Errorf("duplicate response status = %d, want 400", code)
+	}
+
+	// Invocation error.
+	done = invoke(`{"n":2}`)
+	id, _, _ = next()
+	post(t, rt, "/2018-06-01/runtime/invocation/"+id+"/error", "Handled.Oops", `{"errorMessage":"oops","errorType":"Oops"}`)
+	var fe *lambdatest.FunctionError
+	if o := <-done; !errors.As(o.err, &fe) || fe.Type != "Handled.Oops" || fe.Message != "oops" || fe.RequestID != id {
+		t.Fatalf("Invoke() error = %v, want FunctionError Handled.Oops", o.err)
+	}
+
+	// Init error fails waiting and future invocations.
+	done = invoke(`{"n":3}`)
+	post(t, rt, "/2018-06-01/runtime/init/error", "Runtime.Init", `{"errorMessage":"no config","errorType":"Init"}`)
+	if o := <-done; !errors.As(o.err, &fe) || fe.RequestID != "" || fe.Message != "no config" {
+		t.Fatalf("Invoke() after init error = %v", o.err)
+	}
+	if _, err := rt.Invoke(ctx, []byte(`{}`)); !errors.As(err, &fe) {
+		t.Fatalf("Invoke() after init error = %v", err)
 	}
 }
