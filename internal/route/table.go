@@ -91,13 +91,20 @@ type Table[T any] struct {
 }
 
 // Len returns the number of routes (method, template pairs).
-func (t *Table[T]) Len() int { return t.n }
+func (t *Table[T]) Len() int {
+	if t == nil {
+		return 0
+	}
+	return t.n
+}
 
 // Match finds the route for method and path, which must be canonical (see
 // Canonical), and fills p with its params. At each segment a literal beats a
 // param, which beats a greedy param; when the more specific branch has no
 // route for the method, the next one is tried. ok is false if no route
-// matches. Match does not allocate. p must not be nil.
+// matches. Param values are substrings of path, so still percent-escaped
+// (an encoded "/" arrives as %2F); a greedy value spans its segments with
+// their "/" separators. Match does not allocate. p must not be nil.
 func (t *Table[T]) Match(method, path string, p *Params) (v T, ok bool) {
 	p.Reset()
 	if t == nil || t.root == nil || path == "" || path[0] != '/' {

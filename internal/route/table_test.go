@@ -233,6 +233,10 @@ func TestZeroTable(t *testing.T) {
 	if tbl.Len() != 0 {
 		t.Errorf("zero Table Len = %d", tbl.Len())
 	}
+	var nilTbl *Table[int]
+	if _, ok := nilTbl.Match("GET", "/", &p); ok || nilTbl.Len() != 0 || nilTbl.Allowed("/") != nil {
+		t.Error("nil Table matched")
+	}
 }
 
 // TestManyLiterals covers the map lookup used past linearMax children,
@@ -262,10 +266,11 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 		{"GET", "/Orders/{id}/items/special"},
 		{"GET", "/files/{p+}"},
 	})
-	var p Params
 	for _, path := range []string{"/ORDERS/1/Items/2", "/files/a/b", "/nope"} {
 		allocs := testing.AllocsPerRun(100, func() {
+			var p Params // a caller's Params stays on its stack
 			tbl.Match("GET", path, &p)
+			_ = p.Get("id")
 		})
 		if allocs != 0 {
 			t.Errorf("Match(%q): %v allocs, want 0", path, allocs)
