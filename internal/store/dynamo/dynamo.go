@@ -3,7 +3,8 @@
 // One table holds every item: PK and SK (strings) form the primary key, the
 // sparse global secondary index "GSI1" is keyed by GSI1PK and GSI1SK (both
 // omitted when the item is not indexed), V holds the version, TTL the expiry
-// (Unix seconds, omitted when 0; the table's TTL attribute) and D the data.
+// (Unix seconds, omitted when 0; the table's TTL attribute) and D the data
+// (binary, omitted when empty).
 // DynamoDB deletes expired items lazily, so the adapter treats an item whose
 // TTL has passed (by Config.Now) as absent: conditions say so in their
 // expressions and reads drop such items. Reads of the table are strongly
@@ -335,7 +336,9 @@ func encodeItem(it store.Item) map[string]types.AttributeValue {
 	if it.ExpiresAt != 0 {
 		m[attrTTL] = number(it.ExpiresAt)
 	}
-	m[attrD] = &types.AttributeValueMemberB{Value: it.Data}
+	if len(it.Data) > 0 {
+		m[attrD] = &types.AttributeValueMemberB{Value: it.Data}
+	}
 	return m
 }
 
