@@ -126,8 +126,8 @@ func body(raw []byte, contentType string) any {
 		var v any
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
-		if err := dec.Decode(&v); err == nil && !dec.More() {
-			if _, err := dec.Token(); err == io.EOF {
+		if err := dec.Decode(&v); err == nil {
+			if _, err := dec.Token(); err == io.EOF { // exactly one value
 				return v
 			}
 		}
@@ -215,4 +215,3 @@ func (h *Handler) problem(w http.ResponseWriter, r *http.Request, p *problem.Pro
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "echo: request failed", slog.String("errorId", id), slog.Any("error", p.Cause))
 	}
 }
-

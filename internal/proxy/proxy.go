@@ -41,6 +41,11 @@ const (
 // Target has no usable BaseURL or Path; it is a configuration error.
 var ErrInvalidTarget = errors.New("proxy: invalid target")
 
+// ErrDotSegment is the cause of the 400 problem Forward returns when the
+// joined upstream path, once percent-decoded, has a "." or ".." segment: a
+// path parameter trying to climb out of the upstream's base path.
+var ErrDotSegment = errors.New("proxy: dot segment in upstream path")
+
 // ErrResponseTooLarge is returned (after logging) when an upstream body
 // without a Content-Length exceeds Config.MaxResponseBytes: the client has
 // received a truncated response and the caller should abort the connection
@@ -153,12 +158,15 @@ var hopHeaders = []string{ // read-only
 // Before anything is written it returns a *problem.Problem: 502
 // upstream-unavailable when the upstream cannot be reached, 504
 // upstream-timeout when it does not answer in time, 502
-// upstream-response-too-large when its Content-Length exceeds the limit, 500
-// when t is invalid. When the client cancels the request it writes nothing
+// upstream-response-too-large when its Content-Length exceeds the limit, 400
+// when the path has a dot segment (ErrDotSegment), 500 when t is invalid. When the client cancels the request it writes nothing
 // and returns an error wrapping context.Canceled. Any other non-nil error
 // means the response was already (partly) written; it has been logged.
 func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t Target) error {
 	u, err := targetURL(t, r.URL.RawQuery)
+	if errors.Is(err, ErrDotSegment) {
+		return problem.BadRequest("", "the request path contains a '.' or '..' segment").WithCause(err)
+	}
 	if err != nil {
 		return problem.New(http.StatusInternalServerError, TypeUpstreamMisconfigured, "Internal Server Error",
 			"the endpoint's upstream is misconfigured; quote the errorId to support").WithCause(err)
@@ -304,6 +312,9 @@ func targetURL(t Target, rawQuery string) (*url.URL, error) {
 		}
 		u.Path, u.RawPath = dec, raw
 	}
+	if hasDotSegment(u.Path) {
+		return nil, fmt.Errorf("%w: path %q", ErrDotSegment, p)
+	}
 	switch {
 	case b.RawQuery == "":
 		u.RawQuery = rawQuery
@@ -313,6 +324,17 @@ func targetURL(t Target, rawQuery string) (*url.URL, error) {
 		u.RawQuery = b.RawQuery + "&" + rawQuery
 	}
 	return u, nil
+}
+
+// hasDotSegment reports whether the decoded path has a "." or ".." segment,
+// which the upstream would resolve to escape the base path.
+func hasDotSegment(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // outHeader builds the upstream request header: allowlisted incoming

@@ -54,6 +54,8 @@ func TestForwardRequest(t *testing.T) {
 			wantMethod: "GET", wantURI: "/api/v2"},
 		{name: "empty base and path", method: "GET", target: "/x", path: "",
 			wantMethod: "GET", wantURI: "/"},
+		{name: "dots inside a segment are fine", method: "GET", target: "/x", path: "/files/a..b/.env",
+			wantMethod: "GET", wantURI: "/files/a..b/.env"},
 		{name: "escaped slash stays escaped", method: "GET", target: "/x", path: "/files/a%2Fb",
 			wantMethod: "GET", wantURI: "/files/a%2Fb"},
 		{name: "question mark cannot start a query", method: "GET", target: "/x?q=1", path: "/a?b",
@@ -495,6 +497,24 @@ func TestForwardRedirectPassedThrough(t *testing.T) {
 	}
 	if n := up.count(); n != 1 {
 		t.Errorf("upstream hit %d times, want 1 (redirect followed?)", n)
+	}
+}
+
+func TestForwardRejectsDotSegments(t *testing.T) {
+	up := newUpstream(t, nil)
+	for _, path := range []string{"/../admin", "/orders/..", "/a/./b", "/files/%2e%2e/secret", "/files/x%2F..%2Fy", "/%2E"} {
+		t.Run(path, func(t *testing.T) {
+			w := newSpy()
+			err := proxy.New(proxy.Config{}).Forward(w, httptest.NewRequest("GET", "/x", nil), proxy.Target{BaseURL: mustURL(t, up.URL+"/base"), Path: path})
+			p := requireProblem(t, err, http.StatusBadRequest, "bad-request", up.Listener.Addr().String())
+			if !errors.Is(p, proxy.ErrDotSegment) {
+				t.Errorf("cause %v is not ErrDotSegment", p.Cause)
+			}
+			requireUntouched(t, w)
+		})
+	}
+	if n := up.count(); n != 0 {
+		t.Errorf("upstream received %d requests", n)
 	}
 }
 
