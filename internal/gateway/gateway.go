@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/portico/portico/internal/model"
@@ -19,6 +19,8 @@ import (
 type Forwarder interface {
 	Forward(w http.ResponseWriter, r *http.Request, t proxy.Target) error
 }
+
+var _ Forwarder = (*proxy.Forwarder)(nil)
 
 // Config configures the gateway.
 type Config struct {
@@ -35,9 +37,11 @@ type Config struct {
 
 // Gateway is the data-plane http.Handler.
 type Gateway struct {
-	cfg   Config
-	snaps *snapshots
-	log   *slog.Logger
+	cfg        Config
+	hostSuffix string // "." + Domain, "" when host-based tenants are off
+	snaps      *snapshots
+	log        *slog.Logger
+	states     sync.Pool // of *reqState
 }
 
 // New validates cfg and returns a Gateway.
@@ -55,7 +59,12 @@ func New(cfg Config) (*Gateway, error) {
 		cfg.Logger = slog.Default()
 	}
 	cfg.Domain = strings.ToLower(strings.TrimPrefix(cfg.Domain, "."))
-	return &Gateway{cfg: cfg, snaps: newSnapshots(cfg.Source, cfg.RefreshInterval, cfg.Now), log: cfg.Logger}, nil
+	g := &Gateway{cfg: cfg, snaps: newSnapshots(cfg.Source, cfg.RefreshInterval, cfg.Now), log: cfg.Logger}
+	if cfg.Domain != "" {
+		g.hostSuffix = "." + cfg.Domain
+	}
+	g.states.New = func() any { return new(reqState) }
+	return g, nil
 }
 
 // notFound is the single answer for an unknown tenant, API, version or
@@ -64,62 +73,120 @@ func notFound() *problem.Problem {
 	return problem.NotFound("no API route matches this request")
 }
 
-// ServeHTTP runs the pipeline: request id, canonical path, tenant, route,
-// lifecycle headers, policies, dispatch, access log.
+// reqState is the per-request scratch space, pooled so that a request costs
+// no allocations of its own beyond what the Forwarder needs.
+type reqState struct {
+	rec statusRecorder
+	res resolution
+}
+
+// ServeHTTP runs the pipeline: request id, resolve (tenant, snapshot,
+// canonical path, route), lifecycle headers, policies, dispatch, access log.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := g.cfg.Now()
-	rid := r.Header.Get("X-Request-Id")
-	if rid == "" || len(rid) > 128 {
-		rid = problem.NewErrorID()
-		r.Header.Set("X-Request-Id", rid)
-	}
-	w.Header().Set("X-Request-Id", rid)
-	rec := &statusRecorder{ResponseWriter: w}
-	res := g.serve(rec, r)
-	if res.prob != nil {
-		if res.prob.Instance == "" {
-			res.prob.Instance = r.URL.Path
+	rid := requestID(w, r)
+
+	st := g.states.Get().(*reqState)
+	st.rec = statusRecorder{ResponseWriter: w}
+	rec, res := &st.rec, &st.res
+	prob, err := g.serve(rec, r, res, start)
+	if prob != nil && rec.code == 0 {
+		if prob.Instance == "" {
+			prob.Instance = r.URL.Path
 		}
-		problem.Write(rec, res.prob)
+		problem.Write(rec, prob)
 	}
-	attrs := []slog.Attr{
-		slog.String("requestId", rid), slog.String("tenant", res.tenant), slog.String("method", r.Method),
-		slog.String("path", res.path), slog.String("route", res.route), slog.Int("status", rec.status()),
-		slog.Int64("bytes", rec.bytes), slog.Float64("latencyMs", float64(g.cfg.Now().Sub(start).Microseconds())/1000),
+	if g.log.Enabled(r.Context(), slog.LevelInfo) {
+		attrs := [...]slog.Attr{
+			slog.String("requestId", rid), slog.String("tenant", res.tenant), slog.String("method", r.Method),
+			slog.String("path", res.path), slog.String("route", res.routeName()), slog.Int("status", logStatus(rec, err)),
+			slog.Int64("bytes", rec.bytes), slog.Float64("latencyMs", float64(g.cfg.Now().Sub(start).Microseconds())/1000),
+			{}, {},
+		}
+		n := 8
+		if prob != nil && prob.Cause != nil {
+			attrs[n], attrs[n+1] = slog.String("error", prob.Cause.Error()), slog.String("errorId", prob.ErrorID)
+			n += 2
+		} else if err != nil {
+			attrs[n] = slog.String("error", err.Error())
+			n++
+		}
+		g.log.LogAttrs(r.Context(), slog.LevelInfo, "access", attrs[:n]...)
 	}
-	if res.prob != nil && res.prob.Cause != nil {
-		attrs = append(attrs, slog.String("error", res.prob.Cause.Error()), slog.String("errorId", res.prob.ErrorID))
+	tooLarge := err != nil && errors.Is(err, proxy.ErrResponseTooLarge)
+	*res = resolution{}
+	st.rec = statusRecorder{}
+	g.states.Put(st)
+	if tooLarge {
+		// The client already has a truncated response with a plausible
+		// framing: cut the connection so it cannot mistake it for whole.
+		panic(http.ErrAbortHandler)
 	}
-	g.log.LogAttrs(r.Context(), slog.LevelInfo, "access", attrs...)
 }
 
-type result struct {
-	tenant, path, route string
-	prob                *problem.Problem
+// requestID returns the request's X-Request-Id, generating one when the
+// client sent none (or an absurdly long one), and echoes it on w.
+func requestID(w http.ResponseWriter, r *http.Request) string {
+	if vs := r.Header["X-Request-Id"]; len(vs) > 0 && vs[0] != "" && len(vs[0]) <= 128 {
+		w.Header()["X-Request-Id"] = vs[:1:1] // shared, read-only
+		return vs[0]
+	}
+	rid := problem.NewErrorID()
+	vs := []string{rid}
+	r.Header["X-Request-Id"] = vs // forwarded upstream
+	w.Header()["X-Request-Id"] = vs
+	return rid
 }
 
-func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) result {
-	var res result
+// logStatus is the status to log: 499 (nginx's "client closed request")
+// when the client went away before anything was written.
+func logStatus(rec *statusRecorder, err error) int {
+	if rec.code == 0 && err != nil {
+		return 499
+	}
+	return rec.status()
+}
+
+// resolution is what resolve learns about a request.
+type resolution struct {
+	tenant string
+	path   string // canonical path below the tenant, version first once resolved
+	ver    string
+	snap   *snapshot
+	ep     *endpoint
+	params route.Params
+}
+
+func (res *resolution) routeName() string {
+	if res.ep == nil {
+		return ""
+	}
+	return res.ep.routeName
+}
+
+// resolve finds the tenant, its snapshot and the endpoint of r: tenant
+// lookup, snapshot get, canonical path, version and route match. It does
+// not allocate when it succeeds on a warm snapshot. It returns the problem
+// to answer with when there is no endpoint.
+func (g *Gateway) resolve(r *http.Request, res *resolution, now time.Time) *problem.Problem {
 	path, err := route.Canonical(r.URL.EscapedPath())
 	if err != nil {
-		res.prob = problem.BadRequest("", "the request path is malformed")
-		return res
+		return problem.BadRequest("", "the request path is malformed")
 	}
-	tenant, path, ok := g.tenantOf(r, path)
+	tenant, path, ok := g.tenantOf(r.Host, path)
 	res.tenant, res.path = tenant, path
 	if !ok {
-		res.prob = notFound()
-		return res
+		return notFound()
 	}
-	snap, err := g.snaps.get(r.Context(), tenant)
+	snap, err := g.snaps.get(r.Context(), tenant, now)
 	if err != nil {
-		res.prob = problem.New(http.StatusServiceUnavailable, "config-unavailable", "Service Unavailable", "the API configuration cannot be loaded right now; retry").WithCause(err)
-		res.prob.Headers = http.Header{"Retry-After": {"1"}}
-		return res
+		p := problem.New(http.StatusServiceUnavailable, "config-unavailable", "Service Unavailable", "the API configuration cannot be loaded right now; retry").WithCause(err)
+		p.Headers = http.Header{"Retry-After": {"1"}}
+		return p
 	}
+	res.snap = snap
 	if !snap.exists {
-		res.prob = notFound()
-		return res
+		return notFound()
 	}
 	ver, hasVersion := leadingVersion(path)
 	if !hasVersion {
@@ -130,79 +197,126 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) result {
 			} else {
 				path = "/" + hv + path
 			}
+			res.path = path
 		}
 	}
-	var params route.Params
-	ce, ok := snap.routes.Match(r.Method, path, &params)
+	res.ver = ver
+	ce, ok := snap.routes.Match(r.Method, path, &res.params)
 	if !ok && r.Method == http.MethodHead {
-		ce, ok = snap.routes.Match(http.MethodGet, path, &params)
+		ce, ok = snap.routes.Match(http.MethodGet, path, &res.params)
 	}
 	if !ok {
 		switch allowed := snap.routes.Allowed(path); {
 		case snap.retired[ver]:
-			res.prob = problem.New(http.StatusGone, "version-retired", "Gone", "API version "+ver+" has been retired")
+			return problem.New(http.StatusGone, "version-retired", "Gone", "API version "+ver+" has been retired")
 		case len(allowed) > 0:
-			res.prob = problem.New(http.StatusMethodNotAllowed, "method-not-allowed", "Method Not Allowed", "this route does not accept "+r.Method)
-			res.prob.Headers = http.Header{"Allow": {strings.Join(allowed, ", ")}}
+			p := problem.New(http.StatusMethodNotAllowed, "method-not-allowed", "Method Not Allowed", "this route does not accept "+r.Method)
+			p.Headers = http.Header{"Allow": {allowHeader(allowed)}}
+			return p
 		default:
-			res.prob = notFound()
+			return notFound()
 		}
-		return res
 	}
-	res.route = ce.ep.Method + " " + ce.routeTmpl
+	res.ep = ce
+	return nil
+}
+
+// allowHeader renders the Allow header; HEAD is allowed wherever GET is.
+func allowHeader(methods []string) string {
+	hasGet, hasHead := false, false
+	for _, m := range methods {
+		hasGet = hasGet || m == http.MethodGet
+		hasHead = hasHead || m == http.MethodHead
+	}
+	if hasGet && !hasHead {
+		methods = append(methods, http.MethodHead)
+	}
+	return strings.Join(methods, ", ")
+}
+
+// serve resolves r and dispatches it. It returns the problem to answer
+// with, if any, and the error of a response that failed after it started.
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, res *resolution, now time.Time) (*problem.Problem, error) {
+	if p := g.resolve(r, res, now); p != nil {
+		return p, nil
+	}
+	ce := res.ep
 	if ce.deprecation != "" {
-		w.Header().Set("Deprecation", ce.deprecation)
-		if ce.sunset != "" {
-			w.Header().Set("Sunset", ce.sunset)
+		h := w.Header()
+		h["Deprecation"] = ce.deprecationHdr
+		if ce.sunset != nil {
+			h["Sunset"] = ce.sunset
 		}
 	}
 	if ce.unsupported != "" {
-		res.prob = problem.New(http.StatusServiceUnavailable, "policy-unavailable", "Service Unavailable",
-			"this endpoint is configured with "+ce.unsupported+", which this gateway cannot enforce yet; it fails closed")
-		return res
+		return problem.New(http.StatusServiceUnavailable, "policy-unavailable", "Service Unavailable",
+			"this endpoint is configured with "+ce.unsupported+", which this gateway cannot enforce yet; it fails closed"), nil
 	}
 	if ce.integration == nil || ce.baseURL == nil {
-		res.prob = problem.New(http.StatusBadGateway, "integration-missing", "Bad Gateway", "the endpoint's integration is not configured")
-		return res
+		return problem.New(http.StatusBadGateway, "integration-missing", "Bad Gateway", "the endpoint's integration is not configured"), nil
 	}
 	t := proxy.Target{
 		BaseURL:    ce.baseURL,
-		Path:       ce.renderUpstream(path, &params),
+		Path:       ce.renderUpstream(res.path, &res.params),
 		Method:     ce.integration.Method,
-		Timeout:    time.Duration(ce.integration.TimeoutMs) * time.Millisecond,
+		Timeout:    ce.timeout,
 		SetHeaders: ce.integration.Headers,
 	}
-	if err := g.cfg.Forwarder.Forward(w, r, t); err != nil {
-		if errors.Is(err, context.Canceled) {
-			return res // the client went away; nothing to answer
-		}
-		res.prob = problem.From(err)
+	err := g.cfg.Forwarder.Forward(w, r, t)
+	if err == nil {
+		return nil, nil
 	}
-	return res
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return nil, err // the client went away; nothing to answer
+	}
+	// Forward returns a *problem.Problem when nothing was written yet; any
+	// other error means the response is already (partly) on its way.
+	if p := (*problem.Problem)(nil); errors.As(err, &p) {
+		return p, nil
+	}
+	return nil, err
 }
 
-// tenantOf resolves the tenant from the Host ({tenant}.{Domain}) or from the
-// /t/{tenant} prefix, and returns the path below it.
-func (g *Gateway) tenantOf(r *http.Request, path string) (string, string, bool) {
-	if g.cfg.Domain != "" {
-		host := r.Host
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
-		host = strings.ToLower(host)
-		if label, ok := strings.CutSuffix(host, "."+g.cfg.Domain); ok && model.ValidSlug(label) {
-			return label, path, true
+// tenantOf resolves the tenant from the host ({tenant}.{Domain}) or from the
+// /t/{tenant} prefix of the canonical path, and returns the path below it.
+// It does not allocate.
+func (g *Gateway) tenantOf(host, path string) (string, string, bool) {
+	if g.hostSuffix != "" {
+		host = stripPort(host)
+		if len(host) > len(g.hostSuffix) && strings.EqualFold(host[len(host)-len(g.hostSuffix):], g.hostSuffix) {
+			if label := host[:len(host)-len(g.hostSuffix)]; model.ValidSlug(label) {
+				return label, path, true
+			}
+			// Upper-case letters: a DNS name is case-insensitive.
+			if label := strings.ToLower(host[:len(host)-len(g.hostSuffix)]); model.ValidSlug(label) {
+				return label, path, true
+			}
 		}
 	}
 	rest, ok := strings.CutPrefix(path, "/t/")
 	if !ok {
 		return "", path, false
 	}
-	tenant, sub, _ := strings.Cut(rest, "/")
+	tenant, sub := rest, "/"
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		tenant, sub = rest[:i], rest[i:]
+	}
 	if !model.ValidSlug(tenant) {
 		return "", path, false
 	}
-	return tenant, "/" + sub, true
+	return tenant, sub, true
+}
+
+// stripPort removes a ":port" suffix from a Host header value.
+func stripPort(host string) string {
+	i := strings.LastIndexByte(host, ':')
+	if i < 0 || strings.IndexByte(host[i:], ']') >= 0 {
+		return host
+	}
+	if host[0] == '[' && i > 0 && host[i-1] == ']' {
+		return host[1 : i-1]
+	}
+	return host[:i]
 }
 
 // leadingVersion returns the first path segment when it names a version.
@@ -222,7 +336,7 @@ type statusRecorder struct {
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
-	if s.code == 0 {
+	if s.code == 0 && code >= 200 {
 		s.code = code
 	}
 	s.ResponseWriter.WriteHeader(code)

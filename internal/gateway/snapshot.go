@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,15 +29,26 @@ type endpoint struct {
 	ep          model.Endpoint
 	version     model.Version
 	routeTmpl   string
+	routeName   string // "GET /v1/items/{id}", for the access log
 	integration *model.Integration
 	baseURL     *url.URL
-	upstream    *route.Template // nil: forward basePath+path as matched
-	stripPrefix int             // bytes of "/{version}" to strip for the upstream path
+	timeout     time.Duration
+	upstream    []upstreamPart // nil: forward basePath+path as matched
+	upstreamLen int            // bytes of upstream's literals
+	stripPrefix int            // bytes of "/{version}" to strip for the upstream path
 	// unsupported names a configured policy this build cannot enforce; such
 	// an endpoint fails closed with 503 rather than serving unprotected.
-	unsupported string
-	deprecation string // Deprecation header value, "" when not deprecated
-	sunset      string // Sunset header value
+	unsupported    string
+	deprecation    string   // Deprecation header value, "" when not deprecated
+	deprecationHdr []string // the same, as a header value (shared, read-only)
+	sunset         []string // Sunset header value, nil when none (shared, read-only)
+}
+
+// upstreamPart is a piece of a compiled upstream path template: a literal,
+// or the index of a param of the matched route (param >= 0).
+type upstreamPart struct {
+	lit   string
+	param int
 }
 
 // snapshot is one tenant's compiled configuration at one version.
@@ -72,61 +84,87 @@ func newSnapshots(src ConfigSource, interval time.Duration, now func() time.Time
 }
 
 // get returns the tenant's snapshot, revalidating it when older than the
-// refresh interval. It reads the store only on a revalidation.
-func (s *snapshots) get(ctx context.Context, tenant string) (*snapshot, error) {
-	s.mu.RLock()
-	e := s.entries[tenant]
-	s.mu.RUnlock()
-	if e != nil {
-		if snap := e.snap.Load(); snap != nil && s.now().UnixNano()-e.checkedAt.Load() < int64(s.interval) {
-			return snap, nil
-		}
+// refresh interval at now. It reads the store only on a revalidation, and
+// does not allocate otherwise.
+func (s *snapshots) get(ctx context.Context, tenant string, now time.Time) (*snapshot, error) {
+	if snap := s.fresh(tenant, now.UnixNano()); snap != nil {
+		return snap, nil
 	}
-	v, err, _ := s.group.Do(tenant, func() (any, error) { return s.refresh(ctx, tenant, e) })
+	v, err, _ := s.group.Do(tenant, func() (any, error) { return s.refresh(ctx, tenant) })
 	if err != nil {
-		// Serve the last good snapshot when the store is unreachable.
-		if e != nil {
-			if snap := e.snap.Load(); snap != nil {
-				return snap, nil
-			}
-		}
 		return nil, err
 	}
 	return v.(*snapshot), nil
 }
 
-func (s *snapshots) refresh(ctx context.Context, tenant string, e *tenantEntry) (*snapshot, error) {
+// fresh returns the cached snapshot of tenant if it was validated less than
+// one interval before now.
+func (s *snapshots) fresh(tenant string, now int64) *snapshot {
+	s.mu.RLock()
+	e := s.entries[tenant]
+	s.mu.RUnlock()
+	if e == nil {
+		return nil
+	}
+	if snap := e.snap.Load(); snap != nil && now-e.checkedAt.Load() < int64(s.interval) {
+		return snap
+	}
+	return nil
+}
+
+// refresh revalidates tenant's snapshot: one version read, and a full load
+// only when the version changed. It runs once per tenant at a time.
+func (s *snapshots) refresh(ctx context.Context, tenant string) (*snapshot, error) {
+	now := s.now().UnixNano()
+	// A flight that ended just before this one started may have done the
+	// work already.
+	if snap := s.fresh(tenant, now); snap != nil {
+		return snap, nil
+	}
+	s.mu.RLock()
+	e := s.entries[tenant]
+	s.mu.RUnlock()
+	var old *snapshot
+	if e != nil {
+		old = e.snap.Load()
+	}
+	snap, err := s.load(ctx, tenant, old)
+	if err != nil {
+		if old == nil {
+			return nil, err
+		}
+		// Serve the last good snapshot while the store is unreachable, and
+		// try again after one more interval rather than on every request.
+		e.checkedAt.Store(now)
+		return old, nil
+	}
+	s.store(tenant, snap, now)
+	return snap, nil
+}
+
+// load reads tenant's configuration unless its version is still old's.
+func (s *snapshots) load(ctx context.Context, tenant string, old *snapshot) (*snapshot, error) {
 	ctx = context.WithoutCancel(ctx) // shared by every waiter of the flight
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	now := s.now().UnixNano()
 	ver, err := s.src.ConfigVersion(ctx, tenant)
 	switch {
 	case errors.Is(err, catalog.ErrNotFound):
-		snap := &snapshot{exists: false}
-		s.store(tenant, snap, now)
-		return snap, nil
+		return &snapshot{exists: false}, nil
 	case err != nil:
 		return nil, fmt.Errorf("check config version of %q: %w", tenant, err)
 	}
-	if e != nil {
-		if old := e.snap.Load(); old != nil && old.exists && old.version == ver {
-			e.checkedAt.Store(now)
-			return old, nil
-		}
+	if old != nil && old.exists && old.version == ver {
+		return old, nil
 	}
 	cfg, err := s.src.LoadTenantConfig(ctx, tenant)
 	if errors.Is(err, catalog.ErrNotFound) {
-		snap := &snapshot{exists: false}
-		s.store(tenant, snap, now)
-		return snap, nil
+		return &snapshot{exists: false}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load config of %q: %w", tenant, err)
 	}
-	snap := compile(cfg)
-	s.store(tenant, snap, now)
-	return snap, nil
+	return compile(cfg), nil
 }
 
 func (s *snapshots) store(tenant string, snap *snapshot, checked int64) {
@@ -134,23 +172,20 @@ func (s *snapshots) store(tenant string, snap *snapshot, checked int64) {
 	defer s.mu.Unlock()
 	e := s.entries[tenant]
 	if e == nil {
-		if !snap.exists {
-			if s.negative >= s.maxNeg {
-				s.dropNegative()
-			}
-			s.negative++
-		}
 		e = &tenantEntry{}
 		s.entries[tenant] = e
-	} else if old := e.snap.Load(); old != nil && old.exists != snap.exists {
-		if snap.exists {
-			s.negative--
-		} else {
-			s.negative++
+	} else if old := e.snap.Load(); old != nil && !old.exists {
+		s.negative--
+	}
+	if !snap.exists {
+		if s.negative >= s.maxNeg {
+			s.dropNegative()
 		}
+		s.negative++
 	}
 	e.snap.Store(snap)
 	e.checkedAt.Store(checked)
+	s.entries[tenant] = e // dropNegative may have removed it
 }
 
 // dropNegative forgets every cached unknown tenant (bounded memory under a
@@ -199,7 +234,7 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 		if err != nil {
 			continue // validated at save time; never serve what does not parse
 		}
-		ce := &endpoint{ep: ep, version: v, routeTmpl: tmplText, stripPrefix: 1 + len(ep.Version)}
+		ce := &endpoint{ep: ep, version: v, routeTmpl: tmplText, routeName: ep.Method + " " + tmplText, stripPrefix: 1 + len(ep.Version)}
 		ce.unsupported = unsupportedPolicy(ep.Policies)
 		if ep.Target.Type == model.TargetIntegration {
 			ce.integration = integrations[ep.Target.Integration]
@@ -207,6 +242,7 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 				if u, err := url.Parse(ce.integration.URL); err == nil {
 					ce.baseURL = u
 				}
+				ce.timeout = time.Duration(ce.integration.TimeoutMs) * time.Millisecond
 				if ce.integration.Type != model.IntegrationHTTP && ce.unsupported == "" {
 					ce.unsupported = string(ce.integration.Type) + " integrations"
 				}
@@ -216,13 +252,14 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 		}
 		if ep.Target.Path != "" {
 			if t, err := route.Parse(ep.Target.Path); err == nil {
-				ce.upstream = t
+				ce.upstream, ce.upstreamLen = compileUpstream(t, tmpl.Params())
 			}
 		}
 		if v.Status == model.StatusDeprecated {
 			ce.deprecation = "@" + itoa(v.UpdatedAt.Unix())
+			ce.deprecationHdr = []string{ce.deprecation}
 			if v.SunsetAt != nil {
-				ce.sunset = v.SunsetAt.UTC().Format(httpTimeFormat)
+				ce.sunset = []string{v.SunsetAt.UTC().Format(httpTimeFormat)}
 			}
 		}
 		_ = b.Add(ep.Method, tmpl, ce) // conflicts are rejected at save time
@@ -271,7 +308,35 @@ func itoa(n int64) string {
 	return string(b[i:])
 }
 
-// renderUpstream renders the upstream path of a matched request.
+// compileUpstream splits an upstream template into literals and references
+// to the route's params (by position, as Match fills route.Params).
+func compileUpstream(t *route.Template, routeParams []string) ([]upstreamPart, int) {
+	var parts []upstreamPart
+	var lit strings.Builder
+	n := 0
+	for _, seg := range strings.Split(t.String()[1:], "/") {
+		lit.WriteByte('/')
+		if len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}' {
+			name := strings.TrimSuffix(seg[1:len(seg)-1], "+")
+			parts = append(parts, upstreamPart{lit: lit.String(), param: -1})
+			n += lit.Len()
+			lit.Reset()
+			// Validation guarantees the route defines every param the
+			// upstream uses; an unknown one renders empty.
+			parts = append(parts, upstreamPart{param: slices.Index(routeParams, name)})
+			continue
+		}
+		lit.WriteString(seg)
+	}
+	if lit.Len() > 0 {
+		parts = append(parts, upstreamPart{lit: lit.String(), param: -1})
+		n += lit.Len()
+	}
+	return parts, n
+}
+
+// renderUpstream renders the upstream path of a matched request. Param
+// values are substrings of the canonical path, so they stay escaped.
 func (ce *endpoint) renderUpstream(path string, p *route.Params) string {
 	if ce.upstream == nil {
 		if rest := path[ce.stripPrefix:]; rest != "" {
@@ -279,14 +344,23 @@ func (ce *endpoint) renderUpstream(path string, p *route.Params) string {
 		}
 		return "/"
 	}
-	var sb strings.Builder
-	for _, seg := range strings.Split(ce.upstream.String()[1:], "/") {
-		sb.WriteByte('/')
-		if len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}' {
-			sb.WriteString(p.Get(strings.TrimSuffix(seg[1:len(seg)-1], "+")))
-			continue
+	n := ce.upstreamLen
+	for _, part := range ce.upstream {
+		if part.param >= 0 && part.param < p.Len() {
+			_, v := p.At(part.param)
+			n += len(v)
 		}
-		sb.WriteString(seg)
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for _, part := range ce.upstream {
+		switch {
+		case part.param < 0:
+			sb.WriteString(part.lit)
+		case part.param < p.Len():
+			_, v := p.At(part.param)
+			sb.WriteString(v)
+		}
 	}
 	return sb.String()
 }
