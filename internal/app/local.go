@@ -84,7 +84,7 @@ func RunLocal(ctx context.Context, e Env, out io.Writer) error {
 	}
 	var token string
 	if con.Signer != nil && e.DevLogin {
-		token, err = con.Signer.Issue(identity.Principal{Subject: "dev:" + DemoOwner, Email: DemoOwner, Tenant: DemoTenant, Role: identity.RoleOwner}, 8*time.Hour, time.Now())
+		token, err = con.Signer.Issue(identity.Principal{Subject: "dev:" + DemoOwner, Email: DemoOwner, Tenant: DemoTenant, Role: identity.RoleOwner}, time.Hour, time.Now())
 		if err != nil {
 			return fmt.Errorf("issue demo token: %w", err)
 		}
@@ -118,7 +118,7 @@ func printBanner(out io.Writer, base, upstream, token string, e Env) {
 	fmt.Fprintf(&b, "  Management API  %s/admin/v1\n", base)
 	fmt.Fprintf(&b, "  Demo upstream   %s\n", upstream)
 	if token != "" {
-		fmt.Fprintf(&b, "\nDemo console token (tenant %q, role owner, valid 8h):\n\n  export PORTICO_TOKEN=%s\n", DemoTenant, token)
+		fmt.Fprintf(&b, "\nDemo console token (tenant %q, role owner, valid 1h):\n\n  export PORTICO_TOKEN=%s\n", DemoTenant, token)
 		fmt.Fprintf(&b, "\nTry:\n  curl -s %s/t/%s/v1/items/42\n", base, DemoTenant)
 		fmt.Fprintf(&b, "  curl -s -H \"Authorization: Bearer $PORTICO_TOKEN\" %s/admin/v1/apis\n", base)
 		fmt.Fprintf(&b, "  curl -s -X POST %s/admin/v1/auth/dev-login -d '{\"tenant\":\"%s\",\"email\":\"%s\",\"role\":\"owner\"}'\n", base, DemoTenant, DemoOwner)

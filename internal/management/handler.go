@@ -72,7 +72,7 @@ func New(cfg Config) (*Handler, error) {
 		cfg.MaxBodyBytes = 1 << 20
 	}
 	if cfg.DevLoginTTL <= 0 {
-		cfg.DevLoginTTL = 8 * time.Hour
+		cfg.DevLoginTTL = time.Hour
 	}
 	h := &Handler{cfg: cfg, cat: cfg.Catalog, cursors: cursorCodec{key: cfg.CursorKey}, log: cfg.Logger, mux: http.NewServeMux()}
 	for _, rt := range h.routes() {
