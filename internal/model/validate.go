@@ -145,12 +145,10 @@ func CanTransition(from, to VersionStatus) bool {
 	return false
 }
 
+// templateDetail returns the tenant-facing part of a route.Parse error,
+// without the "route: bad template: " prefix.
 func templateDetail(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, "route") {
-		msg = msg[i+2:]
-	}
-	return msg
+	return strings.TrimPrefix(err.Error(), route.ErrBadTemplate.Error()+": ")
 }
 
 // ValidateEndpoint checks an endpoint document (route conflicts are checked
@@ -160,6 +158,8 @@ func ValidateEndpoint(ep *Endpoint) Errors {
 	if !slices.Contains(knownMethods, ep.Method) {
 		e.Add("/method", "must be one of %s", strings.Join(knownMethods, ", "))
 	}
+	// params is nil when the path is invalid: the target path's params are
+	// then not checked, so a bad path is reported once, at /path.
 	var params []string
 	switch {
 	case ep.Path == "":
@@ -171,7 +171,7 @@ func ValidateEndpoint(ep *Endpoint) Errors {
 		if err != nil {
 			e.Add("/path", "%s", templateDetail(err))
 		} else {
-			params = t.Params()
+			params = append(make([]string, 0, len(t.Params())), t.Params()...)
 			if t.String() != ep.Path {
 				e.Add("/path", "must be in canonical form %q", t.String())
 			}
@@ -210,7 +210,7 @@ func validateTarget(e *Errors, t Target, params []string) {
 		return
 	}
 	for _, p := range tp.Params() {
-		if !slices.Contains(params, p) {
+		if params != nil && !slices.Contains(params, p) {
 			e.Add("/target/path", "uses {%s}, which the endpoint path does not define", p)
 		}
 	}
@@ -263,7 +263,8 @@ func validatePolicies(e *Errors, p Policies, method string) {
 		if c.MaxEntrySize < 0 || c.MaxEntrySize > 6<<20 {
 			e.Add("/policies/cache/maxEntryBytes", "must be between 0 and 6291456")
 		}
-		if method != "GET" && method != "HEAD" && method != "ANY" {
+		// An unknown method is reported at /method alone.
+		if slices.Contains(knownMethods, method) && method != "GET" && method != "HEAD" && method != "ANY" {
 			e.Add("/policies/cache", "caching applies only to GET and HEAD endpoints")
 		}
 	}
@@ -280,7 +281,7 @@ func validatePolicies(e *Errors, p Policies, method string) {
 				continue
 			}
 			u, err := url.Parse(o)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 				e.Add(ptr, "must be an origin like https://app.example.com")
 			}
 		}
