@@ -206,7 +206,8 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t Target) er
 	}
 	defer resp.Body.Close()
 
-	if resp.ContentLength > f.maxBytes {
+	// A HEAD (or 204/304) response announces a length it does not send.
+	if resp.ContentLength > f.maxBytes && resp.Body != http.NoBody {
 		return problem.New(http.StatusBadGateway, TypeUpstreamTooLarge, "Bad Gateway",
 			"the upstream response exceeds the gateway's size limit").
 			WithCause(fmt.Errorf("%s %s: content-length %d > %d: %w", method, u.Redacted(), resp.ContentLength, f.maxBytes, ErrResponseTooLarge))

@@ -450,6 +450,18 @@ func TestForwardResponseSizeLimit(t *testing.T) {
 		}
 		requireUntouched(t, w)
 	})
+	t.Run("head of a large resource", func(t *testing.T) {
+		up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "100")
+		})
+		w := httptest.NewRecorder()
+		if err := proxy.New(proxy.Config{MaxResponseBytes: 99}).Forward(w, httptest.NewRequest("HEAD", "/x", nil), proxy.Target{BaseURL: mustURL(t, up.URL)}); err != nil {
+			t.Fatalf("Forward: %v", err)
+		}
+		if w.Code != http.StatusOK || w.Header().Get("Content-Length") != "100" {
+			t.Errorf("response = %d, Content-Length %q", w.Code, w.Header().Get("Content-Length"))
+		}
+	})
 	t.Run("content-length at the limit", func(t *testing.T) {
 		up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write(bytes.Repeat([]byte("x"), 100))
