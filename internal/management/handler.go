@@ -78,10 +78,33 @@ func New(cfg Config) (*Handler, error) {
 	for _, rt := range h.routes() {
 		h.mux.Handle(rt.pattern, h.wrap(rt))
 	}
-	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, problem.NotFound("no such management route"))
-	})
+	h.mux.HandleFunc("/", h.noRoute)
 	return h, nil
+}
+
+// probeMethods are the methods noRoute tries when telling 405 from 404.
+var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// noRoute answers requests no route matched. ServeMux answers 405 only when
+// no pattern matches the path at all, and "/" matches every path, so a known
+// path with the wrong method lands here too: probe the other methods to tell
+// a 405 (with Allow) from a 404.
+func (h *Handler) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range probeMethods {
+		probe := *r
+		probe.Method = m
+		if _, pattern := h.mux.Handler(&probe); m != r.Method && pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		h.fail(w, r, problem.NotFound("no such management route"))
+		return
+	}
+	p := problem.New(http.StatusMethodNotAllowed, "method-not-allowed", "Method Not Allowed", "this route does not accept "+r.Method)
+	p.Headers = http.Header{"Allow": {strings.Join(allow, ", ")}}
+	h.fail(w, r, p)
 }
 
 // ServeHTTP implements http.Handler.
