@@ -53,7 +53,7 @@ func (s *Store) query(ctx context.Context, q store.Query, onIndex bool) (store.P
 		}
 	}
 	now := s.now().Unix()
-	var page store.Page
+	page := store.Page{Items: make([]store.Item, 0, min(limit, 64))}
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		table := tx.Bucket([]byte(tableBucket))
 		bucket := table
@@ -61,10 +61,10 @@ func (s *Store) query(ctx context.Context, q store.Query, onIndex bool) (store.P
 			bucket = tx.Bucket([]byte(indexBucket))
 		}
 		c := bucket.Cursor()
-		k := first(c, prefix, after, q.Reverse)
+		k, v := first(c, prefix, after, q.Reverse)
 		var last []byte
-		for ; k != nil && bytes.HasPrefix(k, prefix); k = step(c, q.Reverse) {
-			it, ok, err := load(table, k, onIndex, now)
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = step(c, q.Reverse) {
+			it, ok, err := load(table, k, v, onIndex, now)
 			if err != nil {
 				return err
 			}
@@ -89,41 +89,35 @@ func (s *Store) query(ctx context.Context, q store.Query, onIndex bool) (store.P
 
 // first positions c on the first key to visit: the first (or, reversed, the
 // last) key with prefix, or the one just past after.
-func first(c *bbolt.Cursor, prefix, after []byte, reverse bool) []byte {
+func first(c *bbolt.Cursor, prefix, after []byte, reverse bool) (k, v []byte) {
 	switch {
 	case !reverse && after == nil:
-		k, _ := c.Seek(prefix)
-		return k
+		return c.Seek(prefix)
 	case !reverse:
-		k, _ := c.Seek(after)
+		k, v = c.Seek(after)
 		if bytes.Equal(k, after) {
-			k, _ = c.Next()
+			k, v = c.Next()
 		}
-		return k
+		return k, v
 	}
 	bound := after
 	if bound == nil {
 		bound = successor(prefix)
 	}
 	if bound == nil {
-		k, _ := c.Last()
-		return k
+		return c.Last()
 	}
 	if k, _ := c.Seek(bound); k == nil {
-		k, _ = c.Last()
-		return k
+		return c.Last()
 	}
-	k, _ := c.Prev()
-	return k
+	return c.Prev()
 }
 
-func step(c *bbolt.Cursor, reverse bool) []byte {
+func step(c *bbolt.Cursor, reverse bool) (k, v []byte) {
 	if reverse {
-		k, _ := c.Prev()
-		return k
+		return c.Prev()
 	}
-	k, _ := c.Next()
-	return k
+	return c.Next()
 }
 
 // successor returns the smallest key greater than every key with prefix p,
@@ -139,21 +133,25 @@ func successor(p []byte) []byte {
 	return nil
 }
 
-// load reads the item a table or index key points at.
-func load(table *bbolt.Bucket, k []byte, onIndex bool, now int64) (store.Item, bool, error) {
-	if !onIndex {
-		parts, ok := splitKey(k, 2)
+// load returns the item at table key k with value v, or the one index key k
+// points at.
+func load(table *bbolt.Bucket, k, v []byte, onIndex bool, now int64) (store.Item, bool, error) {
+	if onIndex {
+		parts, ok := splitKey(k, 4)
 		if !ok {
 			return store.Item{}, false, errCorrupt
 		}
-		key := store.Key{PK: parts[0], SK: parts[1]}
-		return getLive(table, key, now)
+		return getLive(table, store.Key{PK: parts[2], SK: parts[3]}, now)
 	}
-	parts, ok := splitKey(k, 4)
+	parts, ok := splitKey(k, 2)
 	if !ok {
 		return store.Item{}, false, errCorrupt
 	}
-	return getLive(table, store.Key{PK: parts[2], SK: parts[3]}, now)
+	it, err := decodeItem(store.Key{PK: parts[0], SK: parts[1]}, v)
+	if err != nil || expired(it, now) {
+		return store.Item{}, false, err
+	}
+	return it, true, nil
 }
 
 // Cursors are base64url (unpadded) of a tag byte ('t' table, 'i' index) and
