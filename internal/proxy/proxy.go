@@ -155,13 +155,15 @@ var hopHeaders = []string{ // read-only
 
 // Forward sends r to t and streams the response to w.
 //
-// Before anything is written it returns a *problem.Problem: 502
-// upstream-unavailable when the upstream cannot be reached, 504
+// Before anything is written it returns a *problem.Problem for the caller to
+// render: 502 upstream-unavailable when the upstream cannot be reached, 504
 // upstream-timeout when it does not answer in time, 502
 // upstream-response-too-large when its Content-Length exceeds the limit, 400
-// when the path has a dot segment (ErrDotSegment), 500 when t is invalid. When the client cancels the request it writes nothing
-// and returns an error wrapping context.Canceled. Any other non-nil error
-// means the response was already (partly) written; it has been logged.
+// bad-request when the path has a dot segment (ErrDotSegment), 500 when t is
+// invalid (ErrInvalidTarget). When the client cancels the request it writes
+// nothing and returns an error wrapping context.Canceled. Any other non-nil
+// error means the response was already (partly) written and has been logged.
+// So: render the error if it is a *problem.Problem, otherwise write nothing.
 func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t Target) error {
 	u, err := targetURL(t, r.URL.RawQuery)
 	if errors.Is(err, ErrDotSegment) {
@@ -202,7 +204,7 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t Target) er
 
 	resp, err := f.transport.RoundTrip(out)
 	if err != nil {
-		return f.roundTripError(r, u, err)
+		return roundTripError(r, method, u, err)
 	}
 	defer resp.Body.Close()
 
@@ -232,11 +234,11 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t Target) er
 }
 
 // roundTripError classifies a transport error.
-func (f *Forwarder) roundTripError(r *http.Request, u *url.URL, err error) error {
+func roundTripError(r *http.Request, method string, u *url.URL, err error) error {
 	if cerr := r.Context().Err(); errors.Is(cerr, context.Canceled) {
 		return fmt.Errorf("proxy: client canceled request to %s: %w", u.Redacted(), cerr)
 	}
-	cause := fmt.Errorf("proxy: %s %s: %w", r.Method, u.Redacted(), err)
+	cause := fmt.Errorf("proxy: %s %s: %w", method, u.Redacted(), err)
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return problem.New(http.StatusGatewayTimeout, TypeUpstreamTimeout, "Gateway Timeout",
