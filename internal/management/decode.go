@@ -1,12 +1,15 @@
 package management
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,10 +25,20 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) error {
 			return problem.New(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported Media Type", "send application/json")
 		}
 	}
-	body := http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
-	dec := json.NewDecoder(body)
+	// Read the whole body first, so any body over the limit is a 413 whatever
+	// it holds (not a 400 when the excess follows a complete object), and so
+	// an unknown field can be located afterwards.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return tooLarge(h.cfg.MaxBodyBytes)
+	}
+	if err != nil {
+		return problem.BadRequest("", "the body could not be read")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil {
 		if _, extra := dec.Token(); !errors.Is(extra, io.EOF) {
 			return problem.BadRequest("", "the body must hold exactly one JSON value")
@@ -33,14 +46,10 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return nil
 	}
 	var (
-		maxErr    *http.MaxBytesError
 		syntaxErr *json.SyntaxError
 		typeErr   *json.UnmarshalTypeError
 	)
 	switch {
-	case errors.As(err, &maxErr):
-		return problem.New(http.StatusRequestEntityTooLarge, "too-large", "Content Too Large",
-			fmt.Sprintf("the body exceeds %d bytes", h.cfg.MaxBodyBytes))
 	case errors.Is(err, io.EOF):
 		return problem.BadRequest("", "a JSON body is required")
 	case errors.As(err, &syntaxErr):
@@ -48,16 +57,144 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return problem.BadRequest("", "malformed JSON: unexpected end of body")
 	case errors.As(err, &typeErr):
-		ptr := "/" + strings.ReplaceAll(typeErr.Field, ".", "/")
-		if typeErr.Field == "" {
-			ptr = ""
-		}
-		return problem.BadRequest(ptr, fmt.Sprintf("must be %s, not JSON %s", jsonKind(typeErr.Type.String()), typeErr.Value))
+		return problem.BadRequest(fieldPointer(reflect.TypeOf(v), typeErr.Field), fmt.Sprintf("must be %s, not JSON %s", jsonKind(typeErr.Type.String()), typeErr.Value))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
-		return problem.BadRequest("/"+name, "unknown field")
+		return problem.BadRequest(unknownFieldPointer(body, reflect.TypeOf(v), name), "unknown field")
 	}
 	return problem.BadRequest("", "malformed JSON body")
+}
+
+func tooLarge(limit int64) *problem.Problem {
+	return problem.New(http.StatusRequestEntityTooLarge, "too-large", "Content Too Large",
+		fmt.Sprintf("the body exceeds %d bytes", limit))
+}
+
+// fieldPointer turns encoding/json's dotted UnmarshalTypeError.Field into a
+// JSON pointer. The dotted path names embedded structs by their Go name
+// ("Meta.revision"), which are not part of the document: drop them.
+func fieldPointer(t reflect.Type, field string) string {
+	if field == "" {
+		return ""
+	}
+	var ptr strings.Builder
+	for seg := range strings.SplitSeq(field, ".") {
+		t = deref(t)
+		if t != nil && t.Kind() == reflect.Struct {
+			if sf, ok := t.FieldByName(seg); ok && sf.Anonymous && jsonName(sf) == "" {
+				t = sf.Type
+				continue
+			}
+			t = jsonFields(t)[strings.ToLower(seg)]
+		} else if t != nil && (t.Kind() == reflect.Map || t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			t = t.Elem()
+		}
+		ptr.WriteString("/" + escapePointer(seg))
+	}
+	return ptr.String()
+}
+
+// unknownFieldPointer finds where name occurs as a key the target type does
+// not know: encoding/json reports only the key, not its path.
+func unknownFieldPointer(body []byte, t reflect.Type, name string) string {
+	var doc any
+	if json.Unmarshal(body, &doc) == nil {
+		if p, ok := findUnknown(doc, t, name, ""); ok {
+			return p
+		}
+	}
+	return "/" + escapePointer(name)
+}
+
+func findUnknown(v any, t reflect.Type, name, path string) (string, bool) {
+	t = deref(t)
+	if t == nil {
+		return "", false
+	}
+	switch val := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(val))
+		for k := range val {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			p := path + "/" + escapePointer(k)
+			ft := t
+			switch t.Kind() {
+			case reflect.Struct:
+				var known bool
+				if ft, known = jsonFields(t)[strings.ToLower(k)]; !known {
+					if k == name {
+						return p, true
+					}
+					continue
+				}
+			case reflect.Map:
+				ft = t.Elem()
+			default:
+				return "", false
+			}
+			if p, ok := findUnknown(val[k], ft, name, p); ok {
+				return p, true
+			}
+		}
+	case []any:
+		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+			return "", false
+		}
+		for i, e := range val {
+			if p, ok := findUnknown(e, t.Elem(), name, path+"/"+strconv.Itoa(i)); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+// jsonName is the name a struct field's json tag gives it ("" when none).
+func jsonName(sf reflect.StructField) string {
+	name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+	return name
+}
+
+// jsonFields maps the lower-cased JSON names of t's fields (embedded structs
+// flattened, as encoding/json does) to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		name := jsonName(sf)
+		switch {
+		case name == "-":
+			continue
+		case sf.Anonymous && name == "" && deref(sf.Type).Kind() == reflect.Struct:
+			for k, ft := range jsonFields(deref(sf.Type)) {
+				if _, ok := out[k]; !ok {
+					out[k] = ft
+				}
+			}
+			continue
+		case !sf.IsExported():
+			continue
+		case name == "":
+			name = sf.Name
+		}
+		out[strings.ToLower(name)] = sf.Type
+	}
+	return out
+}
+
+// escapePointer escapes one JSON pointer reference token (RFC 6901).
+func escapePointer(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
 func jsonKind(goType string) string {
