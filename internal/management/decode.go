@@ -19,6 +19,19 @@ import (
 // decode reads one JSON object into v: unknown fields, trailing data, wrong
 // types and oversize bodies are rejected with the offending pointer.
 func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	return h.decodeBody(w, r, v, false)
+}
+
+// decodeOptional is decode for an optional body: an absent or empty body
+// (whatever its framing: no Content-Length, chunked) leaves v unchanged.
+func (h *Handler) decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	return h.decodeBody(w, r, v, true)
+}
+
+func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
@@ -35,6 +48,9 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	if err != nil {
 		return problem.BadRequest("", "the body could not be read")
+	}
+	if optional && len(bytes.TrimSpace(body)) == 0 {
+		return nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

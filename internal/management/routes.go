@@ -380,10 +380,8 @@ type transitionRequest struct {
 func (h *Handler) transition(to model.VersionStatus, action string) func(http.ResponseWriter, *http.Request, identity.Principal) error {
 	return func(w http.ResponseWriter, r *http.Request, p identity.Principal) error {
 		var req transitionRequest
-		if r.ContentLength != 0 {
-			if err := h.decode(w, r, &req); err != nil {
-				return err
-			}
+		if err := h.decodeOptional(w, r, &req); err != nil {
+			return err
 		}
 		expect, im, err := expectation(r, 0)
 		if err != nil {
