@@ -156,7 +156,7 @@ func walk[T any](t *testing.T, e *env, token, path string, key func(T) string) (
 		cursors = append(cursors, p.NextCursor)
 		cursor = p.NextCursor
 	}
-	t.Fatalf("pagination of %s did not end", path)
+	t.Fatalf("pagination of %s did not end: %q", path, keys[:20])
 	return nil, nil
 }
 
