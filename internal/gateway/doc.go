@@ -7,4 +7,10 @@
 // per configuration version (route table, parsed upstream URLs and
 // templates). A snapshot is revalidated at most once per RefreshInterval by
 // one cheap version read, so a steady stream of requests costs no store reads.
+// Unknown tenants are cached the same way (bounded); while the store is
+// unreachable the last snapshot keeps serving and is retried once per
+// interval.
+//
+// Resolving a request (tenant, snapshot, canonical path, version, route)
+// does not allocate; per-request state is pooled.
 package gateway

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portico/portico/internal/proxy"
 )
 
 func TestNewValidates(t *testing.T) {
@@ -307,4 +310,39 @@ func TestClientGoneBeforeResponse(t *testing.T) {
 	if !strings.Contains(h.logs.String(), `"status":499`) {
 		t.Errorf("access log = %s; want status 499", h.logs)
 	}
+}
+
+// partialForwarder writes the start of a response, then fails with err.
+type partialForwarder struct{ err error }
+
+func (f partialForwarder) Forward(w http.ResponseWriter, r *http.Request, t proxy.Target) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(`{"partial":`))
+	return f.err
+}
+
+func TestFailureAfterResponseStarted(t *testing.T) {
+	t.Run("no problem appended", func(t *testing.T) {
+		h := newHarness(t, func(c *Config) { c.Forwarder = partialForwarder{errors.New("read from upstream: unexpected EOF")} })
+		w := h.do(t, "GET", "/t/acme/v1/items", nil)
+		if w.Code != http.StatusOK || w.Body.String() != `{"partial":` {
+			t.Errorf("got %d %q; want the partial upstream response untouched", w.Code, w.Body)
+		}
+		if log := h.logs.String(); !strings.Contains(log, `"status":200`) || !strings.Contains(log, "unexpected EOF") {
+			t.Errorf("access log = %s; want status 200 and the error", log)
+		}
+	})
+	t.Run("too large aborts the connection", func(t *testing.T) {
+		h := newHarness(t, func(c *Config) { c.Forwarder = partialForwarder{fmt.Errorf("copy: %w", proxy.ErrResponseTooLarge)} })
+		defer func() {
+			if v := recover(); v != http.ErrAbortHandler {
+				t.Errorf("recovered %v; want http.ErrAbortHandler", v)
+			}
+			if !strings.Contains(h.logs.String(), "exceeds size limit") {
+				t.Errorf("access log = %s", h.logs)
+			}
+		}()
+		h.do(t, "GET", "/t/acme/v1/items", nil)
+	})
 }

@@ -280,3 +280,23 @@ func TestWithCatalog(t *testing.T) {
 		t.Error("catalog does not report unknown tenants as ErrNotFound")
 	}
 }
+
+// TestLateFlightReusesFreshSnapshot: a request that missed the cache just
+// before another request's flight stored the snapshot starts a flight of
+// its own; that flight must not read the store again.
+func TestLateFlightReusesFreshSnapshot(t *testing.T) {
+	h := newHarness(t, nil)
+	first, err := h.gw.snaps.get(t.Context(), "acme", h.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.src.resetCalls()
+	late, err := h.gw.snaps.refresh(t.Context(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if late != first {
+		t.Error("late flight built a new snapshot")
+	}
+	wantCalls(t, h.src, 0, 0)
+}
