@@ -218,7 +218,7 @@ func (c *Catalog) ListMembers(ctx context.Context, tenant string) ([]model.Membe
 	return listAll[model.Member](ctx, c.st, tenant, pfxMember)
 }
 
-// DeleteMember removes a member.
+// DeleteMember removes a member. Emails are case-insensitive, as in PutMember.
 func (c *Catalog) DeleteMember(ctx context.Context, tenant string, actor Actor, email string) error {
-	return remove(ctx, c, memberKind, tenant, actor, email, 0, nil)
+	return remove(ctx, c, memberKind, tenant, actor, memberKind.id(&model.Member{Email: email}), 0, nil)
 }
