@@ -203,12 +203,8 @@ func authorize(rt apiRoute, p identity.Principal, r *http.Request) *problem.Prob
 		if p.Tenant != PlatformTenant {
 			return forbidden("only platform operators may do this")
 		}
-		return nil
 	case self:
-		if p.Tenant == PlatformTenant {
-			return nil
-		}
-		if p.Tenant != r.PathValue("tenant") {
+		if p.Tenant != PlatformTenant && p.Tenant != r.PathValue("tenant") {
 			// Same answer as a missing tenant: do not reveal other tenants.
 			return problem.NotFound("no such tenant")
 		}

@@ -195,6 +195,7 @@ func callers() []caller {
 		member(identity.RoleDeveloper),
 		member(identity.RoleViewer),
 		{name: "platform-operator", kind: operator, role: identity.RoleOwner, token: func(e *env) string { return e.token(PlatformTenant, identity.RoleOwner) }},
+		{name: "platform-viewer", kind: operator, role: identity.RoleViewer, token: func(e *env) string { return e.token(PlatformTenant, identity.RoleViewer) }},
 		{name: "no-token", kind: anonymous, token: func(*env) string { return "" }},
 		{name: "expired-token", kind: anonymous, token: func(e *env) string {
 			return e.issue(e.signer, tenantA, identity.RoleOwner, baseTime.Add(-3*time.Hour), time.Hour)
@@ -236,15 +237,11 @@ func expect(rt Route, c caller) outcome {
 	case "authenticated":
 		return allowed
 	case "platform":
-		if c.kind == operator {
-			return allowed
+		if c.kind != operator {
+			return wantForbid
 		}
-		return wantForbid
 	case "self":
-		switch c.kind {
-		case operator:
-			return allowed
-		case foreign:
+		if c.kind == foreign {
 			return hidden
 		}
 	case "member":
@@ -419,8 +416,8 @@ a role is open to every role above it.
 | public | anyone; no token is needed (a token, valid or not, is ignored) |
 | authenticated | any valid console token, of a tenant member or a platform operator |
 | member | a member of the token's tenant with at least the least role; platform operators get 403 |
-| platform | a platform operator (tenant claim ` + "`" + PlatformTenant + "`" + `), whatever its role; tenant members get 403 |
-| self | a platform operator, or a member of the tenant named in the path with at least the least role; members of other tenants get 404 |
+| platform | a platform operator (tenant claim ` + "`" + PlatformTenant + "`" + `) with at least the least role; tenant members get 403 |
+| self | a platform operator, or a member of the tenant named in the path, with at least the least role; members of other tenants get 404 |
 
 Without a token, or with an invalid or expired one, every non-public route
 answers 401 with ` + "`WWW-Authenticate: Bearer`" + `; a valid token without enough
@@ -435,8 +432,6 @@ rights gets 403. Errors are ` + "`application/problem+json`" + `.
 		switch rt.Access {
 		case "public":
 			role = "-"
-		case "platform":
-			role = "any operator"
 		case "authenticated":
 			role = "any"
 		}

@@ -30,8 +30,8 @@ func (h *Handler) routes() []apiRoute {
 		{"GET " + prefix + "/me", authenticated, viewer, h.me},
 
 		{"GET " + prefix + "/tenants", platform, viewer, h.listTenants},
-		{"POST " + prefix + "/tenants", platform, viewer, h.createTenant},
-		{"DELETE " + prefix + "/tenants/{tenant}", platform, viewer, h.deleteTenant},
+		{"POST " + prefix + "/tenants", platform, admin, h.createTenant},
+		{"DELETE " + prefix + "/tenants/{tenant}", platform, owner, h.deleteTenant},
 		{"GET " + prefix + "/tenants/{tenant}", self, viewer, h.getTenant},
 		{"PUT " + prefix + "/tenants/{tenant}", self, owner, h.updateTenant},
 
