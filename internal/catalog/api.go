@@ -229,6 +229,13 @@ func (c *Catalog) checkRoutes(ctx context.Context, tenant string, api *model.API
 	if ep != nil {
 		eps = slices.DeleteFunc(eps, func(e model.Endpoint) bool { return e.ID == ep.ID })
 	}
+	if api != nil {
+		// Add the changed API's endpoints last, so that a conflict they
+		// cause is always reported on one of them, whatever the slug order.
+		slices.SortStableFunc(eps, func(x, y model.Endpoint) int {
+			return boolCmp(x.API == api.Slug, y.API == api.Slug)
+		})
+	}
 	b := route.NewBuilder[string]()
 	add := func(e model.Endpoint) error {
 		t, err := route.Parse(RouteTemplate(e.Version, base[e.API], e.Path))
@@ -260,4 +267,14 @@ func (c *Catalog) checkRoutes(ctx context.Context, tenant string, api *model.API
 		}
 	}
 	return nil
+}
+
+func boolCmp(x, y bool) int {
+	switch {
+	case x == y:
+		return 0
+	case x:
+		return 1
+	}
+	return -1
 }
