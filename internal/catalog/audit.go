@@ -35,7 +35,9 @@ func (c *Catalog) ListAudit(ctx context.Context, tenant string, f AuditFilter) (
 	}
 	prefix := pfxAudit
 	if !f.From.IsZero() && !f.To.IsZero() {
-		prefix += commonPrefix(f.From.UTC().Format(time.RFC3339Nano), f.To.UTC().Format(time.RFC3339Nano))
+		// The sort keys' own format: RFC 3339 trims trailing zeros, so
+		// From == To would give a prefix no key has.
+		prefix += commonPrefix(f.From.UTC().Format(auditTimeFormat), f.To.UTC().Format(auditTimeFormat))
 	}
 	out := make([]model.AuditEntry, 0, limit)
 	cursor, scanned := f.Cursor, 0

@@ -161,8 +161,12 @@ func (c *Catalog) commit(ctx context.Context, tenant string, actor Actor, build 
 	return nil, ErrBusy
 }
 
+// auditTimeFormat is the fixed-width UTC time in audit sort keys, so that
+// keys sort by time and ListAudit can narrow a time window to a key prefix.
+const auditTimeFormat = "2006-01-02T15:04:05.000000000Z"
+
 func auditSK(t time.Time, id string) string {
-	return pfxAudit + t.Format("2006-01-02T15:04:05.000000000Z") + "#" + id
+	return pfxAudit + t.Format(auditTimeFormat) + "#" + id
 }
 
 func newID() string {
