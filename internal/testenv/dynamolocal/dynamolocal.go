@@ -54,16 +54,20 @@ func Start(t testing.TB) string {
 		}
 		t.Skipf("dynamolocal: %v (run `make tools` to install DynamoDB Local; Java 17+ is needed)", err)
 	}
-	var lastErr error
 	for range 3 { // the free port may be taken before Java binds it
-		endpoint, stop, err := start(t, dir)
+		var endpoint string
+		var stop func()
+		var exited bool
+		endpoint, stop, exited, err = start(t, dir)
 		if err == nil {
 			t.Cleanup(stop)
 			return endpoint
 		}
-		lastErr = err
+		if !exited {
+			break
+		}
 	}
-	t.Fatalf("dynamolocal: %v", lastErr)
+	t.Fatalf("dynamolocal: %v", err)
 	return ""
 }
 
@@ -102,31 +106,33 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// start runs one emulator and waits until it answers.
-func start(t testing.TB, dir string) (endpoint string, stop func(), err error) {
+// start runs one emulator and waits until it answers; exited reports that
+// it failed by exiting early (as when its port was taken).
+func start(t testing.TB, dir string) (endpoint string, stop func(), exited bool, err error) {
 	port, err := freePort()
 	if err != nil {
-		return "", nil, err
+		return "", nil, false, err
 	}
 	cmd := exec.Command("java",
 		"-Djava.library.path="+filepath.Join(dir, "DynamoDBLocal_lib"),
 		"-jar", filepath.Join(dir, "DynamoDBLocal.jar"),
 		"-inMemory", "-disableTelemetry", "-port", strconv.Itoa(port))
 	cmd.Dir = t.TempDir()
+	killWithParent(cmd)
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start java: %w", err)
+		return "", nil, false, fmt.Errorf("start java: %w", err)
 	}
-	exited := make(chan struct{})
+	done := make(chan struct{})
 	var waitErr error
 	go func() {
 		waitErr = cmd.Wait()
-		close(exited)
+		close(done)
 	}()
 	stop = func() {
 		_ = cmd.Process.Kill()
-		<-exited
+		<-done
 	}
 
 	endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
@@ -136,14 +142,14 @@ func start(t testing.TB, dir string) (endpoint string, stop func(), err error) {
 	defer tick.Stop()
 	for {
 		if ready(ctx, endpoint) {
-			return endpoint, stop, nil
+			return endpoint, stop, false, nil
 		}
 		select {
-		case <-exited:
-			return "", nil, fmt.Errorf("DynamoDB Local exited (%v) before answering:\n%s", waitErr, out.String())
+		case <-done:
+			return "", nil, true, fmt.Errorf("DynamoDB Local exited (%v) before answering:\n%s", waitErr, out.String())
 		case <-ctx.Done():
 			stop()
-			return "", nil, fmt.Errorf("DynamoDB Local did not answer on %s within %v:\n%s", endpoint, startTimeout, out.String())
+			return "", nil, false, fmt.Errorf("DynamoDB Local did not answer on %s within %v:\n%s", endpoint, startTimeout, out.String())
 		case <-tick.C:
 		}
 	}
