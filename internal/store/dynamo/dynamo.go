@@ -172,7 +172,10 @@ func (s *Store) Transact(ctx context.Context, ops []store.WriteOp) error {
 		return fmt.Errorf("dynamo: transact: %w", err)
 	}
 	if len(ops) == 0 {
-		return ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("dynamo: transact: %w", err)
+		}
+		return nil
 	}
 	now := s.now().Unix()
 	items := make([]types.TransactWriteItem, len(ops))
