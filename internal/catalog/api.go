@@ -129,7 +129,17 @@ func (c *Catalog) UpdateVersion(ctx context.Context, tenant string, actor Actor,
 		if p := model.ValidateVersion(&nv).Problem(); p != nil {
 			return change{}, p
 		}
+		if action != "update" && nv.Status == old.Status {
+			return change{}, &ConflictError{Pointer: "/status", Detail: fmt.Sprintf("version %s is already %s", ver, old.Status), Err: ErrInUse}
+		}
 		if nv.Status != old.Status {
+			switch nv.Status {
+			case model.StatusDeprecated:
+				t := c.now().UTC()
+				nv.DeprecatedAt = &t
+			case model.StatusPublished:
+				nv.DeprecatedAt = nil
+			}
 			if !model.CanTransition(old.Status, nv.Status) {
 				return change{}, &ConflictError{Pointer: "/status", Detail: fmt.Sprintf("a %s version cannot become %s", old.Status, nv.Status), Err: ErrInUse}
 			}

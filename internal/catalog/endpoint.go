@@ -201,16 +201,41 @@ func (c *Catalog) DeleteConsumer(ctx context.Context, tenant string, actor Actor
 	return remove(ctx, c, consumerKind, tenant, actor, slug, expect, nil)
 }
 
-// PutMember adds a member or changes its role (an upsert keyed by email).
+// PutMember adds a member or changes its role (an upsert keyed by the
+// lower-cased email), decided inside the tenant-serialised commit.
 func (c *Catalog) PutMember(ctx context.Context, tenant string, actor Actor, m *model.Member) (*model.Member, error) {
 	if p := model.ValidateMember(m).Problem(); p != nil {
 		return nil, p
 	}
 	id := memberKind.id(m)
-	if _, err := getItem[model.Member](ctx, c.st, tenant, pfxMember+id); err == nil {
-		return update(ctx, c, memberKind, tenant, actor, id, 0, m, nil)
+	sk := pfxMember + id
+	res, err := c.commit(ctx, tenant, actor, func(ctx context.Context) (change, error) {
+		out := *m
+		old, err := getItem[model.Member](ctx, c.st, tenant, sk)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			ops, err := createOps(memberKind, tenant, &out, actor, c.stamp)
+			if err != nil {
+				return change{}, err
+			}
+			return change{ops: ops, result: &out, audit: model.AuditEntry{Action: "create", ResourceType: "member", Resource: "member/" + id, After: rawJSON(&out)}}, nil
+		case err != nil:
+			return change{}, err
+		}
+		out.Meta = old.Meta
+		out.Revision = old.Revision + 1
+		out.UpdatedAt = c.now().UTC()
+		out.UpdatedBy = actor.Subject
+		op, err := putOp(tenant, sk, &out, &out.Meta, store.IfVersion(old.Revision))
+		if err != nil {
+			return change{}, err
+		}
+		return change{ops: []store.WriteOp{op}, result: &out, audit: model.AuditEntry{Action: "update", ResourceType: "member", Resource: "member/" + id, Before: rawJSON(old), After: rawJSON(&out)}}, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return create(ctx, c, memberKind, tenant, actor, m, nil)
+	return res.(*model.Member), nil
 }
 
 // ListMembers returns every member.

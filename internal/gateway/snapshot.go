@@ -256,7 +256,11 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 			}
 		}
 		if v.Status == model.StatusDeprecated {
-			ce.deprecation = "@" + itoa(v.UpdatedAt.Unix())
+			at := v.UpdatedAt
+			if v.DeprecatedAt != nil {
+				at = *v.DeprecatedAt
+			}
+			ce.deprecation = "@" + itoa(at.Unix())
 			ce.deprecationHdr = []string{ce.deprecation}
 			if v.SunsetAt != nil {
 				ce.sunset = []string{v.SunsetAt.UTC().Format(httpTimeFormat)}

@@ -55,6 +55,8 @@ type Version struct {
 	// SunsetAt announces retirement (RFC 8594 Sunset header once deprecated).
 	SunsetAt    *time.Time `json:"sunsetAt,omitempty"`
 	PublishedAt *time.Time `json:"publishedAt,omitempty"`
+	// DeprecatedAt is when the version was deprecated (RFC 9745 Deprecation header).
+	DeprecatedAt *time.Time `json:"deprecatedAt,omitempty"`
 	Meta
 }
 
