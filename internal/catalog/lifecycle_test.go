@@ -94,3 +94,19 @@ func TestPutMemberConcurrentFirstPuts(t *testing.T) {
 		t.Fatalf("members = %s, want one member at revision %d", fmt.Sprint(ms), n)
 	}
 }
+
+// TestDeleteTenantRemovesMembers: a tenant re-created under the same id
+// does not inherit the old tenant's members.
+func TestDeleteTenantRemovesMembers(t *testing.T) {
+	c, _ := newCatalog(t)
+	ctx := t.Context()
+	must(t)(c.CreateTenant(ctx, alice, &model.Tenant{ID: "solo", Name: "Solo"}))
+	must(t)(c.PutMember(ctx, "solo", alice, &model.Member{Email: "x@solo.test", Role: "admin"}))
+	noErr(t, c.DeleteTenant(ctx, alice, "solo"))
+	must(t)(c.CreateTenant(ctx, alice, &model.Tenant{ID: "solo", Name: "Solo again"}))
+	ms, err := c.ListMembers(ctx, "solo")
+	noErr(t, err)
+	if len(ms) != 0 {
+		t.Fatalf("re-created tenant has members %v", ms)
+	}
+}

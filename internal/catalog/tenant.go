@@ -127,10 +127,23 @@ func (c *Catalog) DeleteTenant(ctx context.Context, actor Actor, id string) erro
 	if err != nil {
 		return err
 	}
-	err = c.st.Transact(ctx, []store.WriteOp{
+	ops := []store.WriteOp{
 		{Delete: &store.Key{PK: TenantPK(id), SK: skMeta}, Cond: store.IfVersion(meta.Version)},
 		{Put: &store.Item{PK: TenantPK(id), SK: auditSK(now, a.ID), Data: auditData}, Cond: store.IfAbsent()},
-	})
+	}
+	// Members go with the tenant (in the same transaction), so a tenant
+	// created later under the same id does not inherit them.
+	members, err := c.st.Query(ctx, store.Query{PK: TenantPK(id), SKPrefix: pfxMember, Limit: store.MaxTxOps - len(ops) + 1})
+	if err != nil {
+		return fmt.Errorf("list members: %w", err)
+	}
+	if len(members.Items) > store.MaxTxOps-len(ops) {
+		return &ConflictError{Detail: "tenant has too many members to delete at once; remove some members first", Err: ErrInUse}
+	}
+	for _, m := range members.Items {
+		ops = append(ops, store.WriteOp{Delete: &store.Key{PK: m.PK, SK: m.SK}})
+	}
+	err = c.st.Transact(ctx, ops)
 	if errors.Is(err, store.ErrConditionFailed) {
 		return fmt.Errorf("delete tenant %q: %w", id, ErrStale)
 	}
