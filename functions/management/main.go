@@ -3,43 +3,19 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
+	"log/slog"
+	"net/http"
 
 	"github.com/portico/portico/internal/app"
-	"github.com/portico/portico/internal/lambdahttp"
+	"github.com/portico/portico/internal/catalog"
 )
 
 func main() {
-	env, err := app.LoadEnv(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "management: configuration:", err)
-		os.Exit(2)
-	}
-	log := env.Logger()
-	ctx := context.Background()
-	st, _, err := app.OpenStore(ctx, env)
-	if err != nil {
-		log.Error("open store", "error", err.Error())
-		os.Exit(1)
-	}
-	cat, err := app.NewCatalog(st)
-	if err != nil {
-		log.Error("catalog", "error", err.Error())
-		os.Exit(1)
-	}
-	con, err := app.NewConsole(env, nil)
-	if err != nil {
-		log.Error("console identity", "error", err.Error())
-		os.Exit(1)
-	}
-	h, err := app.NewManagement(env, cat, con, log)
-	if err != nil {
-		log.Error("management", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(lambdahttp.Handler(h))
+	app.Lambda("management", func(e app.Env, cat *catalog.Catalog, log *slog.Logger) (http.Handler, error) {
+		con, err := app.NewConsole(e, nil)
+		if err != nil {
+			return nil, err
+		}
+		return app.NewManagement(e, cat, con, log)
+	})
 }

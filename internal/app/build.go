@@ -13,9 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
 	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/gateway"
 	"github.com/portico/portico/internal/identity"
+	"github.com/portico/portico/internal/lambdahttp"
 	"github.com/portico/portico/internal/management"
 	"github.com/portico/portico/internal/proxy"
 	"github.com/portico/portico/internal/store"
@@ -155,4 +158,30 @@ func NewManagement(e Env, cat *catalog.Catalog, con *Console, log *slog.Logger) 
 // NewCatalog builds the configuration repository.
 func NewCatalog(st store.Store) (*catalog.Catalog, error) {
 	return catalog.New(catalog.Config{Store: st, Now: time.Now})
+}
+
+// Lambda runs a Lambda function main: it reads the environment, opens the
+// store and catalog, builds the handler with build, and serves it through
+// the API Gateway HTTP API wrapper until the runtime stops the process.
+// name prefixes fatal configuration errors.
+func Lambda(name string, build func(e Env, cat *catalog.Catalog, log *slog.Logger) (http.Handler, error)) {
+	e, err := LoadEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: configuration: %v\n", name, err)
+		os.Exit(2)
+	}
+	log := e.Logger()
+	st, _, err := OpenStore(context.Background(), e)
+	if err == nil {
+		var cat *catalog.Catalog
+		if cat, err = NewCatalog(st); err == nil {
+			var h http.Handler
+			if h, err = build(e, cat, log); err == nil {
+				lambda.Start(lambdahttp.Handler(h))
+				return
+			}
+		}
+	}
+	log.Error("start "+name, "error", err.Error())
+	os.Exit(1)
 }

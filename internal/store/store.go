@@ -261,3 +261,19 @@ type Store interface {
 	Query(ctx context.Context, q Query) (Page, error)
 	QueryIndex(ctx context.Context, q IndexQuery) (Page, error)
 }
+
+// PageLimit validates q and returns its effective page size: Limit, or
+// DefaultQueryLimit when Limit <= 0, capped at MaxQueryLimit. Adapters call
+// it first so they agree on both.
+func (q Query) PageLimit() (int, error) {
+	if q.PK == "" {
+		return 0, fmt.Errorf("%w: empty PK", ErrInvalidRequest)
+	}
+	switch {
+	case q.Limit <= 0:
+		return DefaultQueryLimit, nil
+	case q.Limit > MaxQueryLimit:
+		return MaxQueryLimit, nil
+	}
+	return q.Limit, nil
+}

@@ -34,27 +34,20 @@ func (s *Store) query(ctx context.Context, q store.Query, onIndex bool) (store.P
 	if err := ctx.Err(); err != nil {
 		return store.Page{}, err
 	}
-	if q.PK == "" {
-		return store.Page{}, fmt.Errorf("%w: empty PK", store.ErrInvalidRequest)
-	}
-	limit := q.Limit
-	switch {
-	case limit <= 0:
-		limit = store.DefaultQueryLimit
-	case limit > store.MaxQueryLimit:
-		limit = store.MaxQueryLimit
+	limit, err := q.PageLimit()
+	if err != nil {
+		return store.Page{}, err
 	}
 	prefix := tableKey(q.PK, q.SKPrefix)
 	var after []byte
 	if q.Cursor != "" {
-		var err error
 		if after, err = decodeCursor(q.Cursor, onIndex, prefix); err != nil {
 			return store.Page{}, err
 		}
 	}
 	now := s.now().Unix()
 	page := store.Page{Items: make([]store.Item, 0, min(limit, 64))}
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err = s.db.View(func(tx *bbolt.Tx) error {
 		table := tx.Bucket([]byte(tableBucket))
 		bucket := table
 		if onIndex {

@@ -37,19 +37,12 @@ func (s *Store) QueryIndex(ctx context.Context, q store.IndexQuery) (store.Page,
 // that it can tell whether this page is the last; the cursor it returns
 // names the page's last item, not DynamoDB's LastEvaluatedKey.
 func (s *Store) query(ctx context.Context, q store.Query, onIndex bool) (store.Page, error) {
-	if q.PK == "" {
-		return store.Page{}, fmt.Errorf("%w: empty PK", store.ErrInvalidRequest)
-	}
-	limit := q.Limit
-	switch {
-	case limit <= 0:
-		limit = store.DefaultQueryLimit
-	case limit > store.MaxQueryLimit:
-		limit = store.MaxQueryLimit
+	limit, err := q.PageLimit()
+	if err != nil {
+		return store.Page{}, err
 	}
 	var start map[string]types.AttributeValue
 	if q.Cursor != "" {
-		var err error
 		if start, err = decodeCursor(q.Cursor, onIndex, q.PK, q.SKPrefix); err != nil {
 			return store.Page{}, err
 		}
