@@ -1,19 +1,15 @@
 package gateway
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"strconv"
-	"sync"
 	"testing"
 
 	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/proxy"
+	"github.com/portico/portico/internal/proxy/proxytest"
 )
 
 // benchConfig is one tenant with 1,000 endpoints: 100 resources x 10
@@ -119,100 +115,13 @@ func BenchmarkResolveRender(b *testing.B) {
 	}
 }
 
-// benchBody is a 1 KB JSON document.
-var benchBody = func() []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"items":[`)
-	for i := 0; b.Len() < 1000; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`{"id":` + strconv.Itoa(i) + `,"name":"item"}`)
-	}
-	b.WriteString(`]}`)
-	return b.Bytes()
-}()
-
-func benchUpstream(b *testing.B) *url.URL {
-	b.Helper()
-	length := strconv.Itoa(len(benchBody))
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", length)
-		_, _ = w.Write(benchBody)
-	}))
-	b.Cleanup(s.Close)
-	u, err := url.Parse(s.URL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return u
-}
-
-// discardWriter is a reusable ResponseWriter that drops the body.
-type discardWriter struct {
-	header http.Header
-	code   int
-	n      int
-}
-
-func (d *discardWriter) Header() http.Header         { return d.header }
-func (d *discardWriter) WriteHeader(code int)        { d.code = code }
-func (d *discardWriter) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
-func (d *discardWriter) reset()                      { clear(d.header); d.code, d.n = 0, 0 }
-
-// runHandler drives h with the same incoming request b.N times and reports
-// the process CPU time per request.
-func runHandler(b *testing.B, h http.Handler, target string) {
-	b.Helper()
-	r := httptest.NewRequest("GET", target, nil)
-	r.Header.Set("Accept", "application/json")
-	r.Header.Set("User-Agent", "bench/1")
-	r.Header.Set("X-Request-Id", "req-123")
-	r.Header.Set("Authorization", "Bearer secret")
-	w := &discardWriter{header: make(http.Header)}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(benchBody)))
-	cpu0 := processCPU()
-	for b.Loop() {
-		w.reset()
-		h.ServeHTTP(w, r)
-		if w.code != http.StatusOK || w.n != len(benchBody) {
-			b.Fatalf("response = %d with %d bytes", w.code, w.n)
-		}
-	}
-	// CPU time of the whole process (gateway, transport and upstream) per
-	// request: steadier than ns/op on a busy machine, and what Lambda bills.
-	if cpu := processCPU() - cpu0; cpu > 0 {
-		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
-	}
-}
-
 func BenchmarkGatewayProxy(b *testing.B) {
-	gw := benchGateway(b, benchUpstream(b).String())
-	runHandler(b, gw, "http://gw.example.com/t/acme/v1/resource42/42?expand=items")
+	gw := benchGateway(b, proxytest.Upstream(b).String())
+	proxytest.Run(b, gw, "http://gw.example.com/t/acme/v1/resource42/42?expand=items")
 }
 
-// bufferPool is the usual sync.Pool-backed httputil.BufferPool.
-type bufferPool struct{ p sync.Pool }
-
-func newBufferPool() *bufferPool {
-	return &bufferPool{p: sync.Pool{New: func() any { return make([]byte, 32<<10) }}}
-}
-
-func (p *bufferPool) Get() []byte  { return p.p.Get().([]byte) }
-func (p *bufferPool) Put(b []byte) { p.p.Put(b) } //nolint:staticcheck // what BufferPool users write
-
+// BenchmarkReverseProxy is the baseline BenchmarkGatewayProxy is compared with.
 func BenchmarkReverseProxy(b *testing.B) {
-	base := benchUpstream(b)
-	rp := &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(base)
-			pr.Out.URL.Path = "/resource42/42"
-			pr.SetXForwarded()
-		},
-		Transport:  proxy.NewTransport(),
-		BufferPool: newBufferPool(),
-	}
-	runHandler(b, rp, "http://gw.example.com/t/acme/v1/resource42/42?expand=items")
+	rp := proxytest.ReverseProxy(proxytest.Upstream(b), "/resource42/42", proxy.NewTransport())
+	proxytest.Run(b, rp, "http://gw.example.com/t/acme/v1/resource42/42?expand=items")
 }
