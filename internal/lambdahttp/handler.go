@@ -5,14 +5,18 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/textproto"
+	"net/url"
 	"runtime/debug"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/portico/portico/internal/problem"
 )
 
 // Handler adapts h to an API Gateway HTTP API (payload format 2.0) Lambda
@@ -21,6 +25,12 @@ import (
 func Handler(h http.Handler) func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	adapter := httpadapter.NewV2(fixRequest{next: h})
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		if _, err := url.ParseRequestURI(ev.RawPath); ev.RawPath != "" && err != nil {
+			// The adapter cannot build a request from a path with a bad
+			// escape and would fail the invocation (a 500 from API
+			// Gateway); answer what a server would: 400.
+			return badPathResponse(), nil
+		}
 		inv := &invocation{headers: ev.Headers, cookies: ev.Cookies}
 		resp, err := adapter.ProxyWithContext(context.WithValue(ctx, invocationKey{}, inv), ev)
 		if inv.panicked != nil {
@@ -129,3 +139,15 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the adapter's writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// badPathResponse is the problem+json 400 for a request path that is not a
+// valid URI path (for example an invalid percent-escape).
+func badPathResponse() events.APIGatewayV2HTTPResponse {
+	rec := httptest.NewRecorder()
+	problem.Write(rec, problem.BadRequest("", "the request path is malformed"))
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: rec.Code,
+		Headers:    map[string]string{"Content-Type": problem.ContentType, "Cache-Control": "no-store"},
+		Body:       rec.Body.String(),
+	}
+}

@@ -374,3 +374,24 @@ func TestSourceIPv6(t *testing.T) {
 		t.Error("SourceIP ok for a request not made by Handler")
 	}
 }
+
+// TestMalformedPathIs400 checks that an event whose rawPath has an invalid
+// percent-escape gets a 400 problem, not a failed invocation (a 500 at API
+// Gateway), and that the handler is not called.
+func TestMalformedPathIs400(t *testing.T) {
+	called := false
+	h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
+	for _, p := range []string{"/a/%zz", "/a/%", "/%g0"} {
+		ev := events.APIGatewayV2HTTPRequest{RawPath: p, RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: p}}}
+		resp, err := h(context.Background(), ev)
+		if err != nil {
+			t.Fatalf("%q: invocation failed: %v", p, err)
+		}
+		if resp.StatusCode != 400 || resp.Headers["Content-Type"] != "application/problem+json" || !strings.Contains(resp.Body, `"status":400`) {
+			t.Fatalf("%q: got %d %v %s", p, resp.StatusCode, resp.Headers, resp.Body)
+		}
+	}
+	if called {
+		t.Fatal("handler was called for a malformed path")
+	}
+}
