@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"net/textproto"
 	"net/url"
@@ -143,11 +142,10 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // badPathResponse is the problem+json 400 for a request path that is not a
 // valid URI path (for example an invalid percent-escape).
 func badPathResponse() events.APIGatewayV2HTTPResponse {
-	rec := httptest.NewRecorder()
-	problem.Write(rec, problem.BadRequest("", "the request path is malformed"))
+	p := problem.BadRequest("", "the request path is malformed")
 	return events.APIGatewayV2HTTPResponse{
-		StatusCode: rec.Code,
+		StatusCode: p.Status,
 		Headers:    map[string]string{"Content-Type": problem.ContentType, "Cache-Control": "no-store"},
-		Body:       rec.Body.String(),
+		Body:       string(p.JSON()),
 	}
 }

@@ -130,11 +130,19 @@ func Write(w http.ResponseWriter, p *Problem) string {
 	h.Set("Content-Type", ContentType)
 	h.Set("Cache-Control", "no-store")
 	h.Del("Content-Length")
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(p.JSON())
+	return p.ErrorID
+}
+
+// JSON returns the problem document, assigning an ErrorID if it has none.
+func (p *Problem) JSON() []byte {
+	if p.ErrorID == "" {
+		p.ErrorID = NewErrorID()
+	}
 	body, err := json.Marshal(p)
 	if err != nil { // cannot happen: every field is marshalable
 		body = []byte(`{"title":"Internal Server Error","status":500}`)
 	}
-	w.WriteHeader(p.Status)
-	_, _ = w.Write(body)
-	return p.ErrorID
+	return body
 }
