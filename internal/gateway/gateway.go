@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/problem"
 	"github.com/portico/portico/internal/proxy"
 	"github.com/portico/portico/internal/route"
@@ -32,6 +33,9 @@ type Config struct {
 	RefreshInterval time.Duration
 	Now             func() time.Time
 	Logger          *slog.Logger
+	// Authenticators verify callers of endpoints with an auth policy, by
+	// policy type; an endpoint whose type has none fails closed (503).
+	Authenticators map[model.AuthType]Authenticator
 }
 
 // Gateway is the data-plane http.Handler.
@@ -250,6 +254,12 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, res *resolution,
 	if ce.unsupported != "" {
 		return problem.New(http.StatusServiceUnavailable, "policy-unavailable", "Service Unavailable",
 			"this endpoint is configured with "+ce.unsupported+", which this gateway cannot enforce yet; it fails closed"), nil
+	}
+	if pol := ce.ep.Policies.Auth; pol != nil && pol.Type != model.AuthNone {
+		var p *problem.Problem
+		if r, p = g.authenticate(r, res.tenant, pol); p != nil {
+			return p, nil
+		}
 	}
 	if ce.integration == nil || ce.baseURL == nil {
 		return problem.New(http.StatusBadGateway, "integration-missing", "Bad Gateway", "the endpoint's integration is not configured"), nil

@@ -278,8 +278,6 @@ const httpTimeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
 // enforce. Such endpoints fail closed.
 func unsupportedPolicy(p model.Policies) string {
 	switch {
-	case p.Auth != nil && p.Auth.Type != model.AuthNone:
-		return "authentication (" + string(p.Auth.Type) + ")"
 	case p.RateLimit != nil:
 		return "rate limiting"
 	case p.Cache != nil:

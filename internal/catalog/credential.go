@@ -1,0 +1,205 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/store"
+)
+
+// Key layout of caller credentials.
+const (
+	// pfxKey + consumer + "#" + key id: an API key, listed per consumer.
+	pfxKey = "KEY#"
+	// gsiKeyHash + hex SHA-256 of the secret: the GSI1 partition a key is
+	// found by when a request presents it. The hash is of a 256-bit random
+	// secret, so it is not reversible and needs no salt.
+	gsiKeyHash = "KEYHASH#"
+	pfxJWT     = "JWT#"
+)
+
+func keySK(consumer, id string) string { return pfxKey + consumer + "#" + id }
+
+// storedKey is the stored form of an API key: the key plus what the
+// gateway's lookup needs. Hash never leaves the catalog in a listing.
+type storedKey struct {
+	model.APIKey
+	Tenant string `json:"tenant"`
+	Hash   string `json:"hash"`
+}
+
+// CreateAPIKey stores a key issued to consumer. hash is the hex SHA-256 of
+// the secret (the caller generates the secret and shows it once). Scopes,
+// plan, name and expiry come from k; id, prefix and status are set here
+// (prefix from the argument).
+func (c *Catalog) CreateAPIKey(ctx context.Context, tenant string, actor Actor, consumer string, k *model.APIKey, prefix, hash string) (*model.APIKey, error) {
+	if p := model.ValidateAPIKey(k, c.now()).Problem(); p != nil {
+		return nil, p
+	}
+	if hash == "" || prefix == "" {
+		return nil, errors.New("create api key: hash and prefix are required")
+	}
+	res, err := c.commit(ctx, tenant, actor, func(ctx context.Context) (change, error) {
+		if _, err := c.GetConsumer(ctx, tenant, consumer); err != nil {
+			return change{}, err
+		}
+		nk := *k
+		nk.ID = "k" + newID()
+		nk.Consumer, nk.Prefix, nk.Status, nk.RevokedAt = consumer, prefix, model.KeyActive, nil
+		nk.Meta = c.stamp()
+		nk.Revision = 1
+		nk.CreatedBy, nk.UpdatedBy = actor.Subject, actor.Subject
+		data, err := marshal(storedKey{APIKey: nk, Tenant: tenant, Hash: hash})
+		if err != nil {
+			return change{}, err
+		}
+		op := store.WriteOp{Put: &store.Item{PK: TenantPK(tenant), SK: keySK(consumer, nk.ID), GSI1PK: gsiKeyHash + hash, GSI1SK: "KEY",
+			Version: 1, Data: data}, Cond: store.IfAbsent()}
+		return change{ops: []store.WriteOp{op}, result: &nk, audit: model.AuditEntry{Action: "create", ResourceType: "apiKey",
+			Resource: keyResource(consumer, nk.ID), After: rawJSON(&nk)}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.(*model.APIKey), nil
+}
+
+func keyResource(consumer, id string) string { return "consumer/" + consumer + "/key/" + id }
+
+func (c *Catalog) getStoredKey(ctx context.Context, tenant, consumer, id string) (*storedKey, error) {
+	if !model.ValidSlug(consumer) || id == "" {
+		return nil, fmt.Errorf("key %q: %w", id, ErrNotFound)
+	}
+	return getItem[storedKey](ctx, c.st, tenant, keySK(consumer, id))
+}
+
+// GetAPIKey returns one key of a consumer (never its hash).
+func (c *Catalog) GetAPIKey(ctx context.Context, tenant, consumer, id string) (*model.APIKey, error) {
+	sk, err := c.getStoredKey(ctx, tenant, consumer, id)
+	if err != nil {
+		return nil, err
+	}
+	return &sk.APIKey, nil
+}
+
+// ListAPIKeys returns one page of a consumer's keys, active and revoked.
+// An unknown consumer is ErrNotFound.
+func (c *Catalog) ListAPIKeys(ctx context.Context, tenant, consumer string, limit int, cursor string) ([]model.APIKey, string, error) {
+	if _, err := c.GetConsumer(ctx, tenant, consumer); err != nil {
+		return nil, "", err
+	}
+	items, next, err := listItems[storedKey](ctx, c.st, tenant, pfxKey+consumer+"#", limit, cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]model.APIKey, len(items))
+	for i := range items {
+		out[i] = items[i].APIKey
+	}
+	return out, next, nil
+}
+
+// RevokeAPIKey marks a key revoked and returns it with the hash of its
+// secret, so that in-process caches can forget it at once. Revoking a
+// revoked key is a conflict.
+func (c *Catalog) RevokeAPIKey(ctx context.Context, tenant string, actor Actor, consumer, id string) (*model.APIKey, string, error) {
+	var hash string
+	res, err := c.commit(ctx, tenant, actor, func(ctx context.Context) (change, error) {
+		old, err := c.getStoredKey(ctx, tenant, consumer, id)
+		if err != nil {
+			return change{}, err
+		}
+		if old.Status == model.KeyRevoked {
+			return change{}, &ConflictError{Pointer: "/status", Detail: "the key is already revoked", Err: ErrExists}
+		}
+		nk := *old
+		now := c.now().UTC()
+		nk.Status, nk.RevokedAt = model.KeyRevoked, &now
+		nk.Revision = old.Revision + 1
+		nk.UpdatedAt, nk.UpdatedBy = now, actor.Subject
+		data, err := marshal(&nk)
+		if err != nil {
+			return change{}, err
+		}
+		hash = old.Hash
+		op := store.WriteOp{Put: &store.Item{PK: TenantPK(tenant), SK: keySK(consumer, id), GSI1PK: gsiKeyHash + old.Hash, GSI1SK: "KEY",
+			Version: nk.Revision, Data: data}, Cond: store.IfVersion(old.Revision)}
+		return change{ops: []store.WriteOp{op}, result: &nk.APIKey, audit: model.AuditEntry{Action: "revoke", ResourceType: "apiKey",
+			Resource: keyResource(consumer, id), Before: rawJSON(&old.APIKey), After: rawJSON(&nk.APIKey)}}, nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return res.(*model.APIKey), hash, nil
+}
+
+// KeyMatch is the key a secret's hash belongs to, and its tenant.
+type KeyMatch struct {
+	Tenant string
+	Key    model.APIKey
+}
+
+// FindAPIKey returns the key whose secret hashes to hash (hex SHA-256),
+// whatever its tenant or status: the caller decides. One index query.
+// No such key is ErrNotFound.
+func (c *Catalog) FindAPIKey(ctx context.Context, hash string) (*KeyMatch, error) {
+	if len(hash) != 64 {
+		return nil, fmt.Errorf("api key: %w", ErrNotFound)
+	}
+	page, err := c.st.QueryIndex(ctx, store.IndexQuery{PK: gsiKeyHash + hash, Limit: 2})
+	if err != nil {
+		return nil, fmt.Errorf("find api key: %w", err)
+	}
+	if len(page.Items) != 1 {
+		// Two keys with one hash would mean a broken generator: trust neither.
+		return nil, fmt.Errorf("api key: %w", ErrNotFound)
+	}
+	var sk storedKey
+	if err := json.Unmarshal(page.Items[0].Data, &sk); err != nil {
+		return nil, fmt.Errorf("decode api key: %w", err)
+	}
+	if sk.Hash != hash || sk.Tenant == "" {
+		return nil, fmt.Errorf("api key: %w", ErrNotFound)
+	}
+	return &KeyMatch{Tenant: sk.Tenant, Key: sk.APIKey}, nil
+}
+
+var jwtIssuerKind = kind[model.JWTIssuer]{name: "jwtIssuer", prefix: pfxJWT,
+	id: func(v *model.JWTIssuer) string { return v.Slug }, meta: func(v *model.JWTIssuer) *model.Meta { return &v.Meta },
+	validate: func(v *model.JWTIssuer) model.Errors { return model.ValidateJWTIssuer(v) }}
+
+// CreateJWTIssuer adds an identity provider the tenant trusts.
+func (c *Catalog) CreateJWTIssuer(ctx context.Context, tenant string, actor Actor, v *model.JWTIssuer) (*model.JWTIssuer, error) {
+	return create(ctx, c, jwtIssuerKind, tenant, actor, v, nil)
+}
+
+// GetJWTIssuer returns a trusted issuer.
+func (c *Catalog) GetJWTIssuer(ctx context.Context, tenant, slug string) (*model.JWTIssuer, error) {
+	if !model.ValidSlug(slug) {
+		return nil, fmt.Errorf("jwt issuer %q: %w", slug, ErrNotFound)
+	}
+	return getItem[model.JWTIssuer](ctx, c.st, tenant, pfxJWT+slug)
+}
+
+// ListJWTIssuers returns one page of trusted issuers.
+func (c *Catalog) ListJWTIssuers(ctx context.Context, tenant string, limit int, cursor string) ([]model.JWTIssuer, string, error) {
+	return listItems[model.JWTIssuer](ctx, c.st, tenant, pfxJWT, limit, cursor)
+}
+
+// JWTIssuers returns every trusted issuer of a tenant (for the gateway).
+func (c *Catalog) JWTIssuers(ctx context.Context, tenant string) ([]model.JWTIssuer, error) {
+	return listAll[model.JWTIssuer](ctx, c.st, tenant, pfxJWT)
+}
+
+// UpdateJWTIssuer replaces a trusted issuer.
+func (c *Catalog) UpdateJWTIssuer(ctx context.Context, tenant string, actor Actor, slug string, expect int64, v *model.JWTIssuer) (*model.JWTIssuer, error) {
+	return update(ctx, c, jwtIssuerKind, tenant, actor, slug, expect, v, nil)
+}
+
+// DeleteJWTIssuer removes a trusted issuer; its tokens stop verifying.
+func (c *Catalog) DeleteJWTIssuer(ctx context.Context, tenant string, actor Actor, slug string, expect int64) error {
+	return remove(ctx, c, jwtIssuerKind, tenant, actor, slug, expect, nil)
+}

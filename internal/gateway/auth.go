@@ -1,0 +1,86 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/portico/portico/internal/auth"
+	"github.com/portico/portico/internal/caller"
+	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/problem"
+)
+
+// Authenticator verifies one kind of credential carried by a request's
+// headers for a tenant: *apikey.Verifier, *jwtauth.Verifier. Errors are
+// auth.ErrNoCredential, auth.ErrInvalidCredential and auth.ErrAmbiguous;
+// anything else means it could not decide (503). The returned Caller may
+// be shared between requests and must not be modified.
+type Authenticator interface {
+	Authenticate(ctx context.Context, tenant string, h http.Header) (*caller.Caller, error)
+}
+
+// authenticate runs the authentication and authorization stages of an
+// endpoint with an auth policy. On success it returns r carrying the
+// verified *caller.Caller; otherwise the problem to answer with, which
+// never says more than "missing", "invalid" or "not allowed".
+func (g *Gateway) authenticate(r *http.Request, tenant string, pol *model.AuthPolicy) (*http.Request, *problem.Problem) {
+	a := g.cfg.Authenticators[pol.Type]
+	if a == nil {
+		return nil, problem.New(http.StatusServiceUnavailable, "policy-unavailable", "Service Unavailable",
+			"this endpoint requires "+string(pol.Type)+" authentication, which this gateway is not configured for; it fails closed")
+	}
+	c, err := a.Authenticate(r.Context(), tenant, r.Header)
+	if err != nil {
+		return nil, authProblem(pol.Type, tenant, err)
+	}
+	if c.Tenant != tenant {
+		// Verifiers bind credentials to tenants; this is a second lock.
+		return nil, authProblem(pol.Type, tenant, auth.ErrInvalidCredential)
+	}
+	if !(auth.Requirement{Scopes: pol.Scopes, Roles: pol.Roles}).Allows(c) {
+		p := problem.New(http.StatusForbidden, "insufficient-scope", "Forbidden", "the credential is valid but lacks the scope or role this endpoint requires")
+		ch := challenge(pol.Type, tenant, "insufficient_scope")
+		if len(pol.Scopes) > 0 {
+			ch += `, scope="` + strings.Join(pol.Scopes, " ") + `"`
+		}
+		p.Headers = http.Header{"Www-Authenticate": {ch}}
+		return nil, p
+	}
+	return r.WithContext(caller.With(r.Context(), c)), nil
+}
+
+// authProblem maps verifier errors to answers (RFC 6750 section 3).
+func authProblem(t model.AuthType, tenant string, err error) *problem.Problem {
+	var p *problem.Problem
+	switch {
+	case errors.Is(err, auth.ErrNoCredential):
+		p = problem.New(http.StatusUnauthorized, "unauthorized", "Unauthorized", "this endpoint requires a credential")
+		p.Headers = http.Header{"Www-Authenticate": {challenge(t, tenant, "")}}
+	case errors.Is(err, auth.ErrInvalidCredential):
+		p = problem.New(http.StatusUnauthorized, "unauthorized", "Unauthorized", "the credential is invalid, expired or revoked")
+		p.Headers = http.Header{"Www-Authenticate": {challenge(t, tenant, "invalid_token")}}
+	case errors.Is(err, auth.ErrAmbiguous):
+		p = problem.New(http.StatusBadRequest, "invalid-request", "Bad Request", "send exactly one credential, in one header")
+		p.Headers = http.Header{"Www-Authenticate": {challenge(t, tenant, "invalid_request")}}
+	default:
+		p = problem.New(http.StatusServiceUnavailable, "auth-unavailable", "Service Unavailable", "the credential cannot be verified right now; retry").WithCause(err)
+		p.Headers = http.Header{"Retry-After": {"1"}}
+	}
+	return p
+}
+
+// challenge renders a WWW-Authenticate value: the Bearer scheme for tokens,
+// ApiKey for API keys. Tenant ids are DNS labels, safe inside quotes.
+func challenge(t model.AuthType, tenant, code string) string {
+	scheme := "Bearer"
+	if t == model.AuthAPIKey {
+		scheme = "ApiKey"
+	}
+	s := scheme + ` realm="` + tenant + `"`
+	if code != "" {
+		s += `, error="` + code + `"`
+	}
+	return s
+}
