@@ -164,6 +164,13 @@ func matrixCalls() map[string]matrixCall {
 
 		"GET /admin/v1/audit": fixed("/audit", ""),
 
+		"POST /admin/v1/validate/api":         fixed("/validate/api", `{"slug":"x","name":"X"}`),
+		"POST /admin/v1/validate/version":     fixed("/validate/version", `{"name":"v1"}`),
+		"POST /admin/v1/validate/endpoint":    fixed("/validate/endpoint", `{"method":"GET","path":"/x/{id}","target":{"type":"integration","integration":"backend"}}`),
+		"POST /admin/v1/validate/integration": fixed("/validate/integration", `{"slug":"x","name":"X","type":"http","url":"http://127.0.0.1:1"}`),
+		"POST /admin/v1/validate/consumer":    fixed("/validate/consumer", `{"slug":"x","name":"X"}`),
+		"POST /admin/v1/validate/member":      fixed("/validate/member", `{"email":"a@b.test","role":"viewer"}`),
+
 		"POST /admin/v1/auth/dev-login":       fixed("/auth/dev-login", `{"tenant":"acme","email":"dev@acme.test","role":"viewer"}`),
 		"GET /admin/v1/.well-known/jwks.json": fixed("/.well-known/jwks.json", ""),
 	}

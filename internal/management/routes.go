@@ -74,6 +74,7 @@ func (h *Handler) routes() []apiRoute {
 
 		{"GET " + prefix + "/audit", member, admin, h.listAudit},
 	}
+	rts = append(rts, h.validateRoutes()...)
 	if h.cfg.DevLogin != nil {
 		rts = append(rts, apiRoute{"POST " + prefix + "/auth/dev-login", public, "", h.devLogin})
 	}
