@@ -41,7 +41,13 @@ const (
 type Hash [sha256.Size]byte
 
 // HashOf hashes key.
-func HashOf(key string) Hash { return sha256.Sum256([]byte(key)) }
+func HashOf(key string) Hash {
+	if len(key) <= Len {
+		var buf [Len]byte // keeps the conversion off the heap
+		return sha256.Sum256(append(buf[:0], key...))
+	}
+	return sha256.Sum256([]byte(key))
+}
 
 // String is the hex form stored and indexed.
 func (h Hash) String() string { return hex.EncodeToString(h[:]) }
