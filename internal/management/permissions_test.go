@@ -150,6 +150,29 @@ func matrixCalls() map[string]matrixCall {
 			return prefix + "/consumers/" + slug, ""
 		},
 
+		"GET /admin/v1/consumers/{consumer}/keys": fixed("/consumers/mobile/keys", ""),
+		"POST /admin/v1/consumers/{consumer}/keys": fixed("/consumers/mobile/keys", `{"name":"ci","scopes":["orders:read"],"plan":"gold"}`),
+		"GET /admin/v1/consumers/{consumer}/keys/{key}": func(t *testing.T, e *env, _ int) (string, string) {
+			return prefix + "/consumers/mobile/keys/" + e.addKey(t), ""
+		},
+		"POST /admin/v1/consumers/{consumer}/keys/{key}/revoke": func(t *testing.T, e *env, _ int) (string, string) {
+			return prefix + "/consumers/mobile/keys/" + e.addKey(t) + "/revoke", ""
+		},
+
+		"GET /admin/v1/jwt-issuers": fixed("/jwt-issuers", ""),
+		"POST /admin/v1/jwt-issuers": func(_ *testing.T, _ *env, n int) (string, string) {
+			return prefix + "/jwt-issuers", fmt.Sprintf(jwtIssuerBody, n)
+		},
+		"GET /admin/v1/jwt-issuers/{issuer}": func(t *testing.T, e *env, n int) (string, string) {
+			return prefix + "/jwt-issuers/" + e.addJWTIssuer(t, n), ""
+		},
+		"PUT /admin/v1/jwt-issuers/{issuer}": func(t *testing.T, e *env, n int) (string, string) {
+			return prefix + "/jwt-issuers/" + e.addJWTIssuer(t, n), fmt.Sprintf(jwtIssuerBody, n)
+		},
+		"DELETE /admin/v1/jwt-issuers/{issuer}": func(t *testing.T, e *env, n int) (string, string) {
+			return prefix + "/jwt-issuers/" + e.addJWTIssuer(t, n), ""
+		},
+
 		"GET /admin/v1/members": fixed("/members", ""),
 		"PUT /admin/v1/members/{email}": func(_ *testing.T, _ *env, n int) (string, string) {
 			return prefix + fmt.Sprintf("/members/m%d@acme.test", n), `{"role":"viewer"}`

@@ -67,6 +67,16 @@ func (h *Handler) routes() []apiRoute {
 		{"GET " + prefix + "/consumers/{consumer}", member, viewer, h.getConsumer},
 		{"PUT " + prefix + "/consumers/{consumer}", member, dev, h.updateConsumer},
 		{"DELETE " + prefix + "/consumers/{consumer}", member, admin, h.deleteConsumer},
+		{"GET " + prefix + "/consumers/{consumer}/keys", member, viewer, h.listKeys},
+		{"POST " + prefix + "/consumers/{consumer}/keys", member, dev, h.createKey},
+		{"GET " + prefix + "/consumers/{consumer}/keys/{key}", member, viewer, h.getKey},
+		{"POST " + prefix + "/consumers/{consumer}/keys/{key}/revoke", member, dev, h.revokeKey},
+
+		{"GET " + prefix + "/jwt-issuers", member, viewer, h.listJWTIssuers},
+		{"POST " + prefix + "/jwt-issuers", member, admin, h.createJWTIssuer},
+		{"GET " + prefix + "/jwt-issuers/{issuer}", member, viewer, h.getJWTIssuer},
+		{"PUT " + prefix + "/jwt-issuers/{issuer}", member, admin, h.updateJWTIssuer},
+		{"DELETE " + prefix + "/jwt-issuers/{issuer}", member, admin, h.deleteJWTIssuer},
 
 		{"GET " + prefix + "/members", member, viewer, h.listMembers},
 		{"PUT " + prefix + "/members/{email}", member, owner, h.putMember},

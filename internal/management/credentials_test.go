@@ -1,0 +1,98 @@
+package management
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/portico/portico/internal/auth/apikey"
+	"github.com/portico/portico/internal/identity"
+	"github.com/portico/portico/internal/model"
+)
+
+const jwtIssuerBody = `{"slug":"idp-%d","issuer":"https://idp.example.com","jwksUrl":"https://idp.example.com/jwks.json","audiences":["orders"]}`
+
+// addKey issues a key to tenantA's consumer mobile and returns its id.
+func (e *env) addKey(t *testing.T) string {
+	t.Helper()
+	_, pfx, hash := apikey.Generate()
+	k, err := e.cat.CreateAPIKey(context.Background(), tenantA, seedActor, "mobile", &model.APIKey{}, pfx, hash.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.ID
+}
+
+// addJWTIssuer creates issuer idp-<n> in tenantA.
+func (e *env) addJWTIssuer(t *testing.T, n int) string {
+	t.Helper()
+	var v model.JWTIssuer
+	if err := json.Unmarshal([]byte(fmt.Sprintf(jwtIssuerBody, n)), &v); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cat.CreateJWTIssuer(context.Background(), tenantA, seedActor, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.Slug
+}
+
+func TestAPIKeyLifecycle(t *testing.T) {
+	e := newEnv(t)
+	var revoked []string
+	e.h.cfg.KeyRevoked = func(hash string) { revoked = append(revoked, hash) }
+	tok := e.token(tenantA, identity.RoleDeveloper)
+
+	rec := e.do("POST", prefix+"/consumers/mobile/keys", tok, `{"name":"ci","scopes":["orders:read"],"plan":"gold","expiresAt":"2030-01-01T00:00:00Z"}`)
+	wantStatus(t, rec, http.StatusCreated)
+	if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+		t.Fatalf("Cache-Control = %q", cc)
+	}
+	var issued struct {
+		model.APIKey
+		Secret string `json:"secret"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &issued); err != nil {
+		t.Fatal(err)
+	}
+	if !apikey.WellFormed(issued.Secret) || !strings.HasPrefix(issued.Secret, issued.Prefix) || issued.Status != model.KeyActive || issued.Plan != "gold" {
+		t.Fatalf("issued = %+v", issued)
+	}
+
+	// The catalog finds it by hash, with its tenant; nothing returns the secret or the hash again.
+	m, err := e.cat.FindAPIKey(context.Background(), apikey.HashOf(issued.Secret).String())
+	if err != nil || m.Tenant != tenantA || m.Key.ID != issued.ID {
+		t.Fatalf("find = %+v, %v", m, err)
+	}
+	for _, path := range []string{"/consumers/mobile/keys", "/consumers/mobile/keys/" + issued.ID, "/audit"} {
+		rec := e.do("GET", prefix+path, e.token(tenantA, identity.RoleOwner), "")
+		wantStatus(t, rec, http.StatusOK)
+		body := rec.Body.String()
+		if strings.Contains(body, issued.Secret) || strings.Contains(body, apikey.HashOf(issued.Secret).String()) || strings.Contains(body, `"secret"`) {
+			t.Fatalf("%s leaks the secret or its hash: %s", path, body)
+		}
+	}
+
+	rec = e.do("POST", prefix+"/consumers/mobile/keys/"+issued.ID+"/revoke", tok, "")
+	wantStatus(t, rec, http.StatusOK)
+	if len(revoked) != 1 || revoked[0] != apikey.HashOf(issued.Secret).String() {
+		t.Fatalf("KeyRevoked hook got %v", revoked)
+	}
+	m, err = e.cat.FindAPIKey(context.Background(), apikey.HashOf(issued.Secret).String())
+	if err != nil || m.Key.Status != model.KeyRevoked || m.Key.RevokedAt == nil {
+		t.Fatalf("after revoke: %+v, %v", m, err)
+	}
+	wantProblem(t, e.do("POST", prefix+"/consumers/mobile/keys/"+issued.ID+"/revoke", tok, ""), http.StatusConflict)
+
+	t.Run("validation", func(t *testing.T) {
+		for _, body := range []string{`{"expiresAt":"2001-01-01T00:00:00Z"}`, `{"scopes":["a b"]}`, `{"plan":"Gold Plan"}`} {
+			wantProblem(t, e.do("POST", prefix+"/consumers/mobile/keys", tok, body), http.StatusBadRequest)
+		}
+	})
+	t.Run("unknown consumer", func(t *testing.T) {
+		wantProblem(t, e.do("POST", prefix+"/consumers/nobody/keys", tok, `{}`), http.StatusNotFound)
+		wantProblem(t, e.do("GET", prefix+"/consumers/nobody/keys", tok, ""), http.StatusNotFound)
+	})
+}
