@@ -37,7 +37,7 @@ type Workflow struct {
 	Slug        string `json:"slug"`
 	Name        string `json:"name,omitempty"`
 	Description string `json:"description,omitempty"`
-	Kind        Kind   `json:"kind,omitempty"` // default express
+	Kind        Kind   `json:"kind,omitempty"`    // default express
 	StartAt     string `json:"startAt,omitempty"` // default: the first step
 	Steps       []Step `json:"steps"`
 	// Compensations are the steps a step's Compensate may name. They run
