@@ -94,8 +94,28 @@ var piiPatterns = map[string]*regexp.Regexp{
 	"ipv4":  regexp.MustCompile(`\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b`),
 }
 
+// piiNeeds are cheap prefilters: a string that fails one cannot match the
+// pattern, so the regular expression (the expensive part) is skipped.
+var piiNeeds = map[string]func(string) bool{
+	"email": func(s string) bool { return strings.IndexByte(s, '@') > 0 },
+	"card":  func(s string) bool { return digits(s, 13) },
+	"ssn":   func(s string) bool { return digits(s, 9) },
+	"phone": func(s string) bool { return digits(s, 7) },
+	"ipv4":  func(s string) bool { return digits(s, 4) && strings.Count(s, ".") >= 3 },
+}
+
+func digits(s string, n int) bool {
+	for i := 0; i < len(s) && n > 0; i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			n--
+		}
+	}
+	return n == 0
+}
+
 type redactStep struct {
 	res    []*regexp.Regexp
+	needs  []func(string) bool
 	luhn   []bool
 	fields map[string]bool
 	mask   string
@@ -117,6 +137,7 @@ func (c *compiler) redactStep(ptr string, r *RedactStep) stepOp {
 			continue
 		}
 		s.res = append(s.res, re)
+		s.needs = append(s.needs, piiNeeds[p])
 		s.luhn = append(s.luhn, p == "card")
 	}
 	for i, src := range r.Regex {
@@ -131,12 +152,13 @@ func (c *compiler) redactStep(ptr string, r *RedactStep) stepOp {
 			continue
 		}
 		s.res = append(s.res, re)
+		s.needs = append(s.needs, nil)
 		s.luhn = append(s.luhn, false)
 	}
 	for _, f := range r.Fields {
 		s.fields[strings.ToLower(f)] = true
 	}
-	if len(s.res) == 0 && len(s.fields) == 0 {
+	if len(r.Patterns)+len(r.Regex)+len(r.Fields) == 0 {
 		c.errs.add(ptr, "must set patterns, regex or fields")
 	}
 	return s
@@ -171,7 +193,7 @@ func (s *redactStep) walk(v any) any {
 
 func (s *redactStep) text(t string) string {
 	for i, re := range s.res {
-		if !re.MatchString(t) {
+		if (s.needs[i] != nil && !s.needs[i](t)) || !re.MatchString(t) {
 			continue
 		}
 		if s.luhn[i] {
