@@ -60,12 +60,17 @@ func OpenStore(ctx context.Context, e Env) (store.Store, func() error, error) {
 
 // NewGateway assembles the data plane.
 func NewGateway(e Env, cat *catalog.Catalog, log *slog.Logger) (*gateway.Gateway, error) {
+	authn, err := authenticators(cat)
+	if err != nil {
+		return nil, err
+	}
 	return gateway.New(gateway.Config{
 		Source:          cat,
 		Forwarder:       proxy.New(proxy.Config{Logger: log}),
 		Domain:          e.Domain,
 		RefreshInterval: e.RefreshInterval,
 		Logger:          log,
+		Authenticators:  authn,
 	})
 }
 

@@ -70,6 +70,8 @@ type Config struct {
 type Catalog struct {
 	st  store.Store
 	now func() time.Time
+	// keyRevoked are told about API key revocations (credential.go).
+	keyRevoked hooks
 }
 
 // New returns a Catalog.

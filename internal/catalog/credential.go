@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/store"
@@ -133,7 +134,34 @@ func (c *Catalog) RevokeAPIKey(ctx context.Context, tenant string, actor Actor, 
 	if err != nil {
 		return nil, "", err
 	}
+	c.keyRevoked.call(hash)
 	return res.(*model.APIKey), hash, nil
+}
+
+// OnKeyRevoked registers fn to be told the hex hash of every API key this
+// Catalog revokes, after the revocation commits: an in-process gateway
+// uses it to forget the key at once instead of within its cache TTL.
+func (c *Catalog) OnKeyRevoked(fn func(hash string)) { c.keyRevoked.add(fn) }
+
+// hooks is a list of callbacks, safe for concurrent use.
+type hooks struct {
+	mu  sync.Mutex
+	fns []func(string)
+}
+
+func (h *hooks) add(fn func(string)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.fns = append(h.fns, fn)
+}
+
+func (h *hooks) call(arg string) {
+	h.mu.Lock()
+	fns := h.fns
+	h.mu.Unlock()
+	for _, fn := range fns {
+		fn(arg)
+	}
 }
 
 // KeyMatch is the key a secret's hash belongs to, and its tenant.

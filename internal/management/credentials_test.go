@@ -42,7 +42,7 @@ func (e *env) addJWTIssuer(t *testing.T, n int) string {
 func TestAPIKeyLifecycle(t *testing.T) {
 	e := newEnv(t)
 	var revoked []string
-	e.h.cfg.KeyRevoked = func(hash string) { revoked = append(revoked, hash) }
+	e.cat.OnKeyRevoked(func(hash string) { revoked = append(revoked, hash) })
 	tok := e.token(tenantA, identity.RoleDeveloper)
 
 	rec := e.do("POST", prefix+"/consumers/mobile/keys", tok, `{"name":"ci","scopes":["orders:read"],"plan":"gold","expiresAt":"2030-01-01T00:00:00Z"}`)
@@ -78,7 +78,7 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	rec = e.do("POST", prefix+"/consumers/mobile/keys/"+issued.ID+"/revoke", tok, "")
 	wantStatus(t, rec, http.StatusOK)
 	if len(revoked) != 1 || revoked[0] != apikey.HashOf(issued.Secret).String() {
-		t.Fatalf("KeyRevoked hook got %v", revoked)
+		t.Fatalf("OnKeyRevoked hook got %v", revoked)
 	}
 	m, err = e.cat.FindAPIKey(context.Background(), apikey.HashOf(issued.Secret).String())
 	if err != nil || m.Key.Status != model.KeyRevoked || m.Key.RevokedAt == nil {

@@ -43,9 +43,6 @@ type Config struct {
 	Now       func() time.Time
 	// MaxBodyBytes bounds request bodies; default 1 MiB.
 	MaxBodyBytes int64
-	// KeyRevoked, when set, is told the hex hash of every API key revoked
-	// through this handler, so an in-process gateway forgets it at once.
-	KeyRevoked func(hash string)
 }
 
 // Handler serves /admin/v1.

@@ -62,12 +62,9 @@ func (h *Handler) getKey(w http.ResponseWriter, r *http.Request, p identity.Prin
 }
 
 func (h *Handler) revokeKey(w http.ResponseWriter, r *http.Request, p identity.Principal) error {
-	k, hash, err := h.cat.RevokeAPIKey(r.Context(), p.Tenant, h.actor(r, p), r.PathValue("consumer"), r.PathValue("key"))
+	k, _, err := h.cat.RevokeAPIKey(r.Context(), p.Tenant, h.actor(r, p), r.PathValue("consumer"), r.PathValue("key"))
 	if err != nil {
 		return err
-	}
-	if h.cfg.KeyRevoked != nil {
-		h.cfg.KeyRevoked(hash)
 	}
 	return writeResource(w, http.StatusOK, k.Revision, k)
 }

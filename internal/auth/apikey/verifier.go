@@ -34,7 +34,9 @@ type Config struct {
 	// stale on this instance; default 30s. Revocations made through this
 	// process are visible at once (Forget).
 	TTL time.Duration
-	// NegativeTTL is how long an unknown hash is remembered; default 30s.
+	// NegativeTTL is how long an unknown hash is remembered; default 5s,
+	// short because DynamoDB index reads are eventually consistent: a key
+	// used the instant it is issued may not be found yet.
 	NegativeTTL time.Duration
 	// MaxEntries bounds the cache; past it, unknown hashes are dropped
 	// first, then everything. Default 100000.
@@ -91,7 +93,7 @@ func New(cfg Config) (*Verifier, error) {
 		cfg.TTL = 30 * time.Second
 	}
 	if cfg.NegativeTTL <= 0 {
-		cfg.NegativeTTL = 30 * time.Second
+		cfg.NegativeTTL = 5 * time.Second
 	}
 	if cfg.MaxEntries <= 0 {
 		cfg.MaxEntries = 100_000
