@@ -1,0 +1,127 @@
+package stack
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Table layout shared with internal/store/dynamo (CreateTable there builds
+// the same schema for LocalStack and DynamoDB Local).
+const (
+	attrPK     = "PK"
+	attrSK     = "SK"
+	attrGSI1PK = "GSI1PK"
+	attrGSI1SK = "GSI1SK"
+	attrTTL    = "TTL"
+	indexGSI1  = "GSI1"
+)
+
+// State is the stateful stack: everything that holds data and must outlive
+// a redeploy of the functions. In staging and prod its resources are
+// retained on deletion and the table and user pool are deletion-protected.
+type State struct {
+	Stack awscdk.Stack
+	Key       awskms.Key
+	Table     awsdynamodb.Table
+	CursorKey awssecretsmanager.Secret
+	Users     awscognito.UserPool
+	Console   awscognito.UserPoolClient
+}
+
+func newState(scope constructs.Construct, id string, props *awscdk.StackProps, s Settings) *State {
+	st := &State{Stack: awscdk.NewStack(scope, jsii.String(id), props)}
+	removal := s.removal()
+
+	st.Key = awskms.NewKey(st.Stack, jsii.String("Key"), &awskms.KeyProps{
+		Alias:             jsii.String("alias/" + s.prefix()),
+		Description:       jsii.String("Portico " + s.Name + ": table, secrets and function environment encryption"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removal,
+		PendingWindow:     awscdk.Duration_Days(jsii.Number(7)),
+	})
+
+	str := awsdynamodb.AttributeType_STRING
+	st.Table = awsdynamodb.NewTable(st.Stack, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(attrPK), Type: str},
+		SortKey:             &awsdynamodb.Attribute{Name: jsii.String(attrSK), Type: str},
+		BillingMode:         awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		TimeToLiveAttribute: jsii.String(attrTTL),
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		Stream:             awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES,
+		Encryption:         awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
+		EncryptionKey:      st.Key,
+		DeletionProtection: jsii.Bool(s.DeletionProtection),
+		RemovalPolicy:      removal,
+	})
+	st.Table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		IndexName:      jsii.String(indexGSI1),
+		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(attrGSI1PK), Type: str},
+		SortKey:        &awsdynamodb.Attribute{Name: jsii.String(attrGSI1SK), Type: str},
+		ProjectionType: awsdynamodb.ProjectionType_ALL,
+	})
+
+	st.CursorKey = awssecretsmanager.NewSecret(st.Stack, jsii.String("CursorKey"), &awssecretsmanager.SecretProps{
+		SecretName:    jsii.String("portico/" + s.Name + "/cursor-key"),
+		Description:   jsii.String("PORTICO_CURSOR_KEY: signs management API pagination cursors"),
+		EncryptionKey: st.Key,
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength:     jsii.Number(64),
+			ExcludePunctuation: jsii.Bool(true),
+			IncludeSpace:       jsii.Bool(false),
+		},
+		RemovalPolicy: removal,
+	})
+
+	st.Users = awscognito.NewUserPool(st.Stack, jsii.String("Users"), &awscognito.UserPoolProps{
+		UserPoolName:      jsii.String(s.prefix() + "-console"),
+		SelfSignUpEnabled: jsii.Bool(false), // members are invited by tenant owners / operators
+		SignInAliases:     &awscognito.SignInAliases{Email: jsii.Bool(true)},
+		AutoVerify:        &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)},
+		StandardAttributes: &awscognito.StandardAttributes{
+			Email: &awscognito.StandardAttribute{Required: jsii.Bool(true), Mutable: jsii.Bool(true)},
+		},
+		CustomAttributes: &map[string]awscognito.ICustomAttribute{
+			// A user never changes tenant; the role is changed by admins only
+			// (the app client cannot write either attribute).
+			"tenant": awscognito.NewStringAttribute(&awscognito.StringAttributeProps{MinLen: jsii.Number(1), MaxLen: jsii.Number(64), Mutable: jsii.Bool(false)}),
+			"role":   awscognito.NewStringAttribute(&awscognito.StringAttributeProps{MinLen: jsii.Number(1), MaxLen: jsii.Number(32), Mutable: jsii.Bool(true)}),
+		},
+		PasswordPolicy: &awscognito.PasswordPolicy{
+			MinLength: jsii.Number(12), RequireDigits: jsii.Bool(true), RequireLowercase: jsii.Bool(true),
+			RequireUppercase: jsii.Bool(true), RequireSymbols: jsii.Bool(false),
+		},
+		Mfa:                awscognito.Mfa_OPTIONAL,
+		MfaSecondFactor:    &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
+		AccountRecovery:    awscognito.AccountRecovery_EMAIL_ONLY,
+		DeletionProtection: jsii.Bool(s.DeletionProtection),
+		RemovalPolicy:      removal,
+	})
+	st.Console = st.Users.AddClient(jsii.String("Console"), &awscognito.UserPoolClientOptions{
+		UserPoolClientName:         jsii.String(s.prefix() + "-console"),
+		GenerateSecret:             jsii.Bool(false), // a browser app cannot keep a secret
+		AuthFlows:                  &awscognito.AuthFlow{UserSrp: jsii.Bool(true)},
+		DisableOAuth:               jsii.Bool(true),
+		PreventUserExistenceErrors: jsii.Bool(true),
+		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)),
+		AccessTokenValidity:        awscdk.Duration_Hours(jsii.Number(1)),
+		RefreshTokenValidity:       awscdk.Duration_Days(jsii.Number(30)),
+		EnableTokenRevocation:      jsii.Bool(true),
+		ReadAttributes: awscognito.NewClientAttributes().
+			WithStandardAttributes(&awscognito.StandardAttributesMask{Email: jsii.Bool(true), EmailVerified: jsii.Bool(true)}).
+			WithCustomAttributes(jsii.String("tenant"), jsii.String("role")),
+		WriteAttributes: awscognito.NewClientAttributes().
+			WithStandardAttributes(&awscognito.StandardAttributesMask{Email: jsii.Bool(true)}),
+	})
+
+	awscdk.NewCfnOutput(st.Stack, jsii.String("TableName"), &awscdk.CfnOutputProps{Value: st.Table.TableName()})
+	awscdk.NewCfnOutput(st.Stack, jsii.String("UserPoolId"), &awscdk.CfnOutputProps{Value: st.Users.UserPoolId()})
+	awscdk.NewCfnOutput(st.Stack, jsii.String("ConsoleClientId"), &awscdk.CfnOutputProps{Value: st.Console.UserPoolClientId()})
+	return st
+}
