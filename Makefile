@@ -77,7 +77,7 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	  done; done
 
 .PHONY: bench
-BENCHPKGS  ?= ./internal/route/ ./internal/gateway/ ./internal/proxy/ ./internal/store/bolt/ ./internal/identity/
+BENCHPKGS  ?= ./internal/route/ ./internal/gateway/ ./internal/proxy/ ./internal/store/bolt/ ./internal/identity/ ./internal/auth/apikey/
 BENCHCOUNT ?= 5
 
 # Rounds are interleaved (-count=1, BENCHCOUNT times) so a candidate and its
