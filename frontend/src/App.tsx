@@ -1,0 +1,91 @@
+import { Center, Loader, Stack, Text, Title, Anchor } from '@mantine/core';
+import { lazy, Suspense, type ReactNode } from 'react';
+import { createBrowserRouter, Link, Navigate, Outlet, RouterProvider, useLocation } from 'react-router';
+import { useSession } from './auth/session';
+import { Layout } from './components/Layout';
+import { SignIn } from './pages/SignIn';
+import { Apis } from './pages/Apis';
+
+// Screens beyond the first are split into their own chunks.
+const ApiDetail = lazy(() => import('./pages/ApiDetail').then((m) => ({ default: m.ApiDetail })));
+const Integrations = lazy(() => import('./pages/Integrations').then((m) => ({ default: m.Integrations })));
+const Consumers = lazy(() => import('./pages/Consumers').then((m) => ({ default: m.Consumers })));
+const Audit = lazy(() => import('./pages/Audit').then((m) => ({ default: m.Audit })));
+const Members = lazy(() => import('./pages/Members').then((m) => ({ default: m.Members })));
+
+function Loading() {
+  return (
+    <Center py="xl">
+      <Loader size="sm" aria-label="Loading" />
+    </Center>
+  );
+}
+
+function RequireAuth({ children }: { children: ReactNode }) {
+  const { token, loading } = useSession();
+  const loc = useLocation();
+  if (!token) return <Navigate to="/signin" replace state={{ from: loc.pathname + loc.search }} />;
+  if (loading) return <Loading />;
+  return <>{children}</>;
+}
+
+function RequireAdmin({ children }: { children: ReactNode }) {
+  const { can } = useSession();
+  return can('readAudit') ? <>{children}</> : <NotFound />;
+}
+
+function NotFound() {
+  return (
+    <Stack align="center" py="xl">
+      <Title order={2}>Page not found</Title>
+      <Text c="dimmed">There is nothing here, or your role cannot see it.</Text>
+      <Anchor component={Link} to="/apis">
+        Back to APIs
+      </Anchor>
+    </Stack>
+  );
+}
+
+export const routes = [
+  { path: '/signin', element: <SignIn /> },
+  {
+    path: '/',
+    element: (
+      <RequireAuth>
+        <Layout />
+      </RequireAuth>
+    ),
+    children: [
+      { index: true, element: <Navigate to="/apis" replace /> },
+      {
+        element: (
+          <Suspense fallback={<Loading />}>
+            <Outlet />
+          </Suspense>
+        ),
+        children: [
+          { path: 'apis', element: <Apis /> },
+          { path: 'apis/:api', element: <ApiDetail /> },
+          { path: 'integrations', element: <Integrations /> },
+          { path: 'consumers', element: <Consumers /> },
+          {
+            path: 'audit',
+            element: (
+              <RequireAdmin>
+                <Audit />
+              </RequireAdmin>
+            ),
+          },
+          { path: 'members', element: <Members /> },
+          { path: '*', element: <NotFound /> },
+        ],
+      },
+    ],
+  },
+];
+
+const router = createBrowserRouter(routes, { basename: import.meta.env.BASE_URL.replace(/\/$/, '') });
+
+export function App() {
+  return <RouterProvider router={router} />;
+}

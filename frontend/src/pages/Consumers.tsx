@@ -1,0 +1,145 @@
+import { Button, Group, Modal, Skeleton, Stack, Table, Text, TextInput, Textarea } from '@mantine/core';
+import { IconPlus } from '@tabler/icons-react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { ApiError, api, seg } from '../api/client';
+import { keys, useConsumers } from '../api/hooks';
+import type { Consumer } from '../api/types';
+import { Can } from '../auth/session';
+import { Card, Confirm, Empty, ErrorAlert, PageHeader, fmtTime } from '../components/common';
+import { FieldErrors } from '../lib/problem';
+import { useDryRun } from '../lib/useDryRun';
+
+export function Consumers() {
+  const list = useConsumers();
+  const qc = useQueryClient();
+  const [editing, setEditing] = useState<Consumer | 'new' | null>(null);
+  const items = list.data?.items ?? [];
+  return (
+    <>
+      <PageHeader
+        title="Consumers"
+        description="Applications and partners that call your APIs."
+        actions={
+          <Can do="editConsumer">
+            <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
+              New consumer
+            </Button>
+          </Can>
+        }
+      />
+      <ErrorAlert error={list.error} />
+      <Card>
+        {list.isPending ? (
+          <Skeleton h={60} />
+        ) : items.length === 0 ? (
+          <Empty>No consumers yet.</Empty>
+        ) : (
+          <Table verticalSpacing="sm" highlightOnHover aria-label="Consumers">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Name</Table.Th>
+                <Table.Th>Description</Table.Th>
+                <Table.Th>Created</Table.Th>
+                <Table.Th w={160}>
+                  <span className="sr-only">Actions</span>
+                </Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {items.map((c) => (
+                <Table.Tr key={c.slug}>
+                  <Table.Td>
+                    <Text fw={600} size="sm">
+                      {c.name}
+                    </Text>
+                    <Text size="xs" c="dimmed">
+                      {c.slug}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="sm">{c.description}</Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="sm" c="dimmed">
+                      {fmtTime(c.createdAt)}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Group gap={4} wrap="nowrap">
+                      <Can do="editConsumer">
+                        <Button size="xs" variant="subtle" onClick={() => setEditing(c)}>
+                          Edit
+                        </Button>
+                      </Can>
+                      <Can do="deleteConsumer">
+                        <Confirm
+                          label="Delete"
+                          variant="subtle"
+                          color="red"
+                          title={`Delete ${c.name}?`}
+                          message="The consumer can no longer be identified by its credentials."
+                          confirmLabel="Delete"
+                          onConfirm={async () => {
+                            await api.del(`/consumers/${seg(c.slug)}`);
+                            await qc.invalidateQueries({ queryKey: keys.consumers });
+                          }}
+                        />
+                      </Can>
+                    </Group>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        )}
+      </Card>
+      <Modal opened={editing !== null} onClose={() => setEditing(null)} title={editing === 'new' ? 'New consumer' : 'Edit consumer'}>
+        {editing !== null && <ConsumerForm initial={editing === 'new' ? undefined : editing} onDone={() => setEditing(null)} />}
+      </Modal>
+    </>
+  );
+}
+
+function ConsumerForm({ initial, onDone }: { initial?: Consumer; onDone: () => void }) {
+  const qc = useQueryClient();
+  const [doc, setDoc] = useState<Consumer>(() => initial ?? { slug: '', name: '', description: '' });
+  const [touched, setTouched] = useState(false);
+  const dry = useDryRun('consumer', doc, touched);
+  const save = useMutation({
+    mutationFn: (d: Consumer) => (initial ? api.put<Consumer>(`/consumers/${seg(initial.slug)}`, d) : api.post<Consumer>('/consumers', d)),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: keys.consumers });
+      onDone();
+    },
+  });
+  const submitErrors = save.error instanceof ApiError ? save.error.fieldErrors : [];
+  const fe = submitErrors.length ? new FieldErrors(submitErrors) : dry.errors;
+  const set = (patch: Partial<Consumer>) => {
+    setTouched(true);
+    save.reset();
+    setDoc((d) => ({ ...d, ...patch }));
+  };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    save.mutate(doc);
+  };
+  return (
+    <form onSubmit={submit} noValidate aria-label={initial ? 'Edit consumer' : 'New consumer'}>
+      <Stack>
+        <TextInput label="Name" value={doc.name} onChange={(e) => set({ name: e.currentTarget.value })} error={fe.at('/name')} required data-autofocus />
+        <TextInput label="Slug" value={doc.slug} onChange={(e) => set({ slug: e.currentTarget.value })} error={fe.at('/slug')} required disabled={!!initial} />
+        <Textarea label="Description" value={doc.description ?? ''} onChange={(e) => set({ description: e.currentTarget.value })} error={fe.at('/description')} autosize minRows={2} />
+        <ErrorAlert error={save.error && submitErrors.length === 0 ? save.error : undefined} fieldErrors={fe.unclaimed(['/slug', '/name', '/description'])} />
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onDone}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={save.isPending}>
+            {initial ? 'Save consumer' : 'Create consumer'}
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}

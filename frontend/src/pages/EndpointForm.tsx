@@ -1,0 +1,393 @@
+import {
+  Alert,
+  Badge,
+  Button,
+  Code,
+  Divider,
+  Group,
+  NumberInput,
+  Pill,
+  Select,
+  SimpleGrid,
+  Stack,
+  Switch,
+  TagsInput,
+  Text,
+  TextInput,
+} from '@mantine/core';
+import { IconInfoCircle } from '@tabler/icons-react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { ApiError, api, seg } from '../api/client';
+import { keys } from '../api/hooks';
+import type { AuthType, Endpoint, Integration, Policies, RateLimitAlgorithm, RateLimitScope } from '../api/types';
+import { ErrorAlert } from '../components/common';
+import { FieldErrors } from '../lib/problem';
+import { pathParams } from '../lib/pathTemplate';
+import { useDryRun } from '../lib/useDryRun';
+
+export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'];
+
+/** The pointers this form shows beside a field; anything else goes to the summary. */
+const claimed = ['/method', '/path', '/summary', '/description', '/target', '/policies/auth', '/policies/rateLimit', '/policies/cache', '/policies/cors'];
+
+export interface EndpointFormProps {
+  api: string;
+  version: string;
+  basePath: string;
+  tenant: string;
+  integrations: Integration[];
+  initial?: Endpoint;
+  onDone: () => void;
+}
+
+function blank(integrations: Integration[]): Endpoint {
+  return {
+    method: 'GET',
+    path: '',
+    summary: '',
+    target: { type: 'integration', integration: integrations[0]?.slug ?? '', path: '' },
+    policies: {},
+  };
+}
+
+/** toDoc drops empty optional strings so the server sees what a curl user would send. */
+function toDoc(ep: Endpoint): Endpoint {
+  const t = { ...ep.target };
+  if (!t.path) delete t.path;
+  const out: Endpoint = { ...ep, target: t };
+  if (!out.summary) delete out.summary;
+  if (!out.description) delete out.description;
+  return out;
+}
+
+/**
+ * EndpointForm edits one endpoint: method, path template (with its
+ * parameters as chips), target integration and upstream path, and the
+ * policies. Every change is checked by the server's dry-run validate route
+ * (debounced) and each error is shown at the field its JSON pointer names.
+ */
+export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrations, initial, onDone }: EndpointFormProps) {
+  const qc = useQueryClient();
+  const [ep, setEp] = useState<Endpoint>(() => initial ?? blank(integrations));
+  const [touched, setTouched] = useState(!!initial);
+  const doc = toDoc(ep);
+  const dry = useDryRun('endpoint', doc, touched);
+  const save = useMutation({
+    mutationFn: (e: Endpoint) =>
+      initial?.id
+        ? api.put<Endpoint>(`/apis/${seg(apiSlug)}/versions/${seg(version)}/endpoints/${seg(initial.id)}`, e)
+        : api.post<Endpoint>(`/apis/${seg(apiSlug)}/versions/${seg(version)}/endpoints`, e),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: keys.endpoints(apiSlug, version) });
+      onDone();
+    },
+  });
+  const submitErrors = save.error instanceof ApiError ? save.error.fieldErrors : [];
+  const fe = submitErrors.length ? new FieldErrors(submitErrors) : dry.errors;
+
+  const update = (f: (e: Endpoint) => Endpoint) => {
+    setTouched(true);
+    save.reset();
+    setEp(f);
+  };
+  const setPolicies = (f: (p: Policies) => Policies) => update((e) => ({ ...e, policies: f({ ...(e.policies ?? {}) }) }));
+  const pol = ep.policies ?? {};
+  const params = pathParams(ep.path);
+  const targetParams = pathParams(ep.target.path ?? '');
+  const known = new Set(params.map((p) => p.name));
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setTouched(true);
+    save.mutate(doc);
+  };
+
+  return (
+    <form onSubmit={submit} noValidate aria-label={initial ? 'Edit endpoint' : 'New endpoint'}>
+      <Stack>
+        <Group align="flex-start" grow={false} wrap="nowrap">
+          <Select
+            label="Method"
+            data={METHODS}
+            value={ep.method}
+            onChange={(v) => v && update((e) => ({ ...e, method: v }))}
+            error={fe.at('/method')}
+            allowDeselect={false}
+            w={130}
+            required
+          />
+          <TextInput
+            style={{ flex: 1 }}
+            label="Path template"
+            description="Parameters in braces: /orders/{id}; {rest+} matches the remaining segments."
+            placeholder="/orders/{id}"
+            value={ep.path}
+            onChange={(e) => {
+              const v = e.currentTarget.value;
+              update((x) => ({ ...x, path: v }));
+            }}
+            error={fe.at('/path')}
+            ff="monospace"
+            required
+            data-autofocus
+          />
+        </Group>
+        <Group gap={6} aria-live="polite" aria-label="Path parameters">
+          <Text size="xs" c="dimmed">
+            Parameters:
+          </Text>
+          {params.length === 0 ? (
+            <Text size="xs" c="dimmed">
+              none
+            </Text>
+          ) : (
+            params.map((p) => (
+              <Pill key={p.name} size="sm" bg="blue.0" c="blue.9">
+                {p.name}
+                {p.greedy ? ' (rest)' : ''}
+              </Pill>
+            ))
+          )}
+        </Group>
+        {ep.path && (
+          <Text size="xs" c="dimmed">
+            Served at <Code>{`/t/${tenant}/${version}${basePath}${ep.path}`}</Code>
+          </Text>
+        )}
+        <TextInput label="Summary" value={ep.summary ?? ''} onChange={(e) => {
+          const v = e.currentTarget.value;
+          update((x) => ({ ...x, summary: v }));
+        }} error={fe.at('/summary')} />
+
+        <Divider label="Target" labelPosition="left" />
+        <SimpleGrid cols={{ base: 1, sm: 2 }}>
+          <Select
+            label="Integration"
+            description="The upstream service this endpoint calls."
+            data={integrations.map((i) => ({ value: i.slug, label: `${i.name} (${i.slug})` }))}
+            value={ep.target.integration ?? null}
+            onChange={(v) => update((e) => ({ ...e, target: { ...e.target, type: 'integration', integration: v ?? '' } }))}
+            error={fe.at('/target/integration') ?? fe.at('/target/type') ?? fe.at('/target')}
+            searchable
+            nothingFoundMessage="No integration with that name"
+            required
+          />
+          <TextInput
+            label="Upstream path"
+            description="Empty forwards the matched path. May use the path's parameters."
+            placeholder="/items/{id}"
+            value={ep.target.path ?? ''}
+            onChange={(e) => {
+              const v = e.currentTarget.value;
+              update((x) => ({ ...x, target: { ...x.target, path: v } }));
+            }}
+            error={fe.at('/target/path')}
+            ff="monospace"
+          />
+        </SimpleGrid>
+        {targetParams.length > 0 && (
+          <Group gap={6} aria-label="Upstream path parameters">
+            <Text size="xs" c="dimmed">
+              Uses:
+            </Text>
+            {targetParams.map((p) => (
+              <Pill key={p.name} size="sm" bg={known.has(p.name) ? 'blue.0' : 'red.0'} c={known.has(p.name) ? 'blue.9' : 'red.9'}>
+                {p.name}
+                {known.has(p.name) ? '' : ' (not in path)'}
+              </Pill>
+            ))}
+          </Group>
+        )}
+
+        <Divider label="Policies" labelPosition="left" />
+        <Alert variant="light" color="gray" icon={<IconInfoCircle size={18} />} p="xs">
+          <Text size="xs">A policy the gateway cannot enforce yet makes the endpoint fail closed (503): it is never served unprotected.</Text>
+        </Alert>
+        <SimpleGrid cols={{ base: 1, sm: 2 }}>
+          <Select
+            label="Authentication"
+            data={[
+              { value: 'public', label: 'Public (no authentication)' },
+              { value: 'apiKey', label: 'API key' },
+              { value: 'jwt', label: 'JWT' },
+              { value: 'oauth2', label: 'OAuth2 client credentials' },
+            ]}
+            value={pol.auth && pol.auth.type !== 'none' ? pol.auth.type : 'public'}
+            onChange={(v) =>
+              setPolicies((p) => {
+                if (!v || v === 'public') {
+                  delete p.auth;
+                  return p;
+                }
+                return { ...p, auth: { ...(p.auth ?? {}), type: v as AuthType } };
+              })
+            }
+            error={fe.at('/policies/auth/type') ?? fe.at('/policies/auth')}
+            allowDeselect={false}
+          />
+          {pol.auth && (
+            <TagsInput
+              label="Required scopes"
+              description="Press Enter after each scope."
+              value={pol.auth.scopes ?? []}
+              onChange={(v) => setPolicies((p) => ({ ...p, auth: { ...p.auth!, scopes: v.length ? v : undefined } }))}
+              error={fe.under('/policies/auth/scopes')}
+            />
+          )}
+        </SimpleGrid>
+
+        <Switch
+          label="Rate limit"
+          checked={!!pol.rateLimit}
+          onChange={(e) => {
+            const on = e.currentTarget.checked;
+            setPolicies((p) => {
+              if (!on) {
+                delete p.rateLimit;
+                return p;
+              }
+              return { ...p, rateLimit: { algorithm: 'slidingWindow', scope: 'consumer', limit: 100, windowSeconds: 60 } };
+            });
+          }}
+        />
+        {pol.rateLimit && (
+          <SimpleGrid cols={{ base: 2, sm: 4 }}>
+            <Select
+              label="Algorithm"
+              data={[
+                { value: 'fixedWindow', label: 'Fixed window' },
+                { value: 'slidingWindow', label: 'Sliding window' },
+                { value: 'tokenBucket', label: 'Token bucket' },
+              ]}
+              value={pol.rateLimit.algorithm}
+              onChange={(v) => v && setPolicies((p) => ({ ...p, rateLimit: { ...p.rateLimit!, algorithm: v as RateLimitAlgorithm } }))}
+              error={fe.at('/policies/rateLimit/algorithm')}
+              allowDeselect={false}
+            />
+            <Select
+              label="Per"
+              data={[
+                { value: 'consumer', label: 'Consumer' },
+                { value: 'endpoint', label: 'Endpoint' },
+                { value: 'tenant', label: 'Tenant' },
+              ]}
+              value={pol.rateLimit.scope}
+              onChange={(v) => v && setPolicies((p) => ({ ...p, rateLimit: { ...p.rateLimit!, scope: v as RateLimitScope } }))}
+              error={fe.at('/policies/rateLimit/scope')}
+              allowDeselect={false}
+            />
+            <NumberInput
+              label="Requests"
+              value={pol.rateLimit.limit}
+              onChange={(v) => setPolicies((p) => ({ ...p, rateLimit: { ...p.rateLimit!, limit: Number(v) || 0 } }))}
+              error={fe.at('/policies/rateLimit/limit')}
+              allowDecimal={false}
+            />
+            <NumberInput
+              label="Window (s)"
+              value={pol.rateLimit.windowSeconds}
+              onChange={(v) => setPolicies((p) => ({ ...p, rateLimit: { ...p.rateLimit!, windowSeconds: Number(v) || 0 } }))}
+              error={fe.at('/policies/rateLimit/windowSeconds')}
+              allowDecimal={false}
+            />
+            {pol.rateLimit.algorithm === 'tokenBucket' && (
+              <NumberInput
+                label="Burst"
+                value={pol.rateLimit.burst ?? 0}
+                onChange={(v) => setPolicies((p) => ({ ...p, rateLimit: { ...p.rateLimit!, burst: Number(v) || undefined } }))}
+                error={fe.at('/policies/rateLimit/burst')}
+                allowDecimal={false}
+              />
+            )}
+          </SimpleGrid>
+        )}
+
+        <Switch
+          label="Cache responses"
+          checked={!!pol.cache}
+          onChange={(e) => {
+            const on = e.currentTarget.checked;
+            setPolicies((p) => {
+              if (!on) {
+                delete p.cache;
+                return p;
+              }
+              return { ...p, cache: { ttlSeconds: 60 } };
+            });
+          }}
+        />
+        {(pol.cache || fe.at('/policies/cache')) && (
+          <Stack gap={4}>
+            {pol.cache && (
+              <NumberInput
+                label="Time to live (s)"
+                w={200}
+                value={pol.cache.ttlSeconds}
+                onChange={(v) => setPolicies((p) => ({ ...p, cache: { ...p.cache!, ttlSeconds: Number(v) || 0 } }))}
+                error={fe.at('/policies/cache/ttlSeconds')}
+                allowDecimal={false}
+              />
+            )}
+            {(fe.at('/policies/cache') || fe.under('/policies/cache/methods')) && (
+              <Text size="sm" c="red.8" role="alert">
+                {fe.at('/policies/cache') ?? fe.under('/policies/cache/methods')}
+              </Text>
+            )}
+          </Stack>
+        )}
+
+        <Switch
+          label="CORS"
+          checked={!!pol.cors}
+          onChange={(e) => {
+            const on = e.currentTarget.checked;
+            setPolicies((p) => {
+              if (!on) {
+                delete p.cors;
+                return p;
+              }
+              return { ...p, cors: { allowOrigins: [] } };
+            });
+          }}
+        />
+        {pol.cors && (
+          <TagsInput
+            label="Allowed origins"
+            description='Origins like https://app.example.com, or "*". Press Enter after each.'
+            value={pol.cors.allowOrigins}
+            onChange={(v) => setPolicies((p) => ({ ...p, cors: { ...p.cors!, allowOrigins: v } }))}
+            error={fe.under('/policies/cors/allowOrigins') ?? fe.under('/policies/cors')}
+          />
+        )}
+
+        <ErrorAlert
+          error={save.error && submitErrors.length === 0 ? save.error : undefined}
+          fieldErrors={fe.unclaimed(claimed)}
+        />
+        <Group justify="space-between">
+          <Text size="xs" c="dimmed" aria-live="polite">
+            {!touched ? '' : dry.checking ? 'Checking…' : fe.size === 0 ? 'No problems found.' : `${fe.size} problem${fe.size === 1 ? '' : 's'} to fix.`}
+          </Text>
+          <Group>
+            <Button variant="default" onClick={onDone}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={save.isPending}>
+              {initial ? 'Save endpoint' : 'Add endpoint'}
+            </Button>
+          </Group>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
+
+export function MethodBadge({ method }: { method: string }) {
+  const color: Record<string, string> = { GET: 'blue', POST: 'green', PUT: 'orange', PATCH: 'grape', DELETE: 'red', ANY: 'dark' };
+  return (
+    <Badge variant="light" color={color[method] ?? 'gray'} radius="sm" w={72} ff="monospace">
+      {method}
+    </Badge>
+  );
+}

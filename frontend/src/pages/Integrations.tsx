@@ -1,0 +1,251 @@
+import { ActionIcon, Badge, Button, Group, Modal, NumberInput, SegmentedControl, Select, SimpleGrid, Skeleton, Stack, Switch, Table, TagsInput, Text, TextInput, Textarea, Tooltip } from '@mantine/core';
+import { IconPencil, IconPlus } from '@tabler/icons-react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { ApiError, api, seg } from '../api/client';
+import { keys, useIntegrations } from '../api/hooks';
+import type { Integration } from '../api/types';
+import { Can } from '../auth/session';
+import { Card, Confirm, Empty, ErrorAlert, PageHeader } from '../components/common';
+import { FieldErrors } from '../lib/problem';
+import { useDryRun } from '../lib/useDryRun';
+
+export function Integrations() {
+  const list = useIntegrations();
+  const qc = useQueryClient();
+  const [editing, setEditing] = useState<Integration | 'new' | null>(null);
+  const items = list.data?.items ?? [];
+  return (
+    <>
+      <PageHeader
+        title="Integrations"
+        description="Upstream HTTP and GraphQL services your endpoints call, with their timeouts, retries and circuit breakers."
+        actions={
+          <Can do="editIntegration">
+            <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
+              New integration
+            </Button>
+          </Can>
+        }
+      />
+      <ErrorAlert error={list.error} />
+      <Card>
+        {list.isPending ? (
+          <Skeleton h={60} />
+        ) : items.length === 0 ? (
+          <Empty>No integrations yet.</Empty>
+        ) : (
+          <Table verticalSpacing="sm" highlightOnHover aria-label="Integrations">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Name</Table.Th>
+                <Table.Th>Type</Table.Th>
+                <Table.Th>URL</Table.Th>
+                <Table.Th>Resilience</Table.Th>
+                <Table.Th w={100}>
+                  <span className="sr-only">Actions</span>
+                </Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {items.map((i) => (
+                <Table.Tr key={i.slug}>
+                  <Table.Td>
+                    <Text fw={600} size="sm">
+                      {i.name}
+                    </Text>
+                    <Text size="xs" c="dimmed">
+                      {i.slug}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Badge variant="light" radius="sm" color={i.type === 'graphql' ? 'pink' : 'blue'}>
+                      {i.type === 'graphql' ? 'GraphQL' : 'HTTP'}
+                    </Badge>
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="sm" ff="monospace" style={{ wordBreak: 'break-all' }}>
+                      {i.url}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="xs" c="dimmed">
+                      {[
+                        i.timeoutMs ? `timeout ${i.timeoutMs} ms` : 'default timeout',
+                        i.retry ? `${i.retry.maxAttempts} attempts` : null,
+                        i.circuitBreaker ? `breaker ${Math.round(i.circuitBreaker.failureRatio * 100)}%` : null,
+                      ]
+                        .filter(Boolean)
+                        .join(' · ')}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Group gap={4} wrap="nowrap">
+                      <Can do="editIntegration">
+                        <Tooltip label="Edit">
+                          <ActionIcon variant="subtle" aria-label={`Edit ${i.name}`} onClick={() => setEditing(i)}>
+                            <IconPencil size={16} />
+                          </ActionIcon>
+                        </Tooltip>
+                      </Can>
+                      <Can do="deleteIntegration">
+                        <Confirm
+                          label="Delete"
+                          variant="subtle"
+                          color="red"
+                          title={`Delete ${i.name}?`}
+                          message="Endpoints that use it must be changed first; the server refuses otherwise."
+                          confirmLabel="Delete"
+                          onConfirm={async () => {
+                            await api.del(`/integrations/${seg(i.slug)}`);
+                            await qc.invalidateQueries({ queryKey: keys.integrations });
+                          }}
+                        />
+                      </Can>
+                    </Group>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        )}
+      </Card>
+      <Modal opened={editing !== null} onClose={() => setEditing(null)} title={editing === 'new' ? 'New integration' : 'Edit integration'} size="xl">
+        {editing !== null && <IntegrationForm initial={editing === 'new' ? undefined : editing} onDone={() => setEditing(null)} />}
+      </Modal>
+    </>
+  );
+}
+
+const claimed = ['/slug', '/name', '/type', '/url', '/method', '/timeoutMs', '/retry', '/circuitBreaker', '/graphql'];
+
+const num = (v: string | number) => (typeof v === 'number' ? v : Number(v) || 0);
+
+/** IntegrationForm creates or edits an HTTP or GraphQL upstream, checked by the server as you type. */
+export function IntegrationForm({ initial, onDone }: { initial?: Integration; onDone: () => void }) {
+  const qc = useQueryClient();
+  const [doc, setDoc] = useState<Integration>(() => initial ?? { slug: '', name: '', type: 'http', url: 'https://', timeoutMs: 5000 });
+  const [touched, setTouched] = useState(!!initial);
+  const dry = useDryRun('integration', doc, touched);
+  const save = useMutation({
+    mutationFn: (d: Integration) => (initial ? api.put<Integration>(`/integrations/${seg(initial.slug)}`, d) : api.post<Integration>('/integrations', d)),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: keys.integrations });
+      onDone();
+    },
+  });
+  const submitErrors = save.error instanceof ApiError ? save.error.fieldErrors : [];
+  const fe = submitErrors.length ? new FieldErrors(submitErrors) : dry.errors;
+  const set = (f: (d: Integration) => Integration) => {
+    setTouched(true);
+    save.reset();
+    setDoc(f);
+  };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    save.mutate(doc);
+  };
+  return (
+    <form onSubmit={submit} noValidate aria-label={initial ? 'Edit integration' : 'New integration'}>
+      <Stack>
+        <SimpleGrid cols={{ base: 1, sm: 2 }}>
+          <TextInput label="Name" value={doc.name} onChange={(e) => { const v = e.currentTarget.value; set((d) => ({ ...d, name: v })); }} error={fe.at('/name')} required data-autofocus />
+          <TextInput label="Slug" value={doc.slug} onChange={(e) => { const v = e.currentTarget.value; set((d) => ({ ...d, slug: v })); }} error={fe.at('/slug')} required disabled={!!initial} />
+        </SimpleGrid>
+        <Stack gap={4}>
+          <Text size="sm" fw={500} id="int-type">
+            Type
+          </Text>
+          <SegmentedControl
+            aria-labelledby="int-type"
+            value={doc.type}
+            onChange={(v) =>
+              set((d) => {
+                const n: Integration = { ...d, type: v as Integration['type'] };
+                if (v === 'graphql') n.graphql = d.graphql ?? { query: '' };
+                else delete n.graphql;
+                return n;
+              })
+            }
+            data={[
+              { value: 'http', label: 'HTTP' },
+              { value: 'graphql', label: 'GraphQL' },
+            ]}
+            w={240}
+          />
+        </Stack>
+        <Group align="flex-start" wrap="nowrap">
+          <TextInput style={{ flex: 1 }} label="URL" value={doc.url} onChange={(e) => { const v = e.currentTarget.value; set((d) => ({ ...d, url: v })); }} error={fe.at('/url')} ff="monospace" required />
+          <Select
+            label="Method"
+            description="Empty keeps the caller's"
+            w={160}
+            clearable
+            data={['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']}
+            value={doc.method ?? null}
+            onChange={(v) => set((d) => ({ ...d, method: v ?? undefined }))}
+            error={fe.at('/method')}
+          />
+        </Group>
+        {doc.type === 'graphql' && (
+          <Textarea
+            label="GraphQL query"
+            ff="monospace"
+            autosize
+            minRows={4}
+            value={doc.graphql?.query ?? ''}
+            onChange={(e) => { const v = e.currentTarget.value; set((d) => ({ ...d, graphql: { ...(d.graphql ?? {}), query: v } })); }}
+            error={fe.under('/graphql')}
+            required
+          />
+        )}
+        <NumberInput label="Timeout (ms)" description="0 uses the default" w={200} value={doc.timeoutMs ?? 0} onChange={(v) => set((d) => ({ ...d, timeoutMs: num(v) || undefined }))} error={fe.at('/timeoutMs')} allowDecimal={false} min={0} />
+        <Switch
+          label="Retry failed calls"
+          checked={!!doc.retry}
+          onChange={(e) => {
+            const on = e.currentTarget.checked;
+            set((d) => ({ ...d, retry: on ? { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2000, retryOn: [502, 503, 504] } : undefined }));
+          }}
+        />
+        {doc.retry && (
+          <SimpleGrid cols={{ base: 2, sm: 4 }}>
+            <NumberInput label="Max attempts" value={doc.retry.maxAttempts} onChange={(v) => set((d) => ({ ...d, retry: { ...d.retry!, maxAttempts: num(v) } }))} error={fe.at('/retry/maxAttempts')} allowDecimal={false} />
+            <NumberInput label="Base delay (ms)" value={doc.retry.baseDelayMs ?? 0} onChange={(v) => set((d) => ({ ...d, retry: { ...d.retry!, baseDelayMs: num(v) } }))} error={fe.at('/retry/baseDelayMs')} allowDecimal={false} />
+            <NumberInput label="Max delay (ms)" value={doc.retry.maxDelayMs ?? 0} onChange={(v) => set((d) => ({ ...d, retry: { ...d.retry!, maxDelayMs: num(v) } }))} error={fe.at('/retry/maxDelayMs')} allowDecimal={false} />
+            <TagsInput
+              label="Retry on status"
+              value={(doc.retry.retryOn ?? []).map(String)}
+              onChange={(v) => set((d) => ({ ...d, retry: { ...d.retry!, retryOn: v.map(Number) } }))}
+              error={fe.under('/retry/retryOn')}
+            />
+          </SimpleGrid>
+        )}
+        <Switch
+          label="Circuit breaker"
+          checked={!!doc.circuitBreaker}
+          onChange={(e) => {
+            const on = e.currentTarget.checked;
+            set((d) => ({ ...d, circuitBreaker: on ? { failureRatio: 0.5, minRequests: 20, openSeconds: 30 } : undefined }));
+          }}
+        />
+        {doc.circuitBreaker && (
+          <SimpleGrid cols={{ base: 1, sm: 3 }}>
+            <NumberInput label="Failure ratio" description="0–1" step={0.05} decimalScale={2} value={doc.circuitBreaker.failureRatio} onChange={(v) => set((d) => ({ ...d, circuitBreaker: { ...d.circuitBreaker!, failureRatio: num(v) } }))} error={fe.at('/circuitBreaker/failureRatio')} />
+            <NumberInput label="Min requests" value={doc.circuitBreaker.minRequests} onChange={(v) => set((d) => ({ ...d, circuitBreaker: { ...d.circuitBreaker!, minRequests: num(v) } }))} error={fe.at('/circuitBreaker/minRequests')} allowDecimal={false} />
+            <NumberInput label="Open for (s)" value={doc.circuitBreaker.openSeconds} onChange={(v) => set((d) => ({ ...d, circuitBreaker: { ...d.circuitBreaker!, openSeconds: num(v) } }))} error={fe.at('/circuitBreaker/openSeconds')} allowDecimal={false} />
+          </SimpleGrid>
+        )}
+        <ErrorAlert error={save.error && submitErrors.length === 0 ? save.error : undefined} fieldErrors={fe.unclaimed(claimed)} />
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onDone}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={save.isPending}>
+            {initial ? 'Save integration' : 'Create integration'}
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
