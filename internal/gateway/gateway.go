@@ -12,6 +12,7 @@ import (
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/problem"
 	"github.com/portico/portico/internal/proxy"
+	"github.com/portico/portico/internal/ratelimit"
 	"github.com/portico/portico/internal/route"
 )
 
@@ -36,6 +37,12 @@ type Config struct {
 	// Authenticators verify callers of endpoints with an auth policy, by
 	// policy type; an endpoint whose type has none fails closed (503).
 	Authenticators map[model.AuthType]Authenticator
+	// RateLimits keeps rate-limit counters; nil means an in-process
+	// ratelimit.Memory (exact for this instance only).
+	RateLimits ratelimit.Store
+	// RateLimitTimeout bounds one rate-limit decision; default 500ms. A
+	// store that does not answer in time counts as unreachable.
+	RateLimitTimeout time.Duration
 }
 
 // Gateway is the data-plane http.Handler.
@@ -60,6 +67,12 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.RateLimits == nil {
+		cfg.RateLimits = ratelimit.NewMemory()
+	}
+	if cfg.RateLimitTimeout <= 0 {
+		cfg.RateLimitTimeout = 500 * time.Millisecond
 	}
 	cfg.Domain = strings.ToLower(strings.TrimPrefix(cfg.Domain, "."))
 	g := &Gateway{cfg: cfg, snaps: newSnapshots(cfg.Source, cfg.RefreshInterval, cfg.Now), log: cfg.Logger}
@@ -258,6 +271,11 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, res *resolution,
 	if pol := ce.ep.Policies.Auth; pol != nil && pol.Type != model.AuthNone {
 		var p *problem.Problem
 		if r, p = g.authenticate(r, res.tenant, pol); p != nil {
+			return p, nil
+		}
+	}
+	if ce.rateLimit != nil {
+		if p := g.limit(w, r, ce.rateLimit, res.tenant, now); p != nil {
 			return p, nil
 		}
 	}

@@ -144,7 +144,6 @@ func TestProblems(t *testing.T) {
 				}
 			}},
 		{name: "auth policy fails closed", target: "/t/acme/v1/secure", status: 503, typ: "policy-unavailable"},
-		{name: "rate limit fails closed", target: "/t/acme/v1/limited", status: 503, typ: "policy-unavailable"},
 		{name: "graphql integration fails closed", target: "/t/acme/v1/graph", status: 503, typ: "policy-unavailable"},
 		{name: "workflow target fails closed", target: "/t/acme/v1/flow", status: 503, typ: "policy-unavailable"},
 		{name: "NUL in path", target: "/t/acme/v1/items/%00", status: 400, typ: "bad-request"},

@@ -42,6 +42,8 @@ type endpoint struct {
 	deprecation    string   // Deprecation header value, "" when not deprecated
 	deprecationHdr []string // the same, as a header value (shared, read-only)
 	sunset         []string // Sunset header value, nil when none (shared, read-only)
+
+	rateLimit *rateLimit // nil: no rate limit
 }
 
 // upstreamPart is a piece of a compiled upstream path template: a literal,
@@ -236,6 +238,9 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 		}
 		ce := &endpoint{ep: ep, version: v, routeTmpl: tmplText, routeName: ep.Method + " " + tmplText, stripPrefix: 1 + len(ep.Version)}
 		ce.unsupported = unsupportedPolicy(ep.Policies)
+		if p := ep.Policies.RateLimit; p != nil && ce.unsupported == "" {
+			ce.rateLimit, ce.unsupported = compileRateLimit(p, ce.routeName)
+		}
 		if ep.Target.Type == model.TargetIntegration {
 			ce.integration = integrations[ep.Target.Integration]
 			if ce.integration != nil {
@@ -278,8 +283,6 @@ const httpTimeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
 // enforce. Such endpoints fail closed.
 func unsupportedPolicy(p model.Policies) string {
 	switch {
-	case p.RateLimit != nil:
-		return "rate limiting"
 	case p.Cache != nil:
 		return "response caching"
 	case len(p.RequestTransforms) > 0 || len(p.ResponseTransforms) > 0:
