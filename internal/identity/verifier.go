@@ -129,49 +129,65 @@ func invalid(format string, args ...any) error {
 // Verify checks token and returns the Principal it asserts. Errors caused by
 // the token wrap ErrInvalidToken; key source failures wrap the source's error.
 func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) {
-	if len(token) > MaxTokenSize {
-		return Principal{}, invalid("token is %d bytes, limit %d", len(token), MaxTokenSize)
-	}
-	kid, err := checkHeader(token)
+	payload, err := VerifySignature(ctx, token, v.algs, v.cfg.Keys)
 	if err != nil {
 		return Principal{}, err
 	}
-	tok, err := jwt.ParseSigned(token, v.algs)
+	return v.claims(payload)
+}
+
+// VerifySignature checks a compact JWS strictly and returns its payload,
+// unvalidated: at most MaxTokenSize bytes; one signature; "alg" in algs and
+// fitting the key's type (so never "none" or HMAC); a "kid" that keys
+// supplies; no "jwk", "jku", "x5u", "x5c" or "crit" header. Errors caused by
+// the token wrap ErrInvalidToken; key source failures wrap the source's
+// error. Callers validate the claims.
+func VerifySignature(ctx context.Context, token string, algs []jose.SignatureAlgorithm, keys KeySource) ([]byte, error) {
+	if len(token) > MaxTokenSize {
+		return nil, invalid("token is %d bytes, limit %d", len(token), MaxTokenSize)
+	}
+	kid, err := checkHeader(token)
 	if err != nil {
-		return Principal{}, invalid("parse: %v", err)
+		return nil, err
+	}
+	tok, err := jwt.ParseSigned(token, algs)
+	if err != nil {
+		return nil, invalid("parse: %v", err)
 	}
 	if len(tok.Headers) != 1 {
-		return Principal{}, invalid("want one signature, got %d", len(tok.Headers))
+		return nil, invalid("want one signature, got %d", len(tok.Headers))
 	}
 	alg := jose.SignatureAlgorithm(tok.Headers[0].Algorithm)
 
-	keys, err := v.cfg.Keys.Keys(ctx, kid)
+	set, err := keys.Keys(ctx, kid)
 	if err != nil {
-		return Principal{}, fmt.Errorf("verify token: keys for kid %q: %w", kid, err)
+		return nil, fmt.Errorf("verify token: keys for kid %q: %w", kid, err)
 	}
 	var payload json.RawMessage
-	verified := false
-	for _, k := range keys {
+	for _, k := range set {
 		if fits, _ := keyFits(alg, k.Key); !fits || (k.Algorithm != "" && k.Algorithm != string(alg)) || (k.Use != "" && k.Use != "sig") {
 			continue
 		}
 		err := tok.Claims(k.Key, &payload)
 		if err == nil {
-			verified = true
-			break
+			return payload, nil
 		}
 		if !errors.Is(err, jose.ErrCryptoFailure) {
 			// The signature checked out but the payload is not JSON.
-			return Principal{}, invalid("claims: %v", err)
+			return nil, invalid("claims: %v", err)
 		}
 	}
-	if !verified {
-		if len(keys) == 0 {
-			return Principal{}, invalid("unknown kid %q", kid)
-		}
-		return Principal{}, invalid("signature not valid for any %s key with kid %q", alg, kid)
+	if len(set) == 0 {
+		return nil, invalid("unknown kid %q", kid)
 	}
-	return v.claims(payload)
+	return nil, invalid("signature not valid for any %s key with kid %q", alg, kid)
+}
+
+// AllowedAlgorithm reports whether VerifySignature can ever accept alg
+// (asymmetric signature algorithms only).
+func AllowedAlgorithm(alg jose.SignatureAlgorithm) bool {
+	_, known := keyFits(alg, nil)
+	return known
 }
 
 // checkHeader inspects the protected header before go-jose does, to refuse
