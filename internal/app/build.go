@@ -64,6 +64,10 @@ func NewGateway(e Env, cat *catalog.Catalog, log *slog.Logger) (*gateway.Gateway
 	if err != nil {
 		return nil, err
 	}
+	limits, err := RateLimitStore(context.Background(), e)
+	if err != nil {
+		return nil, err
+	}
 	return gateway.New(gateway.Config{
 		Source:          cat,
 		Forwarder:       proxy.New(proxy.Config{Logger: log}),
@@ -71,6 +75,7 @@ func NewGateway(e Env, cat *catalog.Catalog, log *slog.Logger) (*gateway.Gateway
 		RefreshInterval: e.RefreshInterval,
 		Logger:          log,
 		Authenticators:  authn,
+		RateLimits:      limits,
 	})
 }
 

@@ -31,6 +31,8 @@ type Env struct {
 	DevLogin        bool          // PORTICO_DEV_LOGIN: enable the dev login (default true locally, refused in aws)
 	SeedDemo        bool          // PORTICO_SEED_DEMO: seed the demo tenant (default true locally)
 	LogLevel        slog.Level    // PORTICO_LOG_LEVEL: debug, info, warn, error
+	RedisURL        string        // REDIS_URL: Redis for rate-limit state (redis://host:port/db)
+	RateLimitStore  string        // PORTICO_RATELIMIT_STORE: memory, redis or dynamodb (default redis when REDIS_URL is set, else memory)
 }
 
 // LoadEnv reads the configuration through getenv (os.Getenv in mains).
@@ -74,6 +76,21 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 	e.Store = get("PORTICO_STORE", defStore)
 	if e.Store != "bolt" && e.Store != "dynamodb" {
 		errs = append(errs, fmt.Errorf("PORTICO_STORE=%q: want bolt or dynamodb", e.Store))
+	}
+	e.RedisURL = get("REDIS_URL", "")
+	defLimits := "memory"
+	if e.RedisURL != "" {
+		defLimits = "redis"
+	}
+	e.RateLimitStore = get("PORTICO_RATELIMIT_STORE", defLimits)
+	switch e.RateLimitStore {
+	case "memory", "dynamodb":
+	case "redis":
+		if e.RedisURL == "" {
+			errs = append(errs, errors.New("PORTICO_RATELIMIT_STORE=redis needs REDIS_URL"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("PORTICO_RATELIMIT_STORE=%q: want memory, redis or dynamodb", e.RateLimitStore))
 	}
 	e.CreateTable = boolean("PORTICO_CREATE_TABLE", false)
 	e.DevLogin = boolean("PORTICO_DEV_LOGIN", local)
