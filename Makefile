@@ -23,7 +23,7 @@ run: ## start gateway, management API and a demo upstream on 127.0.0.1 (local mo
 # ---- dependencies -----------------------------------------------------------
 
 .PHONY: deps
-deps: go-deps tools java ## install everything the tests need
+deps: go-deps tools java redis ## install everything the tests need
 
 .PHONY: go-deps
 go-deps:
@@ -42,6 +42,11 @@ tools: tools/node_modules/.package-lock.json
 java:
 	@command -v java >/dev/null 2>&1 || { echo "installing a Java runtime for DynamoDB Local"; \
 	  $(APT_PREFIX) apt-get update -qq && $(APT_PREFIX) apt-get install -y -qq default-jre-headless >/dev/null; }
+
+.PHONY: redis
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server for the rate-limit and cache tests"; \
+	  $(APT_PREFIX) apt-get update -qq && $(APT_PREFIX) apt-get install -y -qq redis-server >/dev/null; }
 
 APT_PREFIX := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
