@@ -1,0 +1,140 @@
+package stack
+
+import (
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+)
+
+func TestStateStack(t *testing.T) {
+	s := build(t, config(t, "dev", fakeRoot(t, false, todayFunctions...)))
+	tpl := s.state
+	must(t, "table schema", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), obj{
+			"KeySchema": []any{
+				obj{"AttributeName": "PK", "KeyType": "HASH"},
+				obj{"AttributeName": "SK", "KeyType": "RANGE"},
+			},
+			"AttributeDefinitions": assertions.Match_ArrayWith(&[]any{
+				obj{"AttributeName": "GSI1PK", "AttributeType": "S"},
+				obj{"AttributeName": "GSI1SK", "AttributeType": "S"},
+			}),
+			"GlobalSecondaryIndexes": []any{obj{
+				"IndexName": "GSI1",
+				"KeySchema": []any{
+					obj{"AttributeName": "GSI1PK", "KeyType": "HASH"},
+					obj{"AttributeName": "GSI1SK", "KeyType": "RANGE"},
+				},
+				"Projection": obj{"ProjectionType": "ALL"},
+			}},
+			"BillingMode":                      "PAY_PER_REQUEST",
+			"TimeToLiveSpecification":          obj{"AttributeName": "TTL", "Enabled": true},
+			"PointInTimeRecoverySpecification": obj{"PointInTimeRecoveryEnabled": true},
+			"StreamSpecification":              obj{"StreamViewType": "NEW_AND_OLD_IMAGES"},
+			"SSESpecification":                 obj{"SSEEnabled": true, "SSEType": "KMS"},
+			"DeletionProtectionEnabled":        false,
+		})
+	})
+	must(t, "KMS key with rotation", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), obj{"EnableKeyRotation": true})
+		tpl.HasResourceProperties(jsii.String("AWS::KMS::Alias"), obj{"AliasName": "alias/portico-dev"})
+	})
+	must(t, "generated cursor key secret", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::SecretsManager::Secret"), obj{
+			"Name":                 "portico/dev/cursor-key",
+			"KmsKeyId":             assertions.Match_AnyValue(),
+			"GenerateSecretString": obj{"PasswordLength": 64, "ExcludePunctuation": true},
+		})
+	})
+	must(t, "user pool with tenant and role", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), obj{
+			"AdminCreateUserConfig": obj{"AllowAdminCreateUserOnly": true},
+			"Schema": assertions.Match_ArrayWith(&[]any{
+				obj{"Name": "role", "AttributeDataType": "String", "Mutable": true, "StringAttributeConstraints": obj{"MinLength": "1", "MaxLength": "32"}},
+				obj{"Name": "tenant", "AttributeDataType": "String", "Mutable": false, "StringAttributeConstraints": obj{"MinLength": "1", "MaxLength": "64"}},
+			}),
+		})
+	})
+	must(t, "console client reads but cannot write tenant/role", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), obj{
+			"GenerateSecret":    false,
+			"ExplicitAuthFlows": assertions.Match_ArrayWith(&[]any{"ALLOW_USER_SRP_AUTH"}),
+			"ReadAttributes":    assertions.Match_ArrayWith(&[]any{"custom:role", "custom:tenant"}),
+			"WriteAttributes":   []any{"email"},
+		})
+	})
+}
+
+// TestEnvironmentsDiffer checks the settings that must differ: prod and
+// staging keep and protect their data, dev can be torn down.
+func TestEnvironmentsDiffer(t *testing.T) {
+	root := fakeRoot(t, false, todayFunctions...)
+	cases := []struct {
+		env       string
+		protected bool
+		policy    string
+		memory    float64
+		retention float64
+	}{
+		{"dev", false, "Delete", 256, 7},
+		{"staging", true, "Retain", 512, 30},
+		{"prod", true, "Retain", 1024, 365},
+	}
+	for _, tc := range cases {
+		t.Run(tc.env, func(t *testing.T) {
+			s := build(t, config(t, tc.env, root))
+			for _, typ := range []string{"AWS::DynamoDB::Table", "AWS::Cognito::UserPool", "AWS::KMS::Key", "AWS::SecretsManager::Secret"} {
+				for id, r := range resources(s.state, typ) {
+					if r["DeletionPolicy"] != tc.policy {
+						t.Errorf("%s %s: DeletionPolicy %v, want %s", typ, id, r["DeletionPolicy"], tc.policy)
+					}
+				}
+			}
+			for _, r := range resources(s.state, "AWS::DynamoDB::Table") {
+				if got := props(r)["DeletionProtectionEnabled"]; got != tc.protected {
+					t.Errorf("table DeletionProtectionEnabled %v, want %v", got, tc.protected)
+				}
+			}
+			want := "INACTIVE"
+			if tc.protected {
+				want = "ACTIVE"
+			}
+			for _, r := range resources(s.state, "AWS::Cognito::UserPool") {
+				if got := props(r)["DeletionProtection"]; got != want {
+					t.Errorf("user pool DeletionProtection %v, want %s", got, want)
+				}
+			}
+			for id, r := range resources(s.api, "AWS::Lambda::Function") {
+				if got := props(r)["MemorySize"]; got != tc.memory {
+					t.Errorf("%s MemorySize %v, want %v", id, got, tc.memory)
+				}
+			}
+			groups := resources(s.api, "AWS::Logs::LogGroup")
+			if len(groups) != len(todayFunctions) {
+				t.Errorf("%d log groups, want %d", len(groups), len(todayFunctions))
+			}
+			for id, r := range groups {
+				if got := props(r)["RetentionInDays"]; got != tc.retention {
+					t.Errorf("%s RetentionInDays %v, want %v", id, got, tc.retention)
+				}
+				if r["DeletionPolicy"] != tc.policy {
+					t.Errorf("%s DeletionPolicy %v, want %s", id, r["DeletionPolicy"], tc.policy)
+				}
+			}
+			for _, r := range resources(s.console, "AWS::S3::Bucket") {
+				if r["DeletionPolicy"] != tc.policy {
+					t.Errorf("console bucket DeletionPolicy %v, want %s", r["DeletionPolicy"], tc.policy)
+				}
+			}
+			tracing := len(resources(s.api, "AWS::Lambda::Function")) > 0
+			for _, r := range resources(s.api, "AWS::Lambda::Function") {
+				_, on := props(r)["TracingConfig"]
+				tracing = tracing && on
+			}
+			if tracing != (tc.env != "dev") {
+				t.Errorf("tracing %v in %s", tracing, tc.env)
+			}
+		})
+	}
+}
