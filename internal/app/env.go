@@ -31,6 +31,7 @@ type Env struct {
 	DevLogin        bool          // PORTICO_DEV_LOGIN: enable the dev login (default true locally, refused in aws)
 	SeedDemo        bool          // PORTICO_SEED_DEMO: seed the demo tenant (default true locally)
 	LogLevel        slog.Level    // PORTICO_LOG_LEVEL: debug, info, warn, error
+	ConsoleDir      string        // PORTICO_CONSOLE_DIR: built web console served at /console/ locally (default frontend/dist)
 	RedisURL        string        // REDIS_URL: Redis for rate-limit state (redis://host:port/db)
 	RateLimitStore  string        // PORTICO_RATELIMIT_STORE: memory, redis or dynamodb (default redis when REDIS_URL is set, else memory)
 }
@@ -64,6 +65,7 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		ConsoleAudience: get("PORTICO_CONSOLE_AUDIENCE", ""),
 		ConsoleClaims:   get("PORTICO_CONSOLE_CLAIM_PREFIX", ""),
 		CursorKey:       getenv("PORTICO_CURSOR_KEY"),
+		ConsoleDir:      get("PORTICO_CONSOLE_DIR", "frontend/dist"),
 	}
 	local := e.Mode == "local"
 	if !local && e.Mode != "aws" {

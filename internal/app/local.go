@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/catalog"
+	"github.com/portico/portico/internal/console"
 	"github.com/portico/portico/internal/echo"
 	"github.com/portico/portico/internal/identity"
 	"github.com/portico/portico/internal/model"
@@ -35,6 +36,19 @@ func Mux(mgmt, gw http.Handler) http.Handler {
 			return
 		}
 		gw.ServeHTTP(w, r)
+	})
+}
+
+// WithConsole puts the web console in front of next: /console and
+// /console/... go to con, everything else to next. Tenants' own paths never
+// start with /console: the gateway's are /t/{tenant}/... or host-routed.
+func WithConsole(con *console.Handler, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if con.Match(r.URL.Path) {
+			con.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -90,13 +104,23 @@ func RunLocal(ctx context.Context, e Env, out io.Writer) error {
 		}
 	}
 
+	web, err := console.Dir(e.ConsoleDir, "/console/")
+	if err != nil {
+		return err
+	}
+
 	upSrv := &http.Server{Handler: echo.New(echo.Config{Logger: log}), ReadHeaderTimeout: 10 * time.Second}
-	srv := &http.Server{Handler: Mux(mgmt, gw), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: WithConsole(web, Mux(mgmt, gw)), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 2)
 	go func() { errc <- upSrv.Serve(upLn) }()
 	go func() { errc <- srv.Serve(ln) }()
 
 	printBanner(out, base, upstreamURL, token, e)
+	if web.Built() {
+		fmt.Fprintf(out, "  Console         %s/console/  (sign in as tenant %q)\n\n", base, DemoTenant)
+	} else {
+		fmt.Fprintf(out, "  Console         not built (%s/index.html missing): run `make console`\n\n", e.ConsoleDir)
+	}
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
