@@ -87,9 +87,16 @@ func callerKey(r *http.Request) string {
 // returns a 429 when r is over the limit, or a 503 when the store cannot
 // decide and the policy fails closed.
 func (g *Gateway) limit(w http.ResponseWriter, r *http.Request, rl *rateLimit, tenant string, now time.Time) *problem.Problem {
-	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.RateLimitTimeout)
-	d, err := g.cfg.RateLimits.Take(ctx, rl.key(r, tenant), rl.limit, now, 1)
-	cancel()
+	var d ratelimit.Decision
+	var err error
+	if m, local := g.cfg.RateLimits.(*ratelimit.Memory); local {
+		// No I/O, so no deadline (a timer costs more than the decision).
+		d, err = m.Take(r.Context(), rl.key(r, tenant), rl.limit, now, 1)
+	} else {
+		ctx, cancel := context.WithTimeout(r.Context(), g.cfg.RateLimitTimeout)
+		d, err = g.cfg.RateLimits.Take(ctx, rl.key(r, tenant), rl.limit, now, 1)
+		cancel()
+	}
 	if err != nil {
 		g.log.LogAttrs(r.Context(), slog.LevelWarn, "rate limit store unavailable",
 			slog.String("tenant", tenant), slog.Bool("failOpen", rl.failOpen), slog.String("error", err.Error()))
