@@ -44,6 +44,8 @@ var checks = []check{
 	{what: "Forwarder alone vs plain httputil.ReverseProxy", pkg: "/internal/proxy", bench: "Forward", base: "ReverseProxy", maxRatio: 1.3, maxNs: -1, maxAllocs: -1},
 	{what: "API-key auth on a cache hit (0 store calls)", pkg: "/internal/auth/apikey", bench: "AuthenticateHit", maxNs: 1000, maxAllocs: 0},
 	{what: "Gateway with API-key auth vs without (throughput >= 0.9x)", pkg: "/internal/gateway", bench: "GatewayAPIKey", base: "GatewayNoAuth", maxRatio: 1 / 0.9, maxNs: -1, maxAllocs: -1},
+	{what: "Tenant JWT verification (ES256, cached JWKS) vs raw go-jose verify", pkg: "/internal/auth/jwtauth", bench: "VerifyES256", base: "RawGoJoseES256", maxRatio: 1.2, maxNs: -1, maxAllocs: -1},
+	{what: "1 MiB bearer token rejected", pkg: "/internal/auth/jwtauth", bench: "Reject1MiBToken", maxNs: 1000, maxAllocs: 0},
 }
 
 func main() {
