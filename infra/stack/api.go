@@ -26,7 +26,7 @@ import (
 // secret rotation schedule. It holds no data: it can be destroyed and
 // redeployed freely.
 type API struct {
-	Stack awscdk.Stack
+	Stack      awscdk.Stack
 	Functions  map[string]awslambda.Function
 	Gateway    awsapigatewayv2.HttpApi
 	Management awsapigatewayv2.HttpApi

@@ -26,7 +26,7 @@ const spaRewrite = `function handler(event) {
 // CloudFront through origin access control, SPA routing, and /admin/* proxied
 // to the management API so the console calls it same-origin (no CORS).
 type Console struct {
-	Stack awscdk.Stack
+	Stack        awscdk.Stack
 	Bucket       awss3.Bucket
 	Distribution awscloudfront.Distribution
 }

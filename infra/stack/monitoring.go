@@ -14,7 +14,7 @@ import (
 
 // Monitoring holds the dashboard and the alarms, which notify one SNS topic.
 type Monitoring struct {
-	Stack awscdk.Stack
+	Stack     awscdk.Stack
 	Topic     awssns.Topic
 	Dashboard awscloudwatch.Dashboard
 }

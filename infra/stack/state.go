@@ -25,7 +25,7 @@ const (
 // a redeploy of the functions. In staging and prod its resources are
 // retained on deletion and the table and user pool are deletion-protected.
 type State struct {
-	Stack awscdk.Stack
+	Stack     awscdk.Stack
 	Key       awskms.Key
 	Table     awsdynamodb.Table
 	CursorKey awssecretsmanager.Secret

@@ -1,0 +1,219 @@
+package stack
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// TestEveryFunctionDeployed mirrors the repository's functions/ directories
+// (those with a main.go) and checks each becomes a Lambda function.
+func TestEveryFunctionDeployed(t *testing.T) {
+	entries, err := os.ReadDir("../../functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join("../../functions", e.Name(), "main.go")); e.IsDir() && err == nil {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	if len(dirs) == 0 {
+		t.Fatal("no function directories found under ../../functions")
+	}
+	s := build(t, config(t, "dev", fakeRoot(t, false, dirs...)))
+	var deployed []string
+	for _, r := range resources(s.api, "AWS::Lambda::Function") {
+		deployed = append(deployed, strings.TrimPrefix(props(r)["FunctionName"].(string), "portico-dev-"))
+	}
+	sort.Strings(deployed)
+	if strings.Join(deployed, ",") != strings.Join(dirs, ",") {
+		t.Errorf("deployed functions %v, want one per functions/ directory %v", deployed, dirs)
+	}
+}
+
+func TestApiStack(t *testing.T) {
+	s := build(t, config(t, "dev", fakeRoot(t, false, todayFunctions...)))
+	tpl := s.api
+	for _, fn := range todayFunctions {
+		must(t, fn+" function", func() {
+			tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
+				"FunctionName":  "portico-dev-" + fn,
+				"Runtime":       "provided.al2023",
+				"Architectures": []any{"arm64"},
+				"Handler":       "bootstrap",
+				"KmsKeyArn":     assertions.Match_AnyValue(),
+				"LoggingConfig": obj{"LogGroup": assertions.Match_AnyValue()},
+				"Environment": obj{"Variables": assertions.Match_ObjectLike(&map[string]any{
+					"PORTICO_MODE":       "aws",
+					"PORTICO_STORE":      "dynamodb",
+					"PORTICO_TABLE":      assertions.Match_AnyValue(),
+					"PORTICO_CURSOR_KEY": obj{"Fn::Join": []any{"", assertions.Match_ArrayWith(&[]any{"{{resolve:secretsmanager:"})}},
+				})},
+			})
+		})
+		must(t, fn+" log group", func() {
+			tpl.HasResourceProperties(jsii.String("AWS::Logs::LogGroup"), obj{"LogGroupName": "/aws/lambda/portico-dev-" + fn, "RetentionInDays": 7})
+		})
+	}
+	must(t, "gateway has no custom domain by default", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
+			"FunctionName": "portico-dev-gateway",
+			"Environment":  obj{"Variables": obj{"PORTICO_GATEWAY_DOMAIN": assertions.Match_Absent()}},
+		})
+	})
+	must(t, "management points at Cognito", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
+			"FunctionName": "portico-dev-management",
+			"Environment": obj{"Variables": assertions.Match_ObjectLike(&map[string]any{
+				"PORTICO_CONSOLE_ISSUER":       assertions.Match_AnyValue(),
+				"PORTICO_CONSOLE_JWKS_URL":     obj{"Fn::Join": []any{"", assertions.Match_ArrayWith(&[]any{"/.well-known/jwks.json"})}},
+				"PORTICO_CONSOLE_AUDIENCE":     assertions.Match_AnyValue(),
+				"PORTICO_CONSOLE_CLAIM_PREFIX": "custom:",
+			})},
+		})
+	})
+	must(t, "two HTTP APIs", func() {
+		tpl.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::Api"), jsii.Number(2))
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Api"), obj{"Name": "portico-dev-gateway", "ProtocolType": "HTTP"})
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Api"), obj{"Name": "portico-dev-management", "ProtocolType": "HTTP"})
+	})
+	must(t, "catch-all routes", func() {
+		tpl.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::Route"), jsii.Number(2))
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), obj{"RouteKey": "$default", "AuthorizationType": "NONE"})
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), obj{"RouteKey": "$default", "AuthorizationType": "JWT", "AuthorizerId": assertions.Match_AnyValue()})
+	})
+	must(t, "payload 2.0 Lambda proxy integrations", func() {
+		tpl.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::Integration"), jsii.Number(2))
+		tpl.AllResourcesProperties(jsii.String("AWS::ApiGatewayV2::Integration"), obj{"IntegrationType": "AWS_PROXY", "PayloadFormatVersion": "2.0"})
+	})
+	must(t, "$default stages with throttling", func() {
+		tpl.AllResourcesProperties(jsii.String("AWS::ApiGatewayV2::Stage"), obj{"StageName": "$default", "AutoDeploy": true})
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), obj{
+			"DefaultRouteSettings": obj{"ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200},
+		})
+	})
+	must(t, "JWT authorizer on the console client", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Authorizer"), obj{
+			"AuthorizerType": "JWT",
+			"IdentitySource": []any{"$request.header.Authorization"},
+			"JwtConfiguration": obj{
+				"Audience": []any{assertions.Match_AnyValue()},
+				"Issuer":   obj{"Fn::Join": []any{"", assertions.Match_ArrayWith(&[]any{assertions.Match_StringLikeRegexp(jsii.String(`^https://cognito-idp\.`))})}},
+			},
+		})
+	})
+	must(t, "no workflow or rotation resources before their functions exist", func() {
+		tpl.ResourceCountIs(jsii.String("AWS::SecretsManager::RotationSchedule"), jsii.Number(0))
+		tpl.ResourcePropertiesCountIs(jsii.String("AWS::IAM::Role"), obj{"RoleName": "portico-dev-tenant-workflows"}, jsii.Number(0))
+	})
+}
+
+func TestGatewayCustomDomain(t *testing.T) {
+	cfg := config(t, "prod", fakeRoot(t, false, todayFunctions...))
+	cfg.Settings.Domain = "example.com"
+	cfg.Settings.HostedZoneID = "Z123456ABCDEFG"
+	cfg.Settings.HostedZoneName = "example.com"
+	cfg.Settings.ReservedConcurrency = map[string]float64{FnManagement: 10}
+	s := build(t, cfg)
+	tpl := s.api
+	must(t, "wildcard domain", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::DomainName"), obj{
+			"DomainName": "*.api.example.com",
+			"DomainNameConfigurations": []any{obj{
+				"CertificateArn": assertions.Match_AnyValue(), "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2",
+			}},
+		})
+		tpl.HasResourceProperties(jsii.String("AWS::CertificateManager::Certificate"), obj{"DomainName": "*.api.example.com", "ValidationMethod": "DNS"})
+		tpl.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::ApiMapping"), jsii.Number(1))
+		tpl.HasResourceProperties(jsii.String("AWS::Route53::RecordSet"), obj{"Name": "*.api.example.com.", "Type": "A", "HostedZoneId": "Z123456ABCDEFG"})
+	})
+	must(t, "gateway host routing", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
+			"FunctionName": "portico-prod-gateway",
+			"Environment":  obj{"Variables": assertions.Match_ObjectLike(&map[string]any{"PORTICO_GATEWAY_DOMAIN": "api.example.com"})},
+		})
+	})
+	must(t, "reserved concurrency", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{"FunctionName": "portico-prod-management", "ReservedConcurrentExecutions": 10})
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{"FunctionName": "portico-prod-gateway", "ReservedConcurrentExecutions": assertions.Match_Absent()})
+	})
+	must(t, "prod throttling", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), obj{
+			"DefaultRouteSettings": obj{"ThrottlingRateLimit": 5000, "ThrottlingBurstLimit": 10000},
+		})
+	})
+}
+
+// TestLaterFunctions deploys the functions later issues add, as they will
+// be once their main packages exist.
+func TestLaterFunctions(t *testing.T) {
+	s := build(t, config(t, "staging", fakeRoot(t, false, allFunctions...)))
+	tpl := s.api
+	must(t, "tenant workflow role", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), obj{
+			"RoleName": "portico-staging-tenant-workflows",
+			"AssumeRolePolicyDocument": obj{"Statement": []any{obj{
+				"Action":    "sts:AssumeRole",
+				"Effect":    "Allow",
+				"Principal": obj{"Service": "states.amazonaws.com"},
+				"Condition": obj{
+					"StringEquals": obj{"aws:SourceAccount": "123456789012"},
+					"ArnLike":      obj{"aws:SourceArn": arnEndingWith(":stateMachine:portico-staging-wf-*")},
+				},
+			}}},
+		})
+	})
+	statements := func(sid string) []map[string]any {
+		var out []map[string]any
+		for _, st := range policyStatements(tpl) {
+			if st.stmt["Sid"] == sid {
+				out = append(out, st.stmt)
+			}
+		}
+		return out
+	}
+	if got := statements("InvokeWorkflowTask"); len(got) != 1 || got[0]["Action"] != "lambda:InvokeFunction" {
+		t.Errorf("InvokeWorkflowTask statements: %v", got)
+	}
+	if got := statements("TenantStateMachines"); len(got) != 1 || !strings.HasSuffix(fmt.Sprint(got[0]["Resource"]), ":states:eu-west-1:123456789012:stateMachine:portico-staging-wf-*]]]") {
+		t.Errorf("TenantStateMachines statements: %v", got)
+	}
+	if got := statements("PassTenantWorkflowRole"); len(got) != 1 || got[0]["Condition"] == nil {
+		t.Errorf("PassTenantWorkflowRole statements: %v", got)
+	}
+	if got := statements("StartTenantWorkflows"); len(got) != 1 {
+		t.Errorf("StartTenantWorkflows statements: %v", got)
+	}
+	must(t, "rotation", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::SecretsManager::RotationSchedule"), obj{
+			"RotationLambdaARN": assertions.Match_AnyValue(),
+			"RotationRules":     obj{"ScheduleExpression": "rate(30 days)"},
+		})
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), obj{
+			"Action": "lambda:InvokeFunction", "Principal": "secretsmanager.amazonaws.com", "SourceAccount": "123456789012",
+		})
+	})
+	must(t, "key-rotation does not touch the table", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
+			"FunctionName": "portico-staging-key-rotation",
+			"Environment":  obj{"Variables": obj{"PORTICO_TABLE": assertions.Match_Absent()}},
+		})
+	})
+}
+
+// arnEndingWith matches an ARN built with Fn::Join (the partition is a
+// pseudo parameter) whose last literal part ends with suffix.
+func arnEndingWith(suffix string) any {
+	return obj{"Fn::Join": []any{"", assertions.Match_ArrayWith(&[]any{
+		assertions.Match_StringLikeRegexp(jsii.String(regexp.QuoteMeta(suffix) + "$")),
+	})}}
+}
