@@ -55,6 +55,7 @@ APT_PREFIX := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: test
 test: deps vet ## install test dependencies, vet, and run every test
 	$(GO) test $(GOTEST_FLAGS) ./...
+	$(MAKE) --no-print-directory infra-test
 
 .PHONY: vet
 vet:
@@ -113,3 +114,63 @@ build: ## build linux/arm64 Lambda bootstraps and zips into dist/
 .PHONY: clean
 clean:
 	rm -rf $(DIST) .portico
+
+# ---- deploy -----------------------------------------------------------------
+# infra/ is its own Go module (the CDK app); the CDK CLI is pinned to aws-cdk@2
+# in infra/_tools (3.x rejects the v2.220.0 cloud assembly). docs/deploy.md.
+
+ENV       ?= dev
+CDK_FLAGS ?=
+STACKS    ?= --all
+CDK_TOOLS := infra/_tools
+CDK       := $(CDK_TOOLS)/node_modules/.bin/cdk
+CDKLOCAL  := $(CDK_TOOLS)/node_modules/.bin/cdklocal
+INFRA_ENV := JSII_RUNTIME_PACKAGE_CACHE_ROOT=$(CURDIR)/infra/.jsii-cache
+LOCALSTACK_ENV := AWS_ENDPOINT_URL=http://localhost:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+  AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 CDK_DEFAULT_ACCOUNT=000000000000 CDK_DEFAULT_REGION=us-east-1
+
+$(CDK_TOOLS)/node_modules/.package-lock.json: $(CDK_TOOLS)/package.json $(CDK_TOOLS)/package-lock.json
+	npm ci --prefix $(CDK_TOOLS) --no-audit --no-fund
+	@touch $@
+
+.PHONY: cdk-cli
+cdk-cli: $(CDK_TOOLS)/node_modules/.package-lock.json
+
+.PHONY: infra-test
+infra-test: ## vet and CDK assertions tests of the infra module
+	cd infra && $(INFRA_ENV) $(GO) vet ./... && $(INFRA_ENV) $(GO) test -timeout 10m ./...
+
+.PHONY: synth
+synth: build cdk-cli ## CloudFormation templates for ENV=dev|staging|prod into cdk.out/ (offline)
+	$(INFRA_ENV) $(CDK) synth $(STACKS) -c env=$(ENV) $(CDK_FLAGS) --quiet
+	@ls cdk.out/*.template.json
+
+.PHONY: diff
+diff: build cdk-cli ## compare ENV with what is deployed (AWS credentials needed)
+	$(INFRA_ENV) $(CDK) diff $(STACKS) -c env=$(ENV) $(CDK_FLAGS)
+
+.PHONY: deploy
+deploy: build cdk-cli ## deploy ENV to the current AWS account (`cdk bootstrap` once per account/region first)
+	$(INFRA_ENV) $(CDK) deploy $(STACKS) -c env=$(ENV) $(CDK_FLAGS)
+
+.PHONY: localstack-up
+localstack-up: ## start LocalStack (needs a Docker engine)
+	docker compose -f localstack/docker-compose.yml up -d --wait
+
+.PHONY: localstack-down
+localstack-down:
+	docker compose -f localstack/docker-compose.yml down
+
+.PHONY: localstack-synth
+localstack-synth: build cdk-cli ## synthesize ENV=dev with cdklocal (no Docker needed)
+	$(INFRA_ENV) $(LOCALSTACK_ENV) $(CDKLOCAL) synth $(STACKS) -c env=$(ENV) $(CDK_FLAGS) --quiet
+
+.PHONY: localstack-deploy
+localstack-deploy: build cdk-cli ## bootstrap and deploy to LocalStack with cdklocal (STACKS=Portico-dev-State on Community)
+	$(INFRA_ENV) $(LOCALSTACK_ENV) $(CDKLOCAL) bootstrap aws://000000000000/us-east-1
+	$(INFRA_ENV) $(LOCALSTACK_ENV) $(CDKLOCAL) deploy $(STACKS) -c env=$(ENV) $(CDK_FLAGS) --require-approval never
+
+.PHONY: localstack-test
+localstack-test: ## the DynamoDB integration tests against LocalStack's DynamoDB
+	$(LOCALSTACK_ENV) PORTICO_TEST_DYNAMODB_ENDPOINT=http://localhost:4566 \
+	  $(GO) test -count=1 -run 'Dynamo|TourOnEveryStore|Conformance' ./internal/store/dynamo/ ./internal/app/

@@ -184,3 +184,24 @@ func TestLeastPrivilege(t *testing.T) {
 		})
 	}
 }
+
+func TestStarAllowed(t *testing.T) {
+	cases := []struct {
+		name string
+		s    statement
+		want bool
+	}{
+		{"key policy", statement{kind: "key", stmt: map[string]any{"Action": "kms:Decrypt"}}, true},
+		{"x-ray", statement{kind: "identity", stmt: map[string]any{"Action": []any{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}}}, true},
+		{"table read", statement{kind: "identity", stmt: map[string]any{"Action": "dynamodb:GetItem"}}, false},
+		{"x-ray plus more", statement{kind: "identity", stmt: map[string]any{"Action": []any{"xray:PutTraceSegments", "s3:GetObject"}}}, false},
+		{"no action", statement{kind: "identity", stmt: map[string]any{}}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, got := starAllowed(tc.s); got != tc.want {
+				t.Errorf("starAllowed = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
