@@ -42,7 +42,7 @@ type confResult struct {
 	order  []string
 }
 
-func ok(v string) []outcome     { return []outcome{{Result: json.RawMessage(v)}} }
+func ok(v string) []outcome      { return []outcome{{Result: json.RawMessage(v)}} }
 func fail(name string) []outcome { return []outcome{{Error: name, Cause: "scripted " + name}} }
 
 func compiled(t testing.TB, name string) json.RawMessage { return compileFixture(t, name).JSON() }
@@ -64,10 +64,10 @@ func conformanceCases(t testing.TB) []confCase {
 	sagaIn := json.RawMessage(`{"payment":{"card":"4242"},"items":[1,2]}`)
 	cases := []confCase{
 		{Name: "linear/ok", Definition: linear, Input: json.RawMessage(`{"id":42}`),
-			Tasks: map[string][]outcome{"fetch": ok(`{"order":{"id":42,"total":10.5}}`), "reshape": ok(`{"total":10.5}`)},
+			Tasks:     map[string][]outcome{"fetch": ok(`{"order":{"id":42,"total":10.5}}`), "reshape": ok(`{"total":10.5}`)},
 			WantCalls: []string{"fetch", "reshape"}},
 		{Name: "linear/retry then ok", Definition: linear, Input: json.RawMessage(`{"id":1}`),
-			Tasks: map[string][]outcome{"fetch": {{Error: "Portico.UpstreamUnavailable"}, {Result: json.RawMessage(`{"n":1}`)}}},
+			Tasks:     map[string][]outcome{"fetch": {{Error: "Portico.UpstreamUnavailable"}, {Result: json.RawMessage(`{"n":1}`)}}},
 			WantCalls: []string{"fetch", "fetch", "reshape"}},
 		{Name: "linear/retries exhausted", Definition: linear, Input: json.RawMessage(`{}`),
 			Tasks: map[string][]outcome{"fetch": fail("Portico.UpstreamUnavailable")}, WantError: "Portico.UpstreamUnavailable",
@@ -88,7 +88,7 @@ func conformanceCases(t testing.TB) []confCase {
 			Tasks:     map[string][]outcome{"reserve": ok(`{"available":false}`)},
 			WantError: "OutOfStock", WantCalls: []string{"reserve", "charge", "Portico.Undo.charge", "Portico.Undo.reserve"}},
 		{Name: "saga/compensation fails after retries", Definition: saga, Input: sagaIn,
-			Tasks: map[string][]outcome{"reserve": ok(`{"available":true}`), "ship": fail("Boom"), "Portico.Undo.charge": fail("RefundDown")},
+			Tasks:     map[string][]outcome{"reserve": ok(`{"available":true}`), "ship": fail("Boom"), "Portico.Undo.charge": fail("RefundDown")},
 			WantError: ErrCompensationFailed, WantCalls: []string{"reserve", "charge", "ship", "Portico.Undo.charge",
 				"Portico.Undo.charge", "Portico.Undo.charge", "Portico.Undo.charge", "Portico.Undo.charge", "Portico.Undo.charge"}},
 		{Name: "saga/timeout is caught", Definition: saga, Input: sagaIn,
