@@ -1,0 +1,3 @@
+module github.com/portico/portico/wasm-transforms
+
+go 1.26.0
