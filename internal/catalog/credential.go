@@ -20,6 +20,7 @@ const (
 	// secret, so it is not reversible and needs no salt.
 	gsiKeyHash = "KEYHASH#"
 	pfxJWT     = "JWT#"
+	pfxClient  = "CLIENT#"
 )
 
 func keySK(consumer, id string) string { return pfxKey + consumer + "#" + id }
@@ -230,4 +231,107 @@ func (c *Catalog) UpdateJWTIssuer(ctx context.Context, tenant string, actor Acto
 // DeleteJWTIssuer removes a trusted issuer; its tokens stop verifying.
 func (c *Catalog) DeleteJWTIssuer(ctx context.Context, tenant string, actor Actor, slug string, expect int64) error {
 	return remove(ctx, c, jwtIssuerKind, tenant, actor, slug, expect, nil)
+}
+
+// storedClient is the stored form of an OAuth2 client, with its secret's hash.
+type storedClient struct {
+	model.OAuthClient
+	Hash string `json:"hash"`
+}
+
+// CreateOAuthClient stores a client issued to consumer; hash is the hex
+// SHA-256 of its secret (generated and shown once by the caller).
+func (c *Catalog) CreateOAuthClient(ctx context.Context, tenant string, actor Actor, consumer string, v *model.OAuthClient, hash string) (*model.OAuthClient, error) {
+	if p := model.ValidateOAuthClient(v).Problem(); p != nil {
+		return nil, p
+	}
+	if hash == "" {
+		return nil, errors.New("create oauth client: hash is required")
+	}
+	res, err := c.commit(ctx, tenant, actor, func(ctx context.Context) (change, error) {
+		if _, err := c.GetConsumer(ctx, tenant, consumer); err != nil {
+			return change{}, err
+		}
+		nc := *v
+		nc.ID = "c" + newID()
+		nc.Consumer, nc.Status, nc.RevokedAt = consumer, model.KeyActive, nil
+		nc.Meta = c.stamp()
+		nc.Revision = 1
+		nc.CreatedBy, nc.UpdatedBy = actor.Subject, actor.Subject
+		data, err := marshal(storedClient{OAuthClient: nc, Hash: hash})
+		if err != nil {
+			return change{}, err
+		}
+		op := store.WriteOp{Put: &store.Item{PK: TenantPK(tenant), SK: pfxClient + nc.ID, Version: 1, Data: data}, Cond: store.IfAbsent()}
+		return change{ops: []store.WriteOp{op}, result: &nc, audit: model.AuditEntry{Action: "create", ResourceType: "oauthClient",
+			Resource: "consumer/" + consumer + "/client/" + nc.ID, After: rawJSON(&nc)}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.(*model.OAuthClient), nil
+}
+
+// OAuthClient returns a client and the hash of its secret, for the token
+// endpoint. An unknown client is ErrNotFound.
+func (c *Catalog) OAuthClient(ctx context.Context, tenant, id string) (*model.OAuthClient, string, error) {
+	if !model.ValidSlug(tenant) || id == "" || len(id) > 64 {
+		return nil, "", fmt.Errorf("client %q: %w", id, ErrNotFound)
+	}
+	sc, err := getItem[storedClient](ctx, c.st, tenant, pfxClient+id)
+	if err != nil {
+		return nil, "", err
+	}
+	return &sc.OAuthClient, sc.Hash, nil
+}
+
+// ListOAuthClients returns a consumer's clients.
+func (c *Catalog) ListOAuthClients(ctx context.Context, tenant, consumer string) ([]model.OAuthClient, error) {
+	if _, err := c.GetConsumer(ctx, tenant, consumer); err != nil {
+		return nil, err
+	}
+	all, err := listAll[storedClient](ctx, c.st, tenant, pfxClient)
+	if err != nil {
+		return nil, err
+	}
+	out := []model.OAuthClient{}
+	for _, sc := range all {
+		if sc.Consumer == consumer {
+			out = append(out, sc.OAuthClient)
+		}
+	}
+	return out, nil
+}
+
+// RevokeOAuthClient revokes a consumer's client: the token endpoint refuses
+// it at once; tokens already issued live until they expire (minutes).
+func (c *Catalog) RevokeOAuthClient(ctx context.Context, tenant string, actor Actor, consumer, id string) (*model.OAuthClient, error) {
+	res, err := c.commit(ctx, tenant, actor, func(ctx context.Context) (change, error) {
+		old, err := getItem[storedClient](ctx, c.st, tenant, pfxClient+id)
+		if err != nil {
+			return change{}, err
+		}
+		if old.Consumer != consumer {
+			return change{}, fmt.Errorf("client %q: %w", id, ErrNotFound)
+		}
+		if old.Status == model.KeyRevoked {
+			return change{}, &ConflictError{Pointer: "/status", Detail: "the client is already revoked", Err: ErrExists}
+		}
+		nc := *old
+		now := c.now().UTC()
+		nc.Status, nc.RevokedAt = model.KeyRevoked, &now
+		nc.Revision = old.Revision + 1
+		nc.UpdatedAt, nc.UpdatedBy = now, actor.Subject
+		data, err := marshal(&nc)
+		if err != nil {
+			return change{}, err
+		}
+		op := store.WriteOp{Put: &store.Item{PK: TenantPK(tenant), SK: pfxClient + id, Version: nc.Revision, Data: data}, Cond: store.IfVersion(old.Revision)}
+		return change{ops: []store.WriteOp{op}, result: &nc.OAuthClient, audit: model.AuditEntry{Action: "revoke", ResourceType: "oauthClient",
+			Resource: "consumer/" + consumer + "/client/" + id, Before: rawJSON(&old.OAuthClient), After: rawJSON(&nc.OAuthClient)}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.(*model.OAuthClient), nil
 }

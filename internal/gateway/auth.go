@@ -84,3 +84,22 @@ func challenge(t model.AuthType, tenant, code string) string {
 	}
 	return s
 }
+
+// TenantEndpoints serves Portico's own endpoints below a tenant, such as
+// the OAuth2 token endpoint and its JWKS (*oauth2.Server). They answer only
+// paths no route of the tenant matched.
+type TenantEndpoints interface {
+	Match(path string) bool
+	ServeTenant(w http.ResponseWriter, r *http.Request, tenant, path string)
+}
+
+// tenantEndpoint serves r with the configured TenantEndpoints when the
+// tenant exists and its path is one of theirs.
+func (g *Gateway) tenantEndpoint(w http.ResponseWriter, r *http.Request, res *resolution) bool {
+	te := g.cfg.TenantEndpoints
+	if te == nil || res.snap == nil || !res.snap.exists || !te.Match(res.path) {
+		return false
+	}
+	te.ServeTenant(w, r, res.tenant, res.path)
+	return true
+}

@@ -37,6 +37,9 @@ type Config struct {
 	// Authenticators verify callers of endpoints with an auth policy, by
 	// policy type; an endpoint whose type has none fails closed (503).
 	Authenticators map[model.AuthType]Authenticator
+	// TenantEndpoints, when set, serves Portico's own per-tenant paths
+	// (OAuth2 token endpoint, JWKS) that no route matched.
+	TenantEndpoints TenantEndpoints
 	// RateLimits keeps rate-limit counters; nil means an in-process
 	// ratelimit.Memory (exact for this instance only).
 	RateLimits ratelimit.Store
@@ -254,6 +257,9 @@ func allowHeader(methods []string) string {
 // with, if any, and the error of a response that failed after it started.
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, res *resolution, now time.Time) (*problem.Problem, error) {
 	if p := g.resolve(r, res, now); p != nil {
+		if p.Status == http.StatusNotFound && g.tenantEndpoint(w, r, res) {
+			return nil, nil
+		}
 		return p, nil
 	}
 	ce := res.ep

@@ -114,3 +114,25 @@ func ValidateJWTIssuer(j *JWTIssuer) Errors {
 	}
 	return e
 }
+
+// OAuthClient is an OAuth2 client of the client-credentials grant, issued
+// to a consumer. Its secret is shown once; only a hash is stored.
+type OAuthClient struct {
+	// ID is the client_id (generated).
+	ID       string `json:"id"`
+	Consumer string `json:"consumer"`
+	Name     string `json:"name,omitempty"`
+	// Scopes the client may request; a token gets all of them by default.
+	Scopes    []string   `json:"scopes,omitempty"`
+	Status    KeyStatus  `json:"status"`
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+	Meta
+}
+
+// ValidateOAuthClient checks the caller-supplied fields of a client.
+func ValidateOAuthClient(c *OAuthClient) Errors {
+	var e Errors
+	e.name("/name", c.Name, false)
+	stringList(&e, "/scopes", c.Scopes, scopeRE, "must be a scope token (printable ASCII, no spaces, quotes or backslashes)")
+	return e
+}
