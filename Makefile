@@ -142,7 +142,7 @@ infra-test: ## vet and CDK assertions tests of the infra module
 
 .PHONY: synth
 synth: build cdk-cli ## CloudFormation templates for ENV=dev|staging|prod into cdk.out/ (offline)
-	$(INFRA_ENV) $(CDK) synth $(STACKS) -c env=$(ENV) $(CDK_FLAGS) --quiet
+	$(INFRA_ENV) $(CDK) synth -c env=$(ENV) $(CDK_FLAGS) --quiet
 	@ls cdk.out/*.template.json
 
 .PHONY: diff
@@ -163,7 +163,7 @@ localstack-down:
 
 .PHONY: localstack-synth
 localstack-synth: build cdk-cli ## synthesize ENV=dev with cdklocal (no Docker needed)
-	$(INFRA_ENV) $(LOCALSTACK_ENV) $(CDKLOCAL) synth $(STACKS) -c env=$(ENV) $(CDK_FLAGS) --quiet
+	$(INFRA_ENV) $(LOCALSTACK_ENV) $(CDKLOCAL) synth -c env=$(ENV) $(CDK_FLAGS) --quiet
 
 .PHONY: localstack-deploy
 localstack-deploy: build cdk-cli ## bootstrap and deploy to LocalStack with cdklocal (STACKS=Portico-dev-State on Community)

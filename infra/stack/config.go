@@ -162,7 +162,7 @@ type Context func(key string) any
 // ConfigFromContext builds the Config from CDK context values:
 //
 //	env                      dev (default), staging or prod
-//	root                     repository root (default "..": the app runs in infra/)
+//	root                     repository root (default: found upwards from the working directory)
 //	domain                   tenants at {tenant}.api.<domain>
 //	certificateArn           regional ACM certificate for *.api.<domain>
 //	hostedZoneId, hostedZoneName  Route 53 zone to create and validate that certificate
@@ -213,7 +213,9 @@ func ConfigFromContext(ctx Context) (Config, error) {
 	}
 	root := str("root")
 	if root == "" {
-		root = ".."
+		if root, err = findRoot(); err != nil {
+			return Config{}, err
+		}
 	}
 	if root, err = filepath.Abs(root); err != nil {
 		return Config{}, err
@@ -257,4 +259,35 @@ func (c Config) consoleDist() (string, bool) {
 	dir := filepath.Join(c.Root, "frontend", "dist")
 	_, err := os.Stat(filepath.Join(dir, "index.html"))
 	return dir, err == nil
+}
+
+// findRoot walks up from the working directory to the directory whose go.mod
+// declares the root module, so the app runs from the repository root (as
+// cdk.json does) or from infra/ (go run .).
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && modulePath(b) == rootModule {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod of %s above the working directory: pass -c root=<repository root>", rootModule)
+		}
+		dir = parent
+	}
+}
+
+const rootModule = "github.com/portico/portico"
+
+func modulePath(gomod []byte) string {
+	for _, line := range strings.Split(string(gomod), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
+			return f[1]
+		}
+	}
+	return ""
 }
