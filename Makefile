@@ -126,7 +126,7 @@ CDK_TOOLS := infra/_tools
 CDK       := $(CDK_TOOLS)/node_modules/.bin/cdk
 CDKLOCAL  := $(CDK_TOOLS)/node_modules/.bin/cdklocal
 INFRA_ENV := JSII_RUNTIME_PACKAGE_CACHE_ROOT=$(CURDIR)/infra/.jsii-cache
-LOCALSTACK_ENV := AWS_ENDPOINT_URL=http://localhost:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+LOCALSTACK_ENV := AWS_ENDPOINT_URL=http://localhost:4566 AWS_ENDPOINT_URL_S3=http://s3.localhost.localstack.cloud:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
   AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 CDK_DEFAULT_ACCOUNT=000000000000 CDK_DEFAULT_REGION=us-east-1
 
 $(CDK_TOOLS)/node_modules/.package-lock.json: $(CDK_TOOLS)/package.json $(CDK_TOOLS)/package-lock.json

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# LocalStack ready hook: runs inside the container once every service is up.
+# It creates what the functions need when they run outside a CDK deploy
+# (for example `make run` with PORTICO_STORE=dynamodb pointed here, or
+# `make localstack-test`): the cursor-key secret. The table itself is created
+# by the functions with PORTICO_CREATE_TABLE=true, or by the State stack
+# through `make localstack-deploy`. Idempotent: safe on every start.
+set -euo pipefail
+
+REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+SECRET="portico/local/cursor-key"
+
+if ! awslocal --region "$REGION" secretsmanager describe-secret --secret-id "$SECRET" >/dev/null 2>&1; then
+  key="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  awslocal --region "$REGION" secretsmanager create-secret \
+    --name "$SECRET" --description "PORTICO_CURSOR_KEY for local runs" \
+    --secret-string "$key" >/dev/null
+  echo "portico: created secret $SECRET"
+fi
+echo "portico: LocalStack ready"
