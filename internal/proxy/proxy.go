@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/portico/portico/internal/problem"
@@ -52,6 +54,10 @@ var ErrDotSegment = errors.New("proxy: dot segment in upstream path")
 // (for example with panic(http.ErrAbortHandler)) if it can.
 var ErrResponseTooLarge = errors.New("proxy: upstream response exceeds size limit")
 
+// ErrBodyStalled is wrapped by Forward's error when an upstream body sent
+// nothing for Target.BodyIdleTimeout and was cut.
+var ErrBodyStalled = errors.New("proxy: upstream response body stalled")
+
 // Config configures a Forwarder. The zero value is usable.
 type Config struct {
 	// Transport sends upstream requests. Nil means NewTransport().
@@ -89,17 +95,42 @@ func New(cfg Config) *Forwarder {
 }
 
 // NewTransport returns the transport a Forwarder uses when Config.Transport
-// is nil: keep-alive with 64 idle connections per host, HTTP/2 when the
-// upstream offers it, and no transparent decompression (bodies pass through
-// byte for byte). It has no response header timeout: Target.Timeout bounds
-// the whole exchange.
-func NewTransport() *http.Transport {
-	return &http.Transport{
+// is nil: NewTransportWith(TransportConfig{}).
+func NewTransport() *http.Transport { return NewTransportWith(TransportConfig{}) }
+
+// TransportConfig tunes NewTransportWith. The zero value is the plain
+// forwarding transport.
+type TransportConfig struct {
+	// Control is the dialer's Control hook; the SSRF guard
+	// (ssrf.Guard.Control) checks every dialled address with it.
+	Control func(network, address string, c syscall.RawConn) error
+	// ConnectTimeout bounds a dial; zero means 10s. A shorter per-call
+	// bound can ride on the request context (WithConnectTimeout).
+	ConnectTimeout time.Duration
+	// NoProxy ignores HTTP(S)_PROXY: a guarded transport must dial the
+	// upstream itself, or Control would judge the proxy's address.
+	NoProxy bool
+}
+
+// NewTransportWith returns a pooled transport: keep-alive with 64 idle
+// connections per host, HTTP/2 when the upstream offers it, and no
+// transparent decompression (bodies pass through byte for byte). It has no
+// response header timeout: Target.Timeout bounds the whole exchange.
+func NewTransportWith(cfg TransportConfig) *http.Transport {
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	d := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second, Control: cfg.Control}
+	t := &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{
-			Timeout:   10 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if ct, ok := ctx.Value(connectTimeoutKey{}).(time.Duration); ok && ct > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, ct)
+				defer cancel()
+			}
+			return d.DialContext(ctx, network, addr)
+		},
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          512,
 		MaxIdleConnsPerHost:   64,
@@ -108,6 +139,18 @@ func NewTransport() *http.Transport {
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true,
 	}
+	if cfg.NoProxy {
+		t.Proxy = nil
+	}
+	return t
+}
+
+type connectTimeoutKey struct{}
+
+// WithConnectTimeout returns a context that bounds any connection a
+// transport from NewTransportWith dials for a request carrying it.
+func WithConnectTimeout(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, connectTimeoutKey{}, d)
 }
 
 // Target describes where one request goes.
@@ -132,6 +175,11 @@ type Target struct {
 	// means DefaultForwardHeaders. X-Request-Id is always forwarded.
 	// Hop-by-hop headers are never forwarded, even when listed.
 	ForwardHeaders []string
+	// MaxResponseBytes overrides Config.MaxResponseBytes when positive.
+	MaxResponseBytes int64
+	// BodyIdleTimeout, when positive, aborts a response body that sends
+	// nothing for that long (a slow or stalled upstream).
+	BodyIdleTimeout time.Duration
 }
 
 // DefaultForwardHeaders returns the allowlist used when
@@ -165,12 +213,42 @@ var hopHeaders = []string{ // read-only
 // error means the response was already (partly) written and has been logged.
 // So: render the error if it is a *problem.Problem, otherwise write nothing.
 func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t Target) error {
+	x, err := f.Send(r, t)
+	if err != nil {
+		return err
+	}
+	return f.Write(w, r, x)
+}
+
+// Exchange is an upstream response whose body has not been read yet. Its
+// owner must pass it to Forwarder.Write or call Discard.
+type Exchange struct {
+	Resp     *http.Response
+	URL      *url.URL
+	Method   string
+	maxBytes int64
+	idle     time.Duration
+	cancel   context.CancelFunc
+}
+
+// Discard closes the response without forwarding it (a response to retry).
+// It reads at most 4 KiB of the body first so a small body's connection
+// goes back to the pool.
+func (x *Exchange) Discard() {
+	_, _ = io.CopyN(io.Discard, x.Resp.Body, 4<<10)
+	_ = x.Resp.Body.Close()
+	x.cancel()
+}
+
+// Send sends r to t and returns the response without reading its body. Its
+// errors are Forward's errors before anything is written.
+func (f *Forwarder) Send(r *http.Request, t Target) (*Exchange, error) {
 	u, err := targetURL(t, r.URL.RawQuery)
 	if errors.Is(err, ErrDotSegment) {
-		return problem.BadRequest("", "the request path contains a '.' or '..' segment").WithCause(err)
+		return nil, problem.BadRequest("", "the request path contains a '.' or '..' segment").WithCause(err)
 	}
 	if err != nil {
-		return problem.New(http.StatusInternalServerError, TypeUpstreamMisconfigured, "Internal Server Error",
+		return nil, problem.New(http.StatusInternalServerError, TypeUpstreamMisconfigured, "Internal Server Error",
 			"the endpoint's upstream is misconfigured; quote the errorId to support").WithCause(err)
 	}
 	timeout := t.Timeout
@@ -178,7 +256,6 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t Target) er
 		timeout = DefaultTimeout
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
-	defer cancel()
 
 	method := t.Method
 	if method == "" {
@@ -204,30 +281,43 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, t Target) er
 
 	resp, err := f.transport.RoundTrip(out)
 	if err != nil {
-		return roundTripError(r, method, u, err)
+		cancel()
+		return nil, roundTripError(r, method, u, err)
 	}
-	defer resp.Body.Close()
-
+	maxBytes := f.maxBytes
+	if t.MaxResponseBytes > 0 {
+		maxBytes = t.MaxResponseBytes
+	}
 	// A HEAD (or 204/304) response announces a length it does not send.
-	if resp.ContentLength > f.maxBytes && resp.Body != http.NoBody {
-		return problem.New(http.StatusBadGateway, TypeUpstreamTooLarge, "Bad Gateway",
+	if resp.ContentLength > maxBytes && resp.Body != http.NoBody {
+		_ = resp.Body.Close()
+		cancel()
+		return nil, problem.New(http.StatusBadGateway, TypeUpstreamTooLarge, "Bad Gateway",
 			"the upstream response exceeds the gateway's size limit").
-			WithCause(fmt.Errorf("%s %s: content-length %d > %d: %w", method, u.Redacted(), resp.ContentLength, f.maxBytes, ErrResponseTooLarge))
+			WithCause(fmt.Errorf("%s %s: content-length %d > %d: %w", method, u.Redacted(), resp.ContentLength, maxBytes, ErrResponseTooLarge))
 	}
+	return &Exchange{Resp: resp, URL: u, Method: method, maxBytes: maxBytes, idle: t.BodyIdleTimeout, cancel: cancel}, nil
+}
 
+// Write streams x's response to w and closes it. A non-nil error means the
+// response was (partly) written and has been logged.
+func (f *Forwarder) Write(w http.ResponseWriter, r *http.Request, x *Exchange) error {
+	resp := x.Resp
+	defer x.cancel()
+	defer resp.Body.Close()
 	copyResponseHeader(w.Header(), resp.Header)
 	w.WriteHeader(resp.StatusCode)
-	if err := f.copyBody(w, resp); err != nil {
+	if err := f.copyBody(w, resp, x); err != nil {
 		if r.Context().Err() != nil {
 			err = fmt.Errorf("%w (client: %w)", err, r.Context().Err())
 		}
-		err = fmt.Errorf("proxy: copy response body from %s %s: %w", method, u.Redacted(), err)
+		err = fmt.Errorf("proxy: copy response body from %s %s: %w", x.Method, x.URL.Redacted(), err)
 		level := slog.LevelError
 		if r.Context().Err() != nil {
 			level = slog.LevelWarn // the client went away: not the upstream's fault
 		}
 		f.log.LogAttrs(r.Context(), level, "upstream response cut short",
-			slog.String("upstream", u.Redacted()), slog.Int("status", resp.StatusCode), slog.Any("error", err))
+			slog.String("upstream", x.URL.Redacted()), slog.Int("status", resp.StatusCode), slog.Any("error", err))
 		return err
 	}
 	return nil
@@ -250,7 +340,7 @@ func roundTripError(r *http.Request, method string, u *url.URL, err error) error
 
 // copyBody streams resp's body to w with a pooled buffer, flushing after
 // each write when the length is unknown (event streams, chunked bodies).
-func (f *Forwarder) copyBody(w http.ResponseWriter, resp *http.Response) error {
+func (f *Forwarder) copyBody(w http.ResponseWriter, resp *http.Response, x *Exchange) error {
 	bp := f.bufs.Get().(*[]byte)
 	defer f.bufs.Put(bp)
 	buf := *bp
@@ -259,9 +349,18 @@ func (f *Forwarder) copyBody(w http.ResponseWriter, resp *http.Response) error {
 	if resp.ContentLength < 0 {
 		rc = http.NewResponseController(w)
 	}
-	remaining := f.maxBytes
+	remaining := x.maxBytes
+	var idle *time.Timer
+	var stalled atomic.Bool
+	if x.idle > 0 {
+		idle = time.AfterFunc(x.idle, func() { stalled.Store(true); x.cancel() })
+		defer idle.Stop()
+	}
 	for {
 		n, rerr := resp.Body.Read(buf)
+		if idle != nil {
+			idle.Reset(x.idle)
+		}
 		if n > 0 {
 			if int64(n) > remaining {
 				n = int(remaining)
@@ -281,7 +380,9 @@ func (f *Forwarder) copyBody(w http.ResponseWriter, resp *http.Response) error {
 		case rerr == io.EOF:
 			return nil
 		case errors.Is(rerr, ErrResponseTooLarge):
-			return fmt.Errorf("more than %d bytes: %w", f.maxBytes, rerr)
+			return fmt.Errorf("more than %d bytes: %w", x.maxBytes, rerr)
+		case rerr != nil && stalled.Load():
+			return fmt.Errorf("upstream body idle for %s: %w", x.idle, ErrBodyStalled)
 		case rerr != nil:
 			return fmt.Errorf("read from upstream: %w", rerr)
 		}
