@@ -60,7 +60,7 @@ func OpenStore(ctx context.Context, e Env) (store.Store, func() error, error) {
 
 // NewGateway assembles the data plane.
 func NewGateway(e Env, cat *catalog.Catalog, log *slog.Logger) (*gateway.Gateway, error) {
-	authn, err := authenticators(cat)
+	creds, err := newCredentials(e, cat)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,8 @@ func NewGateway(e Env, cat *catalog.Catalog, log *slog.Logger) (*gateway.Gateway
 		Domain:          e.Domain,
 		RefreshInterval: e.RefreshInterval,
 		Logger:          log,
-		Authenticators:  authn,
+		Authenticators:  creds.authenticators,
+		TenantEndpoints: creds.tokens,
 		RateLimits:      limits,
 	})
 }

@@ -2,23 +2,39 @@ package app
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/portico/portico/internal/auth/apikey"
 	"github.com/portico/portico/internal/auth/jwtauth"
+	"github.com/portico/portico/internal/auth/oauth2"
 	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/gateway"
 	"github.com/portico/portico/internal/model"
 )
 
-// authenticators builds the gateway's caller authenticators over the
-// catalog: API keys, and JWTs from each tenant's trusted issuers. API keys revoked through the same catalog (the local all-in-one
-// server) are forgotten at once; other instances see a revocation within
-// the key cache TTL (30s).
-func authenticators(cat *catalog.Catalog) (map[model.AuthType]gateway.Authenticator, error) {
+// credentials is what the gateway needs to authenticate callers.
+type credentials struct {
+	authenticators map[model.AuthType]gateway.Authenticator
+	// tokens is the OAuth2 token endpoint and JWKS per tenant.
+	tokens *oauth2.Server
+}
+
+// newCredentials builds the gateway's caller authenticators over the
+// catalog: API keys, JWTs from each tenant's trusted issuers, and access
+// tokens of Portico's own OAuth2 server. API keys revoked through the same
+// catalog (the local all-in-one server) are forgotten at once; other
+// instances see a revocation within the key cache TTL (30s).
+func newCredentials(e Env, cat *catalog.Catalog) (*credentials, error) {
 	keys, err := apikey.New(apikey.Config{Lookup: keyLookup(cat)})
 	if err != nil {
 		return nil, err
@@ -30,7 +46,54 @@ func authenticators(cat *catalog.Catalog) (map[model.AuthType]gateway.Authentica
 	if err != nil {
 		return nil, err
 	}
-	return map[model.AuthType]gateway.Authenticator{model.AuthAPIKey: keys, model.AuthJWT: jwts}, nil
+	key, err := tokenKey(e)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := oauth2.New(oauth2.Config{Key: key, Clients: clientLookup(cat)})
+	if err != nil {
+		return nil, err
+	}
+	access, err := tokens.Verifier()
+	if err != nil {
+		return nil, err
+	}
+	return &credentials{
+		authenticators: map[model.AuthType]gateway.Authenticator{model.AuthAPIKey: keys, model.AuthJWT: jwts, model.AuthOAuth2: access},
+		tokens:         tokens,
+	}, nil
+}
+
+// tokenKey is the ES256 key signing OAuth2 access tokens: locally kept in
+// the data dir; elsewhere generated per process for now (tokens then verify
+// only on the instance that issued them) until it comes from the secrets port.
+func tokenKey(e Env) (*ecdsa.PrivateKey, error) {
+	if e.Mode != "local" || e.DataDir == "" {
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	}
+	path := filepath.Join(e.DataDir, "oauth2-es256.pem")
+	if b, err := os.ReadFile(path); err == nil {
+		blk, _ := pem.Decode(b)
+		if blk == nil {
+			return nil, fmt.Errorf("read %s: no PEM block", path)
+		}
+		return x509.ParseECPrivateKey(blk.Bytes)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(e.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		return nil, fmt.Errorf("write oauth2 key: %w", err)
+	}
+	return key, nil
 }
 
 // keyLookup adapts the catalog's key index to apikey.Lookup.
@@ -44,5 +107,16 @@ func keyLookup(cat *catalog.Catalog) apikey.Lookup {
 			return nil, fmt.Errorf("find api key: %w", err)
 		}
 		return &apikey.Record{Tenant: m.Tenant, Key: m.Key}, nil
+	}
+}
+
+// clientLookup adapts the catalog's OAuth2 clients to oauth2.ClientLookup.
+func clientLookup(cat *catalog.Catalog) oauth2.ClientLookup {
+	return func(ctx context.Context, tenant, id string) (*model.OAuthClient, string, error) {
+		c, hash, err := cat.OAuthClient(ctx, tenant, id)
+		if errors.Is(err, catalog.ErrNotFound) {
+			return nil, "", oauth2.ErrUnknownClient
+		}
+		return c, hash, err
 	}
 }

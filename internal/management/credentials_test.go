@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/portico/portico/internal/auth/apikey"
+	"github.com/portico/portico/internal/auth/oauth2"
 	"github.com/portico/portico/internal/identity"
 	"github.com/portico/portico/internal/model"
 )
@@ -24,6 +25,17 @@ func (e *env) addKey(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return k.ID
+}
+
+// addClient issues an OAuth2 client to tenantA's consumer mobile.
+func (e *env) addClient(t *testing.T) string {
+	t.Helper()
+	_, hash := oauth2.GenerateSecret()
+	c, err := e.cat.CreateOAuthClient(context.Background(), tenantA, seedActor, "mobile", &model.OAuthClient{}, hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
 }
 
 // addJWTIssuer creates issuer idp-<n> in tenantA.

@@ -150,13 +150,19 @@ func matrixCalls() map[string]matrixCall {
 			return prefix + "/consumers/" + slug, ""
 		},
 
-		"GET /admin/v1/consumers/{consumer}/keys": fixed("/consumers/mobile/keys", ""),
+		"GET /admin/v1/consumers/{consumer}/keys":  fixed("/consumers/mobile/keys", ""),
 		"POST /admin/v1/consumers/{consumer}/keys": fixed("/consumers/mobile/keys", `{"name":"ci","scopes":["orders:read"],"plan":"gold"}`),
 		"GET /admin/v1/consumers/{consumer}/keys/{key}": func(t *testing.T, e *env, _ int) (string, string) {
 			return prefix + "/consumers/mobile/keys/" + e.addKey(t), ""
 		},
 		"POST /admin/v1/consumers/{consumer}/keys/{key}/revoke": func(t *testing.T, e *env, _ int) (string, string) {
 			return prefix + "/consumers/mobile/keys/" + e.addKey(t) + "/revoke", ""
+		},
+
+		"GET /admin/v1/consumers/{consumer}/clients":  fixed("/consumers/mobile/clients", ""),
+		"POST /admin/v1/consumers/{consumer}/clients": fixed("/consumers/mobile/clients", `{"name":"backend","scopes":["orders:read"]}`),
+		"POST /admin/v1/consumers/{consumer}/clients/{client}/revoke": func(t *testing.T, e *env, _ int) (string, string) {
+			return prefix + "/consumers/mobile/clients/" + e.addClient(t) + "/revoke", ""
 		},
 
 		"GET /admin/v1/jwt-issuers": fixed("/jwt-issuers", ""),

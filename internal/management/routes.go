@@ -71,6 +71,9 @@ func (h *Handler) routes() []apiRoute {
 		{"POST " + prefix + "/consumers/{consumer}/keys", member, dev, h.createKey},
 		{"GET " + prefix + "/consumers/{consumer}/keys/{key}", member, viewer, h.getKey},
 		{"POST " + prefix + "/consumers/{consumer}/keys/{key}/revoke", member, dev, h.revokeKey},
+		{"GET " + prefix + "/consumers/{consumer}/clients", member, viewer, h.listClients},
+		{"POST " + prefix + "/consumers/{consumer}/clients", member, dev, h.createClient},
+		{"POST " + prefix + "/consumers/{consumer}/clients/{client}/revoke", member, dev, h.revokeClient},
 
 		{"GET " + prefix + "/jwt-issuers", member, viewer, h.listJWTIssuers},
 		{"POST " + prefix + "/jwt-issuers", member, admin, h.createJWTIssuer},

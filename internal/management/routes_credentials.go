@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/auth/apikey"
+	"github.com/portico/portico/internal/auth/oauth2"
 	"github.com/portico/portico/internal/identity"
 	"github.com/portico/portico/internal/model"
 )
@@ -128,4 +129,49 @@ func (h *Handler) deleteJWTIssuer(w http.ResponseWriter, r *http.Request, p iden
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// --- OAuth2 clients ---
+
+type createClientRequest struct {
+	Name   string   `json:"name"`
+	Scopes []string `json:"scopes"`
+}
+
+// issuedClient is the answer to a client creation: the only time the
+// secret is ever shown.
+type issuedClient struct {
+	*model.OAuthClient
+	ClientSecret string `json:"clientSecret"`
+}
+
+func (h *Handler) listClients(w http.ResponseWriter, r *http.Request, p identity.Principal) error {
+	cs, err := h.cat.ListOAuthClients(r.Context(), p.Tenant, r.PathValue("consumer"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, page[model.OAuthClient]{Items: cs})
+}
+
+func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, p identity.Principal) error {
+	var req createClientRequest
+	if err := h.decodeOptional(w, r, &req); err != nil {
+		return err
+	}
+	secret, hash := oauth2.GenerateSecret()
+	consumer := r.PathValue("consumer")
+	out, err := h.cat.CreateOAuthClient(r.Context(), p.Tenant, h.actor(r, p), consumer, &model.OAuthClient{Name: req.Name, Scopes: req.Scopes}, hash)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeResource(w, http.StatusCreated, out.Revision, issuedClient{OAuthClient: out, ClientSecret: secret})
+}
+
+func (h *Handler) revokeClient(w http.ResponseWriter, r *http.Request, p identity.Principal) error {
+	out, err := h.cat.RevokeOAuthClient(r.Context(), p.Tenant, h.actor(r, p), r.PathValue("consumer"), r.PathValue("client"))
+	if err != nil {
+		return err
+	}
+	return writeResource(w, http.StatusOK, out.Revision, out)
 }
