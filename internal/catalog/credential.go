@@ -193,6 +193,10 @@ func (c *Catalog) FindAPIKey(ctx context.Context, hash string) (*KeyMatch, error
 	if sk.Hash != hash || sk.Tenant == "" {
 		return nil, fmt.Errorf("api key: %w", ErrNotFound)
 	}
+	// A deleted consumer's keys stop working with it.
+	if _, err := c.GetConsumer(ctx, sk.Tenant, sk.Consumer); err != nil {
+		return nil, fmt.Errorf("api key consumer: %w", err)
+	}
 	return &KeyMatch{Tenant: sk.Tenant, Key: sk.APIKey}, nil
 }
 
@@ -281,6 +285,10 @@ func (c *Catalog) OAuthClient(ctx context.Context, tenant, id string) (*model.OA
 	sc, err := getItem[storedClient](ctx, c.st, tenant, pfxClient+id)
 	if err != nil {
 		return nil, "", err
+	}
+	// A deleted consumer's clients stop working with it.
+	if _, err := c.GetConsumer(ctx, tenant, sc.Consumer); err != nil {
+		return nil, "", fmt.Errorf("oauth client consumer: %w", err)
 	}
 	return &sc.OAuthClient, sc.Hash, nil
 }

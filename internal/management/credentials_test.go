@@ -3,6 +3,7 @@ package management
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/portico/portico/internal/auth/apikey"
 	"github.com/portico/portico/internal/auth/oauth2"
+	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/identity"
 	"github.com/portico/portico/internal/model"
 )
@@ -107,4 +109,33 @@ func TestAPIKeyLifecycle(t *testing.T) {
 		wantProblem(t, e.do("POST", prefix+"/consumers/nobody/keys", tok, `{}`), http.StatusNotFound)
 		wantProblem(t, e.do("GET", prefix+"/consumers/nobody/keys", tok, ""), http.StatusNotFound)
 	})
+}
+
+func TestDeletedConsumerKeysStopWorking(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.cat.CreateConsumer(ctx, tenantA, seedActor, &model.Consumer{Slug: "temp", Name: "Temp"}); err != nil {
+		t.Fatal(err)
+	}
+	_, pfx, hash := apikey.Generate()
+	if _, err := e.cat.CreateAPIKey(ctx, tenantA, seedActor, "temp", &model.APIKey{}, pfx, hash.String()); err != nil {
+		t.Fatal(err)
+	}
+	_, chash := oauth2.GenerateSecret()
+	cl, err := e.cat.CreateOAuthClient(ctx, tenantA, seedActor, "temp", &model.OAuthClient{}, chash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cat.FindAPIKey(ctx, hash.String()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cat.DeleteConsumer(ctx, tenantA, seedActor, "temp", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cat.FindAPIKey(ctx, hash.String()); !errors.Is(err, catalog.ErrNotFound) {
+		t.Fatalf("key of a deleted consumer: %v", err)
+	}
+	if _, _, err := e.cat.OAuthClient(ctx, tenantA, cl.ID); !errors.Is(err, catalog.ErrNotFound) {
+		t.Fatalf("client of a deleted consumer: %v", err)
+	}
 }
