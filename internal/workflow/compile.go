@@ -29,6 +29,8 @@ const DefaultTaskResource = "arn:aws:lambda:us-east-1:000000000000:function:port
 type CompileOptions struct {
 	// TaskResource is the ARN Task states invoke: the workflow-task Lambda.
 	TaskResource string
+	// Tenant is passed to every task so the worker acts for that tenant.
+	Tenant string
 }
 
 // ErrInvalid is returned by Compile for a workflow that fails validation.
@@ -37,6 +39,7 @@ var ErrInvalid = errors.New("workflow: invalid")
 // TaskInput is what a Task state passes to its worker (the Parameters the
 // compiler emits, resolved): the step, its configuration, and its input.
 type TaskInput struct {
+	Tenant string          `json:"tenant,omitempty"`
 	Step   string          `json:"step"`
 	Kind   StepType        `json:"kind"` // call or transform
 	Config json.RawMessage `json:"config"`
@@ -186,25 +189,22 @@ func (c *compiler) step(s *Step, top bool) *State {
 			if method == "" {
 				method = "POST"
 			}
-			config = struct {
-				Integration string            `json:"integration"`
-				Method      string            `json:"method"`
-				Path        string            `json:"path,omitempty"`
-				Headers     map[string]string `json:"headers,omitempty"`
-			}{s.Call.Integration, method, s.Call.Path, s.Call.Headers}
+			config = CallConfig{Integration: s.Call.Integration, Method: method, Path: s.Call.Path, Headers: s.Call.Headers}
 			input = "$.input"
 			if s.Call.Body != "" {
 				input = s.Call.Body
 			}
 		} else {
-			config = struct {
-				Transform string `json:"transform"`
-			}{s.Transform.Transform}
+			config = TransformConfig{Transform: s.Transform.Transform}
 			if s.Transform.Input != "" {
 				input = s.Transform.Input
 			}
 		}
-		params, _ := json.Marshal(map[string]any{"step": s.Name, "kind": s.Type, "config": config, "input.$": input})
+		p := map[string]any{"step": s.Name, "kind": s.Type, "config": config, "input.$": input}
+		if c.opts.Tenant != "" {
+			p["tenant"] = c.opts.Tenant
+		}
+		params, _ := json.Marshal(p)
 		return &State{Type: "Task", Resource: c.opts.TaskResource, Parameters: params,
 			ResultPath: result, TimeoutSeconds: s.TimeoutSeconds, Retry: retriers(s.Retry), Next: s.Next}
 	case StepWait:
