@@ -5,8 +5,10 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/portico/portico/internal/auth"
+	"github.com/portico/portico/internal/auth/apikey"
 	"github.com/portico/portico/internal/caller"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/problem"
@@ -31,15 +33,34 @@ func (g *Gateway) authenticate(r *http.Request, tenant string, pol *model.AuthPo
 		return nil, problem.New(http.StatusServiceUnavailable, "policy-unavailable", "Service Unavailable",
 			"this endpoint requires "+string(pol.Type)+" authentication, which this gateway is not configured for; it fails closed")
 	}
-	c, err := a.Authenticate(r.Context(), tenant, r.Header)
-	if err != nil {
-		return nil, authProblem(pol.Type, tenant, err)
+	ft := g.cfg.Failures
+	var ip string
+	if ft != nil {
+		ip = stripPort(r.RemoteAddr)
+		if wait, blocked := ft.Blocked(tenant, ip, g.cfg.Now()); blocked {
+			p := problem.New(http.StatusTooManyRequests, "too-many-failures", "Too Many Requests", "too many failed authentications from this address; retry later")
+			p.Headers = http.Header{"Retry-After": {itoa(int64((wait + time.Second - 1) / time.Second))}}
+			return nil, p
+		}
 	}
-	if c.Tenant != tenant {
+	c, err := a.Authenticate(r.Context(), tenant, r.Header)
+	if err == nil && c.Tenant != tenant {
 		// Verifiers bind credentials to tenants; this is a second lock.
-		return nil, authProblem(pol.Type, tenant, auth.ErrInvalidCredential)
+		err = auth.ErrInvalidCredential
+	}
+	if err != nil {
+		p := authProblem(pol.Type, tenant, err)
+		if ft != nil && p.Status < 500 {
+			ft.Failed(tenant, ip, credentialPrefix(r.Header), "", g.cfg.Now())
+		}
+		return nil, p
 	}
 	if !(auth.Requirement{Scopes: pol.Scopes, Roles: pol.Roles}).Allows(c) {
+		if ft != nil {
+			// Counted against the consumer only: its own doing, never a
+			// reason to block its address.
+			ft.Failed(tenant, "", "", c.ID(), g.cfg.Now())
+		}
 		p := problem.New(http.StatusForbidden, "insufficient-scope", "Forbidden", "the credential is valid but lacks the scope or role this endpoint requires")
 		ch := challenge(pol.Type, tenant, "insufficient_scope")
 		if len(pol.Scopes) > 0 {
@@ -102,4 +123,28 @@ func (g *Gateway) tenantEndpoint(w http.ResponseWriter, r *http.Request, res *re
 	}
 	te.ServeTenant(w, r, res.tenant, res.path)
 	return true
+}
+
+// FailureTracker counts failed authentications and blocks abusive source
+// addresses (*detect.Detector).
+type FailureTracker interface {
+	Blocked(tenant, ip string, now time.Time) (time.Duration, bool)
+	Failed(tenant, ip, prefix, consumer string, now time.Time)
+}
+
+// credentialPrefix is the public prefix of a presented API key, for
+// counting failures by credential; "" for anything else.
+func credentialPrefix(h http.Header) string {
+	v := ""
+	if vs := h[apikey.Header]; len(vs) > 0 {
+		v = vs[0]
+	} else if vs := h["Authorization"]; len(vs) > 0 {
+		if scheme, rest, ok := strings.Cut(vs[0], " "); ok && strings.EqualFold(scheme, apikey.AuthScheme) {
+			v = strings.TrimSpace(rest)
+		}
+	}
+	if len(v) < apikey.PrefixLen || !strings.HasPrefix(v, apikey.Scheme) || !apikey.WellFormed(v) {
+		return ""
+	}
+	return v[:apikey.PrefixLen]
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/auth/apikey"
+	"github.com/portico/portico/internal/auth/detect"
 	"github.com/portico/portico/internal/caller"
 	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/model"
@@ -312,5 +313,46 @@ func TestAPIKeyCacheHitReadsNoStore(t *testing.T) {
 	}
 	if n := h.keys.calls.Load(); n != 1 {
 		t.Fatalf("key store read %d times for 20 requests, want 1", n)
+	}
+}
+
+func TestFailedAuthBlocksTheSourceOnly(t *testing.T) {
+	h := newAuthHarness(t)
+	var events []detect.Event
+	det := detect.New(detect.Config{IPThreshold: 5, Threshold: 3, OnEvent: func(e detect.Event) { events = append(events, e) }})
+	h.gw.cfg.Failures = det
+	good := h.keys.issue("acme", model.APIKey{ID: "k1", Consumer: "mobile"})
+	guess, _, _ := apikey.Generate()
+	do := func(ip, key string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", "/t/acme/v1/keyed", nil)
+		r.RemoteAddr = ip + ":4711"
+		r.Header.Set("X-Api-Key", key)
+		w := httptest.NewRecorder()
+		h.gw.ServeHTTP(w, r)
+		return w
+	}
+	for range 5 {
+		if w := do("203.0.113.9", guess); w.Code != 401 {
+			t.Fatalf("status = %d", w.Code)
+		}
+	}
+	before := h.up.calls.Load()
+	w := do("203.0.113.9", good)
+	if w.Code != 429 || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("blocked source: status %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+	}
+	problemBody(t, w)
+	if h.up.calls.Load() != before {
+		t.Fatal("upstream called for a blocked source")
+	}
+	// The legitimate consumer, from its own address, is not locked out.
+	decodeEcho(t, do("198.51.100.7", good))
+	var byIP, byPrefix bool
+	for _, e := range events {
+		byIP = byIP || (e.By == detect.ByIP && e.Value == "203.0.113.9" && e.Tenant == "acme")
+		byPrefix = byPrefix || (e.By == detect.ByPrefix && e.Value == guess[:apikey.PrefixLen])
+	}
+	if !byIP || !byPrefix {
+		t.Fatalf("events = %+v", events)
 	}
 }

@@ -40,6 +40,9 @@ type Config struct {
 	// TenantEndpoints, when set, serves Portico's own per-tenant paths
 	// (OAuth2 token endpoint, JWKS) that no route matched.
 	TenantEndpoints TenantEndpoints
+	// Failures, when set, counts failed authentications and blocks
+	// abusive source addresses (429 with Retry-After).
+	Failures FailureTracker
 	// RateLimits keeps rate-limit counters; nil means an in-process
 	// ratelimit.Memory (exact for this instance only).
 	RateLimits ratelimit.Store
