@@ -280,6 +280,16 @@ func (a *API) workflows(s Settings, wt awslambda.Function, stateMachines, execut
 		Actions:   jsii.Strings("lambda:InvokeFunction"),
 		Resources: &[]*string{wt.FunctionArn(), awscdk.Fn_Join(jsii.String(""), &[]*string{wt.FunctionArn(), jsii.String(":*")})},
 	}))
+	for _, fn := range []string{FnManagement, FnGateway} {
+		if f := a.Functions[fn]; f != nil {
+			// Proposed names; the workflow code must adopt them (see docs/deploy.md).
+			f.AddEnvironment(jsii.String("PORTICO_WORKFLOW_PREFIX"), jsii.String(s.WorkflowPrefix()), nil)
+			if fn == FnManagement {
+				f.AddEnvironment(jsii.String("PORTICO_WORKFLOW_ROLE_ARN"), a.WorkflowRole.RoleArn(), nil)
+				f.AddEnvironment(jsii.String("PORTICO_WORKFLOW_TASK_ARN"), wt.FunctionArn(), nil)
+			}
+		}
+	}
 	if m := a.Functions[FnManagement]; m != nil {
 		m.Role().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String("TenantStateMachines"),

@@ -202,6 +202,16 @@ func TestLaterFunctions(t *testing.T) {
 			"Action": "lambda:InvokeFunction", "Principal": "secretsmanager.amazonaws.com", "SourceAccount": "123456789012",
 		})
 	})
+	must(t, "workflow names handed to management", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
+			"FunctionName": "portico-staging-management",
+			"Environment": obj{"Variables": assertions.Match_ObjectLike(&map[string]any{
+				"PORTICO_WORKFLOW_PREFIX":   "portico-staging-wf-",
+				"PORTICO_WORKFLOW_ROLE_ARN": assertions.Match_AnyValue(),
+				"PORTICO_WORKFLOW_TASK_ARN": assertions.Match_AnyValue(),
+			})},
+		})
+	})
 	must(t, "key-rotation does not touch the table", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
 			"FunctionName": "portico-staging-key-rotation",
