@@ -30,12 +30,12 @@ func TestTargetMaxResponseBytes(t *testing.T) {
 
 func TestBodyIdleTimeout(t *testing.T) {
 	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
 	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "first chunk")
 		w.(http.Flusher).Flush()
 		<-release // then nothing: a stalled upstream
 	})
+	t.Cleanup(func() { close(release) }) // before the upstream's Close (cleanups run last-in first-out)
 	f := proxy.New(proxy.Config{Logger: discard()})
 	w := httptest.NewRecorder()
 	err := f.Forward(w, httptest.NewRequest("GET", "/", nil), proxy.Target{BaseURL: mustURL(t, up.URL), BodyIdleTimeout: 20 * time.Millisecond})
