@@ -192,16 +192,17 @@ const (
 
 // Integration is an upstream service endpoints dispatch to.
 type Integration struct {
-	Slug           string            `json:"slug"`
-	Name           string            `json:"name"`
-	Type           IntegrationType   `json:"type"`
-	URL            string            `json:"url"`
-	Method         string            `json:"method,omitempty"`
-	Headers        map[string]string `json:"headers,omitempty"`
-	TimeoutMs      int               `json:"timeoutMs,omitempty"`
-	Retry          *RetryPolicy      `json:"retry,omitempty"`
-	CircuitBreaker *BreakerPolicy    `json:"circuitBreaker,omitempty"`
-	GraphQL        *GraphQLConfig    `json:"graphql,omitempty"`
+	Slug           string             `json:"slug"`
+	Name           string             `json:"name"`
+	Type           IntegrationType    `json:"type"`
+	URL            string             `json:"url"`
+	Method         string             `json:"method,omitempty"`
+	Headers        map[string]string  `json:"headers,omitempty"`
+	TimeoutMs      int                `json:"timeoutMs,omitempty"`
+	Retry          *RetryPolicy       `json:"retry,omitempty"`
+	CircuitBreaker *BreakerPolicy     `json:"circuitBreaker,omitempty"`
+	GraphQL        *GraphQLConfig     `json:"graphql,omitempty"`
+	Limits         *IntegrationLimits `json:"limits,omitempty"`
 	Meta
 }
 

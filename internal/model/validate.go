@@ -377,6 +377,7 @@ func ValidateIntegration(in *Integration) Errors {
 			}
 		}
 	}
+	validateLimits(&e, in.Limits)
 	if b := in.CircuitBreaker; b != nil {
 		if b.FailureRatio <= 0 || b.FailureRatio > 1 {
 			e.Add("/circuitBreaker/failureRatio", "must be greater than 0 and at most 1")
