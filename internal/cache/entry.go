@@ -1,0 +1,170 @@
+package cache
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// Entry is a stored response. An Entry handed out by the cache is shared by
+// every reader: treat it as read-only.
+type Entry struct {
+	Status   int
+	Header   http.Header
+	Body     []byte
+	StoredAt time.Time
+	TTL      time.Duration
+
+	// Tenant, API, Version and Path (the canonical request path, version
+	// first) say what the entry belongs to, so a purge can find it.
+	Tenant, API, Version, Path string
+}
+
+// Expires is when e stops being fresh.
+func (e *Entry) Expires() time.Time { return e.StoredAt.Add(e.TTL) }
+
+// Fresh reports whether e may still be served at now.
+func (e *Entry) Fresh(now time.Time) bool { return now.Before(e.Expires()) }
+
+// Age is e's age at now in whole seconds (RFC 9111 Age), never negative.
+func (e *Entry) Age(now time.Time) int64 {
+	if d := now.Sub(e.StoredAt); d > 0 {
+		return int64(d / time.Second)
+	}
+	return 0
+}
+
+// Size estimates e's memory footprint in bytes, for the L1 bound and the
+// maximum entry size.
+func (e *Entry) Size() int {
+	n := 128 + len(e.Body) + len(e.Tenant) + len(e.API) + len(e.Version) + len(e.Path)
+	for k, vs := range e.Header {
+		n += len(k) + 16
+		for _, v := range vs {
+			n += len(v) + 16
+		}
+	}
+	return n
+}
+
+// ErrCorrupt is returned by Decode for data that is not an encoded Entry.
+var ErrCorrupt = errors.New("cache: corrupt entry")
+
+const encodingVersion = 1
+
+// Encode serialises e for an L2 store: a version byte, then varints and
+// length-prefixed strings. It is compact and cheap, unlike JSON with a
+// base64 body.
+func (e *Entry) Encode() []byte {
+	b := make([]byte, 0, e.Size()+32)
+	b = append(b, encodingVersion)
+	b = binary.AppendUvarint(b, uint64(e.Status))
+	b = binary.AppendVarint(b, e.StoredAt.UnixNano())
+	b = binary.AppendVarint(b, int64(e.TTL))
+	for _, s := range [...]string{e.Tenant, e.API, e.Version, e.Path} {
+		b = appendString(b, s)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.Header)))
+	for k, vs := range e.Header {
+		b = appendString(b, k)
+		b = binary.AppendUvarint(b, uint64(len(vs)))
+		for _, v := range vs {
+			b = appendString(b, v)
+		}
+	}
+	return appendString(b, string(e.Body))
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// Decode parses what Encode produced. Data from an L2 store is untrusted
+// input: every length is checked against what is left.
+func Decode(data []byte) (*Entry, error) {
+	d := decoder{b: data}
+	if v := d.byte(); v != encodingVersion {
+		return nil, ErrCorrupt
+	}
+	e := &Entry{}
+	status := d.uvarint()
+	e.StoredAt = time.Unix(0, d.varint())
+	e.TTL = time.Duration(d.varint())
+	e.Tenant, e.API, e.Version, e.Path = d.string(), d.string(), d.string(), d.string()
+	n := d.uvarint()
+	if n > uint64(len(d.b)) { // each header needs at least one byte
+		return nil, ErrCorrupt
+	}
+	if n > 0 {
+		e.Header = make(http.Header, n)
+	}
+	for i := uint64(0); i < n && !d.bad; i++ {
+		k := d.string()
+		m := d.uvarint()
+		if m > uint64(len(d.b)) {
+			return nil, ErrCorrupt
+		}
+		vs := make([]string, 0, m)
+		for j := uint64(0); j < m && !d.bad; j++ {
+			vs = append(vs, d.string())
+		}
+		e.Header[k] = vs
+	}
+	body := d.bytes()
+	if d.bad || len(d.b) != 0 || status < 100 || status > 999 || e.TTL < 0 {
+		return nil, ErrCorrupt
+	}
+	e.Status = int(status)
+	e.Body = body
+	return e, nil
+}
+
+type decoder struct {
+	b   []byte
+	bad bool
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) == 0 {
+		d.bad = true
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.bad = true
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.bad = true
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.bad || n > uint64(len(d.b)) {
+		d.bad = true
+		return nil
+	}
+	s := d.b[:n:n]
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) string() string { return string(d.bytes()) }
