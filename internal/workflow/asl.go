@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sync"
 )
 
 // Machine is an Amazon States Language state machine (or a Parallel
@@ -52,6 +53,35 @@ type State struct {
 	Cause     string `json:"Cause,omitempty"`
 	ErrorPath string `json:"ErrorPath,omitempty"`
 	CausePath string `json:"CausePath,omitempty"`
+
+	// parsed caches the decoded Parameters, ResultSelector and Result for
+	// the executor (decoded once per state, not per execution).
+	parsed struct {
+		once                     sync.Once
+		params, selector, result any
+		err                      error
+	}
+}
+
+// templates returns the state's decoded templates.
+func (s *State) templates() (params, selector, result any, err error) {
+	s.parsed.once.Do(func() {
+		p := &s.parsed
+		if len(s.Parameters) > 0 {
+			if p.params, p.err = decode(s.Parameters); p.err != nil {
+				return
+			}
+		}
+		if len(s.ResultSelector) > 0 {
+			if p.selector, p.err = decode(s.ResultSelector); p.err != nil {
+				return
+			}
+		}
+		if len(s.Result) > 0 {
+			p.result, p.err = decode(s.Result)
+		}
+	})
+	return s.parsed.params, s.parsed.selector, s.parsed.result, s.parsed.err
 }
 
 // Path is an optional JSONPath field that may also be an explicit null

@@ -262,16 +262,16 @@ func (x *execution) state(ctx context.Context, name string, st *State, raw any) 
 		if err != nil {
 			return nil, "", err
 		}
-		if in, err = template(st.Parameters, in); err != nil {
+		params, _, res, terr := st.templates()
+		if terr != nil {
+			return nil, "", runtimeErr("state %s: %v", name, terr)
+		}
+		if in, err = template(params, in); err != nil {
 			return nil, "", err
 		}
 		result := in
 		if len(st.Result) > 0 {
-			r, derr := decode(st.Result)
-			if derr != nil {
-				return nil, "", runtimeErr("state %s: Result: %v", name, derr)
-			}
-			result = r
+			result = res
 		}
 		out, err := resultAndOutput(st, raw, result)
 		return out, next, err
@@ -407,7 +407,11 @@ func (x *execution) attempt(ctx context.Context, name string, st *State, raw any
 	if err != nil {
 		return nil, err
 	}
-	if in, err = template(st.Parameters, in); err != nil {
+	params, selector, _, terr := st.templates()
+	if terr != nil {
+		return nil, runtimeErr("state %s: %v", name, terr)
+	}
+	if in, err = template(params, in); err != nil {
 		return nil, err
 	}
 	var result any
@@ -419,35 +423,40 @@ func (x *execution) attempt(ctx context.Context, name string, st *State, raw any
 	if err != nil {
 		return nil, err
 	}
-	if result, err = template(st.ResultSelector, result); err != nil {
+	if result, err = template(selector, result); err != nil {
 		return nil, err
 	}
 	return resultAndOutput(st, raw, result)
 }
 
 func (x *execution) task(ctx context.Context, name string, st *State, in any) (any, *Error) {
-	tctx, cancel := ctx, context.CancelFunc(func() {})
-	if st.TimeoutSeconds > 0 {
-		tctx, cancel = x.cfg.Clock.WithTimeout(ctx, time.Duration(st.TimeoutSeconds)*time.Second)
-	}
-	defer cancel()
 	type res struct {
 		out json.RawMessage
 		err error
 	}
-	done := make(chan res, 1)
-	go func() {
-		out, err := x.cfg.Tasks.RunTask(tctx, Task{State: name, Resource: st.Resource, Input: encode(in)})
-		done <- res{out, err}
-	}()
 	var r res
-	select {
-	case r = <-done:
-	case <-tctx.Done():
-		if ctx.Err() != nil {
-			return nil, ctxError(ctx.Err())
+	task := Task{State: name, Resource: st.Resource, Input: encode(in)}
+	tctx := ctx
+	if st.TimeoutSeconds == 0 {
+		// No timeout to enforce: run inline (the runner honours ctx).
+		r.out, r.err = x.cfg.Tasks.RunTask(ctx, task)
+	} else {
+		var cancel context.CancelFunc
+		tctx, cancel = x.cfg.Clock.WithTimeout(ctx, time.Duration(st.TimeoutSeconds)*time.Second)
+		defer cancel()
+		done := make(chan res, 1)
+		go func() {
+			out, err := x.cfg.Tasks.RunTask(tctx, task)
+			done <- res{out, err}
+		}()
+		select {
+		case r = <-done:
+		case <-tctx.Done():
+			if ctx.Err() != nil {
+				return nil, ctxError(ctx.Err())
+			}
+			return nil, &Error{Name: ErrorTimeout, Cause: fmt.Sprintf("the task did not finish within %d seconds", st.TimeoutSeconds)}
 		}
-		return nil, &Error{Name: ErrorTimeout, Cause: fmt.Sprintf("the task did not finish within %d seconds", st.TimeoutSeconds)}
 	}
 	if r.err != nil {
 		if st.TimeoutSeconds > 0 && tctx.Err() != nil && ctx.Err() == nil {
@@ -590,15 +599,11 @@ func resultPath(p Path, raw, result any) (any, *Error) {
 	return out, nil
 }
 
-// template evaluates a Parameters or ResultSelector template: fields whose
-// name ends in ".$" take the value at their path.
-func template(tmpl json.RawMessage, in any) (any, *Error) {
-	if len(tmpl) == 0 {
+// template evaluates a decoded Parameters or ResultSelector template
+// (nil: none): fields whose name ends in ".$" take the value at their path.
+func template(t, in any) (any, *Error) {
+	if t == nil {
 		return in, nil
-	}
-	t, err := decode(tmpl)
-	if err != nil {
-		return nil, runtimeErr("template: %v", err)
 	}
 	return fill(t, in)
 }
