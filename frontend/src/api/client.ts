@@ -1,4 +1,4 @@
-import type { FieldError, Problem } from './types';
+import type { FieldError, Page, Problem } from './types';
 
 /** The management API's base path; the console is always served beside it. */
 export const API_BASE = '/admin/v1';
@@ -84,6 +84,12 @@ export const api = {
   patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, { body }),
   del: (path: string) => request<void>('DELETE', path),
 };
+
+/** getPage fetches one page of a list; the server may send "items": null for none. */
+export async function getPage<T>(path: string, signal?: AbortSignal): Promise<Page<T>> {
+  const p = await request<Page<T> | null>('GET', path, { signal });
+  return { ...(p ?? {}), items: p?.items ?? [] };
+}
 
 /** seg escapes one path segment. */
 export const seg = (s: string) => encodeURIComponent(s);

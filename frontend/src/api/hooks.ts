@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
-import { api, seg } from './client';
-import type { Api, Consumer, Endpoint, Integration, Member, Page, Version } from './types';
+import { api, getPage, seg } from './client';
+import type { Api, Consumer, Endpoint, Integration, Member, Version } from './types';
 
 /** Query keys: one place, so mutations invalidate exactly what they change. */
 export const keys = {
@@ -19,26 +19,26 @@ export const keys = {
 const many = '?limit=500';
 
 export const useApis = () =>
-  useQuery({ queryKey: keys.apis, queryFn: ({ signal }) => api.get<Page<Api>>('/apis' + many, signal) });
+  useQuery({ queryKey: keys.apis, queryFn: ({ signal }) => getPage<Api>('/apis' + many, signal) });
 
 export const useApi = (a: string) =>
   useQuery({ queryKey: keys.api(a), queryFn: ({ signal }) => api.get<Api>(`/apis/${seg(a)}`, signal) });
 
 export const useVersions = (a: string) =>
-  useQuery({ queryKey: keys.versions(a), queryFn: ({ signal }) => api.get<Page<Version>>(`/apis/${seg(a)}/versions${many}`, signal) });
+  useQuery({ queryKey: keys.versions(a), queryFn: ({ signal }) => getPage<Version>(`/apis/${seg(a)}/versions${many}`, signal) });
 
 export const useEndpoints = (a: string, v: string | undefined) =>
   useQuery({
     queryKey: keys.endpoints(a, v ?? ''),
-    queryFn: ({ signal }) => api.get<Page<Endpoint>>(`/apis/${seg(a)}/versions/${seg(v ?? '')}/endpoints`, signal),
+    queryFn: ({ signal }) => getPage<Endpoint>(`/apis/${seg(a)}/versions/${seg(v ?? '')}/endpoints`, signal),
     enabled: !!v,
   });
 
 export const useIntegrations = () =>
-  useQuery({ queryKey: keys.integrations, queryFn: ({ signal }) => api.get<Page<Integration>>('/integrations' + many, signal) });
+  useQuery({ queryKey: keys.integrations, queryFn: ({ signal }) => getPage<Integration>('/integrations' + many, signal) });
 
 export const useConsumers = () =>
-  useQuery({ queryKey: keys.consumers, queryFn: ({ signal }) => api.get<Page<Consumer>>('/consumers' + many, signal) });
+  useQuery({ queryKey: keys.consumers, queryFn: ({ signal }) => getPage<Consumer>('/consumers' + many, signal) });
 
 export const useMembers = () =>
-  useQuery({ queryKey: keys.members, queryFn: ({ signal }) => api.get<Page<Member>>('/members', signal) });
+  useQuery({ queryKey: keys.members, queryFn: ({ signal }) => getPage<Member>('/members', signal) });

@@ -23,6 +23,11 @@ function load(): Stored | null {
   }
 }
 
+/** forget drops the stored token; the caller reloads or navigates away. */
+export function forget(): void {
+  sessionStorage.removeItem(KEY);
+}
+
 export interface Session {
   token: string | null;
   me: Me | undefined;
@@ -41,7 +46,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [stored, setStored] = useState<Stored | null>(load);
 
   const signOut = useCallback(() => {
-    sessionStorage.removeItem(KEY);
+    forget();
     setStored(null);
     qc.clear();
   }, [qc]);

@@ -3,7 +3,7 @@ import { useDisclosure } from '@mantine/hooks';
 import { IconApi, IconHistory, IconPlugConnected, IconUsers, IconUsersGroup, IconLogout } from '@tabler/icons-react';
 import type { ComponentType } from 'react';
 import { NavLink as RouterLink, Outlet, useLocation } from 'react-router';
-import { useSession } from '../auth/session';
+import { forget, useSession } from '../auth/session';
 import type { Permission } from '../auth/roles';
 
 interface NavItem {
@@ -47,8 +47,14 @@ export const navSections: NavSection[] = [
 
 export function Layout() {
   const [opened, { toggle, close }] = useDisclosure();
-  const { me, can, signOut } = useSession();
+  const { me, can } = useSession();
   const loc = useLocation();
+  // Signing out reloads the sign-in page: nothing of this session stays in
+  // memory, and the next user does not land on a page their role may not see.
+  const leave = () => {
+    forget();
+    window.location.replace(import.meta.env.BASE_URL + 'signin');
+  };
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 232, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="lg">
       <AppShell.Header>
@@ -76,7 +82,7 @@ export function Layout() {
                 </Badge>
               </>
             )}
-            <Button variant="subtle" color="gray" size="xs" leftSection={<IconLogout size={16} />} onClick={signOut}>
+            <Button variant="subtle" color="gray" size="xs" leftSection={<IconLogout size={16} />} onClick={leave}>
               Sign out
             </Button>
           </Group>

@@ -3,9 +3,9 @@ import { IconPlus } from '@tabler/icons-react';
 import { useMutation, useQueries, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { ApiError, api, seg } from '../api/client';
+import { ApiError, api, getPage, seg } from '../api/client';
 import { keys, useApis } from '../api/hooks';
-import type { Api, Page, Version } from '../api/types';
+import type { Api, Version } from '../api/types';
 import { Can } from '../auth/session';
 import { Card, Empty, ErrorAlert, PageHeader, StatusBadge } from '../components/common';
 import { FieldErrors } from '../lib/problem';
@@ -18,7 +18,7 @@ export function Apis() {
   const versions = useQueries({
     queries: items.map((a) => ({
       queryKey: keys.versions(a.slug),
-      queryFn: ({ signal }: { signal: AbortSignal }) => api.get<Page<Version>>(`/apis/${seg(a.slug)}/versions?limit=500`, signal),
+      queryFn: ({ signal }: { signal: AbortSignal }) => getPage<Version>(`/apis/${seg(a.slug)}/versions?limit=500`, signal),
     })),
   });
   return (

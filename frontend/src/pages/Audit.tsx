@@ -4,9 +4,9 @@ import { IconChevronDown, IconChevronRight } from '@tabler/icons-react';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { Fragment, useState } from 'react';
 import { useSearchParams } from 'react-router';
-import { api } from '../api/client';
+import { getPage } from '../api/client';
 import { keys } from '../api/hooks';
-import type { AuditEntry, Page } from '../api/types';
+import type { AuditEntry } from '../api/types';
 import { Card, Empty, ErrorAlert, PageHeader, fmtTime } from '../components/common';
 import { diff } from '../lib/diff';
 
@@ -47,7 +47,7 @@ export function Audit() {
   q.set('limit', '50');
   const log = useInfiniteQuery({
     queryKey: [...keys.audit, q.toString()],
-    queryFn: ({ pageParam, signal }) => api.get<Page<AuditEntry>>(`/audit?${q.toString()}${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ''}`, signal),
+    queryFn: ({ pageParam, signal }) => getPage<AuditEntry>(`/audit?${q.toString()}${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ''}`, signal),
     initialPageParam: '',
     getNextPageParam: (last) => last.nextCursor || undefined,
   });
@@ -61,7 +61,7 @@ export function Audit() {
         <SimpleGrid cols={{ base: 1, sm: 5 }} mb="md" component="form" aria-label="Filter the audit log" onSubmit={(e) => e.preventDefault()}>
           <Select label="Resource type" placeholder="Any" clearable data={resourceTypes} value={filters.resourceType || null} onChange={(v) => setFilter('resourceType', v ?? '')} />
           <TextInput label="Resource" placeholder="api/shop" value={filters.resource} onChange={(e) => setFilter('resource', e.currentTarget.value)} />
-          <TextInput label="Actor" placeholder="dev:owner@demo.local" value={filters.actor} onChange={(e) => setFilter('actor', e.currentTarget.value)} />
+          <TextInput label="Actor" placeholder="owner@demo.local" value={filters.actor} onChange={(e) => setFilter('actor', e.currentTarget.value)} />
           <TextInput label="From" type="datetime-local" value={filters.from} onChange={(e) => setFilter('from', e.currentTarget.value)} />
           <TextInput label="To" type="datetime-local" value={filters.to} onChange={(e) => setFilter('to', e.currentTarget.value)} />
         </SimpleGrid>

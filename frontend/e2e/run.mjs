@@ -1,0 +1,275 @@
+// End-to-end test of the console against the real local server, in Debian's
+// Chromium driven by playwright-core. It builds and starts cmd/portico on free
+// ports with a fresh data dir, signs in, creates an API, a version and an
+// endpoint on the demo upstream (meeting and fixing a validation error on the
+// way), publishes, calls the gateway, checks the audit log, and stops the
+// server. Screenshots of each main screen go to e2e/screenshots/ (ignored).
+//
+// Run: npm run e2e (needs `npm run build` first, Go, and /usr/bin/chromium).
+// With CI=true a missing Chromium is a failure, not a skip.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const frontend = path.resolve(here, '..');
+const repo = path.resolve(frontend, '..');
+const shots = path.join(here, 'screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const CI = process.env.CI === 'true' || process.env.CI === '1';
+
+let passed = 0;
+let currentPage = null;
+let failed = 0;
+const timings = {};
+
+function log(...a) {
+  console.log('[e2e]', ...a);
+}
+
+async function step(name, fn) {
+  const t0 = performance.now();
+  try {
+    await fn();
+    passed++;
+    const ms = Math.round(performance.now() - t0);
+    timings[name] = ms;
+    console.log(`  ok   ${name} (${ms} ms)`);
+  } catch (e) {
+    failed++;
+    if (currentPage) await currentPage.screenshot({ path: path.join(shots, `failure-${name.replace(/[^a-z0-9]+/gi, '-')}.png`) }).catch(() => {});
+    console.log(`  FAIL ${name}: ${e instanceof Error ? e.stack : e}`);
+    throw e;
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(url, ms) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+      last = r.status;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${url} not ready after ${ms} ms: ${last}`);
+}
+
+async function main() {
+  if (!existsSync(CHROMIUM)) {
+    const msg = `${CHROMIUM} is missing (apt-get install chromium)`;
+    if (CI) throw new Error(msg);
+    log(`SKIP: ${msg}`);
+    console.log('0 passed, 0 failed, 1 skipped');
+    return;
+  }
+  if (!existsSync(path.join(frontend, 'dist', 'index.html'))) throw new Error('frontend/dist is missing: run npm run build first');
+
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'portico-e2e-'));
+  const bin = path.join(tmp, 'portico');
+  mkdirSync(shots, { recursive: true });
+  let server;
+  let context;
+  try {
+    await step('build the local server', async () => {
+      const r = spawnSync('go', ['build', '-o', bin, './cmd/portico'], { cwd: repo, stdio: 'inherit' });
+      if (r.status !== 0) throw new Error('go build ./cmd/portico failed');
+    });
+
+    const port = await freePort();
+    const upPort = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    await step('start the local server', async () => {
+      server = spawn(bin, [], {
+        cwd: repo,
+        env: {
+          ...process.env,
+          PORTICO_DATA_DIR: path.join(tmp, 'data'),
+          PORTICO_LISTEN: `127.0.0.1:${port}`,
+          PORTICO_DEMO_UPSTREAM_LISTEN: `127.0.0.1:${upPort}`,
+          PORTICO_CONSOLE_DIR: path.join(frontend, 'dist'),
+          PORTICO_REFRESH_INTERVAL: '500ms',
+          PORTICO_LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      server.stdout.on('data', (d) => (out += d));
+      server.stderr.on('data', (d) => process.stderr.write(d));
+      server.on('exit', (code) => code && log(`server exited ${code}\n${out}`));
+      await waitFor(`${base}/console/`, 30_000);
+    });
+
+    const browserStart = performance.now();
+    context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      chromiumSandbox: false,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1366, height: 860 },
+    });
+    timings['browser start'] = Math.round(performance.now() - browserStart);
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(15_000);
+    currentPage = page;
+    const consoleErrors = [];
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+
+    await step('sign in with the dev login', async () => {
+      await page.goto(`${base}/console/`);
+      await page.getByRole('heading', { name: 'Sign in to Portico' }).waitFor();
+      await page.screenshot({ path: path.join(shots, '01-sign-in.png') });
+      await page.getByLabel('Tenant').fill('demo');
+      await page.getByLabel('Email').fill('owner@demo.local');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'APIs' }).waitFor();
+      await page.getByRole('link', { name: 'Items' }).waitFor();
+    });
+
+    await step('first render of the APIs page < 1 s', async () => {
+      const t0 = performance.now();
+      await page.goto(`${base}/console/apis`);
+      await page.getByRole('link', { name: 'Items' }).waitFor();
+      const ms = Math.round(performance.now() - t0);
+      timings['APIs page first render'] = ms;
+      await page.screenshot({ path: path.join(shots, '02-apis.png') });
+      if (ms >= 1000) throw new Error(`APIs page took ${ms} ms`);
+    });
+
+    await step('create an API', async () => {
+      await page.getByRole('button', { name: 'New API' }).click();
+      const dlg = page.getByRole('dialog', { name: 'New API' });
+      await dlg.getByLabel('Name').fill('Shop');
+      await dlg.getByLabel('Slug').fill('shop');
+      await dlg.getByLabel('Base path').fill('/shop');
+      await dlg.getByRole('button', { name: 'Create API' }).click();
+      await page.getByRole('heading', { name: 'Shop', level: 2 }).waitFor();
+    });
+
+    await step('create version v1', async () => {
+      await page.getByRole('textbox', { name: 'New version' }).fill('v1');
+      await page.getByRole('button', { name: 'Create version' }).click();
+      await page.getByText('Version v1').waitFor();
+    });
+
+    await step('add an endpoint: see a validation error, fix it', async () => {
+      await page.getByRole('button', { name: 'Add endpoint' }).click();
+      const dlg = page.getByRole('dialog');
+      await dlg.getByLabel('Path template').fill('products/{id}');
+      // The server's dry run answers at /path: shown beside the field.
+      await dlg.getByText('must start with /').waitFor();
+      await page.screenshot({ path: path.join(shots, '03-endpoint-validation.png') });
+      await dlg.getByLabel('Path template').fill('/products/{id}');
+      await dlg.getByLabel('Upstream path').fill('/items/{id}');
+      await dlg.getByText('must start with /').waitFor({ state: 'detached' });
+      await dlg.getByText('No problems found.').waitFor();
+      await dlg.getByRole('button', { name: 'Add endpoint' }).click();
+      await dlg.waitFor({ state: 'detached' });
+      await page.getByRole('table', { name: 'Endpoints of v1' }).getByText('/products/{id}').waitFor();
+    });
+
+    await step('publish v1 after confirming', async () => {
+      await page.getByRole('button', { name: 'Publish' }).click();
+      const dlg = page.getByRole('dialog', { name: 'Publish v1?' });
+      await dlg.getByText('1 endpoint will be served').waitFor();
+      await page.screenshot({ path: path.join(shots, '04-publish-confirm.png') });
+      await dlg.getByRole('button', { name: 'Publish' }).click();
+      await dlg.waitFor({ state: 'detached' });
+      await page.getByRole('button', { name: 'Deprecate' }).waitFor();
+      await page.screenshot({ path: path.join(shots, '05-api-builder.png') });
+    });
+
+    await step('call the endpoint through the gateway', async () => {
+      const url = `${base}/t/demo/v1/shop/products/7`;
+      const end = Date.now() + 10_000;
+      let last = '';
+      for (;;) {
+        const r = await fetch(url);
+        last = `${r.status} ${await r.text()}`;
+        if (r.status === 200) {
+          const body = JSON.parse(last.slice(4));
+          if (body.id !== '7') throw new Error(`unexpected upstream answer ${last}`);
+          log(`gateway answered ${last.trim()}`);
+          break;
+        }
+        if (Date.now() > end) throw new Error(`gateway never served ${url}: ${last}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    });
+
+    await step('integrations screen', async () => {
+      await page.getByRole('link', { name: 'Integrations' }).click();
+      await page.getByRole('table', { name: 'Integrations' }).getByText('demo-upstream').waitFor();
+      await page.screenshot({ path: path.join(shots, '06-integrations.png') });
+    });
+
+    await step('the change is in the audit log, with its diff', async () => {
+      await page.getByRole('link', { name: 'Audit log' }).click();
+      await page.getByLabel('Resource', { exact: true }).fill('api/shop');
+      const table = page.getByRole('table', { name: 'Audit entries' });
+      await table.getByText('api/shop', { exact: true }).first().waitFor();
+      await table.getByRole('button', { name: 'Show changes of create api/shop', exact: true }).click();
+      await page.getByLabel('Changes').getByText('/basePath').waitFor();
+      await page.screenshot({ path: path.join(shots, '07-audit.png') });
+    });
+
+    await step('a viewer is not offered changes', async () => {
+      await Promise.all([page.waitForURL('**/console/signin'), page.getByRole('button', { name: 'Sign out' }).click()]);
+      await page.getByRole('heading', { name: 'Sign in to Portico' }).waitFor();
+      await page.getByLabel('Tenant').fill('demo');
+      await page.getByLabel('Email').fill('viewer@demo.local');
+      await page.getByRole('textbox', { name: 'Role' }).or(page.getByRole('combobox', { name: 'Role' })).first().click();
+      await page.getByRole('option', { name: 'Viewer' }).click();
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('link', { name: 'Shop' }).waitFor();
+      if ((await page.getByRole('button', { name: 'New API' }).count()) !== 0) throw new Error('viewer sees New API');
+      if ((await page.getByRole('link', { name: 'Audit log' }).count()) !== 0) throw new Error('viewer sees the audit log');
+    });
+
+    await step('no console errors', async () => {
+      const real = consoleErrors.filter((e) => !/Failed to load resource: the server responded with a status of 40[0-9]/.test(e));
+      if (real.length) throw new Error(real.join('\n'));
+    });
+  } finally {
+    if (context) await context.close().catch(() => {});
+    if (server && server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((r) => {
+        const t = setTimeout(() => (server.kill('SIGKILL'), r()), 5000);
+        server.on('exit', () => (clearTimeout(t), r()));
+      });
+    }
+    rmSync(tmp, { recursive: true, force: true });
+    log('timings (ms):', JSON.stringify(timings));
+    console.log(`${passed} passed, ${failed} failed`);
+  }
+}
+
+main().then(
+  () => process.exit(failed ? 1 : 0),
+  (e) => {
+    if (!failed) console.error(e);
+    process.exit(1);
+  },
+);
