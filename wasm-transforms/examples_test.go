@@ -27,8 +27,9 @@ func examples(t testing.TB) map[string]func([]byte) ([]byte, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var masker piimask.Masker
 	return map[string]func([]byte) ([]byte, error){
-		"pii-mask":    func(in []byte) ([]byte, error) { return piimask.Apply(nil, in) },
+		"pii-mask":    func(in []byte) ([]byte, error) { return masker.Apply(nil, in) },
 		"currency":    func(in []byte) ([]byte, error) { return conv.Apply(nil, in) },
 		"csv-to-json": func(in []byte) ([]byte, error) { return csvjson.Apply(nil, in) },
 	}

@@ -30,7 +30,20 @@ type Visitor struct {
 // Rewrite appends to dst a copy of the JSON document src, compacted, with
 // the visitor's changes, without reflection and with few allocations.
 func Rewrite(dst, src []byte, v *Visitor) ([]byte, error) {
-	r := rewriter{src: src, v: v}
+	var r Rewriter
+	return r.Rewrite(dst, src, v)
+}
+
+// Rewriter is Rewrite with buffers kept between calls: a transform that
+// keeps one allocates nothing per call in steady state. Not safe for
+// concurrent use (a guest instance is single-threaded).
+type Rewriter struct{ r rewriter }
+
+// Rewrite is the package-level Rewrite reusing r's buffers.
+func (rw *Rewriter) Rewrite(dst, src []byte, v *Visitor) ([]byte, error) {
+	r := &rw.r
+	r.src, r.i, r.v = src, 0, v
+	defer func() { r.src = nil }()
 	r.ws()
 	dst, err := r.value(dst, nil, 0)
 	if err != nil {

@@ -6,12 +6,15 @@ import (
 	"github.com/portico/portico/wasm-transforms/sdk"
 )
 
-var out []byte
+var (
+	masker piimask.Masker
+	out    []byte
+)
 
 func init() {
 	sdk.Handle(func(in []byte) ([]byte, error) {
 		var err error
-		out, err = piimask.Apply(out[:0], in)
+		out, err = masker.Apply(out[:0], in)
 		return out, err
 	})
 }

@@ -30,6 +30,7 @@ type Converter struct {
 	from, to []byte
 	fields   map[string]bool
 	visitor  *sdk.Visitor
+	rw       sdk.Rewriter
 }
 
 // New validates cfg (JSON; decoded once per instance, off the hot path).
@@ -72,5 +73,6 @@ func (c *Converter) str(dst, key, s []byte) []byte {
 	return append(dst, s...)
 }
 
-// Apply appends the converted copy of doc to dst.
-func (c *Converter) Apply(dst, doc []byte) ([]byte, error) { return sdk.Rewrite(dst, doc, c.visitor) }
+// Apply appends the converted copy of doc to dst. Not safe for concurrent
+// use (it reuses buffers).
+func (c *Converter) Apply(dst, doc []byte) ([]byte, error) { return c.rw.Rewrite(dst, doc, c.visitor) }

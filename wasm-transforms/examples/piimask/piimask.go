@@ -42,27 +42,47 @@ var visitor = &sdk.Visitor{
 // Apply appends the masked copy of doc to dst.
 func Apply(dst, doc []byte) ([]byte, error) { return sdk.Rewrite(dst, doc, visitor) }
 
+// Masker is Apply with reused buffers, for a guest's hot path.
+type Masker struct{ rw sdk.Rewriter }
+
+// Apply appends the masked copy of doc to dst.
+func (m *Masker) Apply(dst, doc []byte) ([]byte, error) { return m.rw.Rewrite(dst, doc, visitor) }
+
 // maskText appends s with e-mail addresses and card numbers masked.
 func maskText(dst, s []byte) []byte {
 	if bytes.IndexByte(s, '@') < 0 && digitCount(s) < 13 {
 		return append(dst, s...) // fast path: nothing to find
 	}
+	// Walk word by word (runs of address characters): one check per word,
+	// not per byte, which matters most in WebAssembly where calls are dear.
 	i := 0
 	for i < len(s) {
-		if j, ok := email(s, i); ok {
-			dst = append(dst, Mask...)
-			i = j
+		c := s[i]
+		if !isLocal(c) {
+			dst = append(dst, c)
+			i++
 			continue
 		}
-		if isDigit(s[i]) && (i == 0 || !isDigit(s[i-1])) {
-			if j, ok := card(s, i); ok {
+		j := i
+		for j < len(s) && isLocal(s[j]) {
+			j++
+		}
+		if j < len(s) && s[j] == '@' {
+			if k, ok := domain(s, j); ok {
 				dst = append(dst, Mask...)
-				i = j
+				i = k
 				continue
 			}
 		}
-		dst = append(dst, s[i])
-		i++
+		if isDigit(c) {
+			if k, ok := card(s, i); ok {
+				dst = append(dst, Mask...)
+				i = k
+				continue
+			}
+		}
+		dst = append(dst, s[i:j]...)
+		i = j
 	}
 	return dst
 }
@@ -87,39 +107,18 @@ func isDomain(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '.' || c == '-'
 }
 
-// email reports whether an address starts at i (i at a word start) and
-// where it ends.
-func email(s []byte, i int) (int, bool) {
-	if !isLocal(s[i]) || (i > 0 && isLocal(s[i-1])) {
-		return 0, false
-	}
-	j := i
-	for j < len(s) && isLocal(s[j]) {
-		j++
-	}
-	if j == i || j >= len(s) || s[j] != '@' {
-		return 0, false
-	}
+// domain reports whether a mail domain follows the '@' at j, and where
+// it ends.
+func domain(s []byte, j int) (int, bool) {
 	k := j + 1
-	lastDot := -1
 	for k < len(s) && isDomain(s[k]) {
-		if s[k] == '.' {
-			lastDot = k
-		}
 		k++
 	}
 	for k > j+1 && s[k-1] == '.' { // a trailing dot ends the sentence
 		k--
-		if lastDot == k {
-			lastDot = -1
-			for d := j + 1; d < k; d++ {
-				if s[d] == '.' {
-					lastDot = d
-				}
-			}
-		}
 	}
-	if lastDot <= j+1 || k-lastDot < 3 {
+	lastDot := bytes.LastIndexByte(s[j+1:k], '.')
+	if lastDot <= 0 || k-(j+1+lastDot) < 3 {
 		return 0, false
 	}
 	return k, true
