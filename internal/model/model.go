@@ -157,13 +157,21 @@ type RateLimitPolicy struct {
 	FailOpen      bool               `json:"failOpen,omitempty"`
 }
 
-// CachePolicy caches responses.
+// CachePolicy caches responses (docs/cache.md).
 type CachePolicy struct {
 	TTLSeconds   int      `json:"ttlSeconds"`
 	Methods      []string `json:"methods,omitempty"`
 	KeyHeaders   []string `json:"keyHeaders,omitempty"`
 	PerPrincipal bool     `json:"perPrincipal,omitempty"`
 	MaxEntrySize int      `json:"maxEntryBytes,omitempty"`
+	// Shared lets callers of an authenticated endpoint share entries;
+	// without it the verified caller is part of the key.
+	Shared bool `json:"shared,omitempty"`
+	// IgnoreCacheControl stores responses whatever the upstream's
+	// Cache-Control says (no-store, private, no-cache, max-age).
+	IgnoreCacheControl bool `json:"ignoreCacheControl,omitempty"`
+	// Statuses lists non-2xx statuses that may be cached too (e.g. 404).
+	Statuses []int `json:"statuses,omitempty"`
 }
 
 // CORSPolicy answers preflights and decorates responses.

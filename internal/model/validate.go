@@ -263,6 +263,11 @@ func validatePolicies(e *Errors, p Policies, method string) {
 		if c.MaxEntrySize < 0 || c.MaxEntrySize > 6<<20 {
 			e.Add("/policies/cache/maxEntryBytes", "must be between 0 and 6291456")
 		}
+		for i, st := range c.Statuses {
+			if st < 200 || st > 599 || st == 206 {
+				e.Add("/policies/cache/statuses/"+strconv.Itoa(i), "must be a final status between 200 and 599, not 206")
+			}
+		}
 		// An unknown method is reported at /method alone.
 		if slices.Contains(knownMethods, method) && method != "GET" && method != "HEAD" && method != "ANY" {
 			e.Add("/policies/cache", "caching applies only to GET and HEAD endpoints")

@@ -294,6 +294,8 @@ func TestValidateEndpoint(t *testing.T) {
 		{"cache bad key header", func(e *model.Endpoint) { e.Policies.Cache.KeyHeaders = []string{"Bad Header"} }, []string{"/policies/cache/keyHeaders/0"}, "header name"},
 		{"cache entry too big", func(e *model.Endpoint) { e.Policies.Cache.MaxEntrySize = 6<<20 + 1 }, []string{"/policies/cache/maxEntryBytes"}, ""},
 		{"cache entry negative", func(e *model.Endpoint) { e.Policies.Cache.MaxEntrySize = -1 }, []string{"/policies/cache/maxEntryBytes"}, ""},
+		{"cache status 206", func(e *model.Endpoint) { e.Policies.Cache.Statuses = []int{404, 206} }, []string{"/policies/cache/statuses/1"}, "not 206"},
+		{"cache status 100", func(e *model.Endpoint) { e.Policies.Cache.Statuses = []int{100} }, []string{"/policies/cache/statuses/0"}, ""},
 
 		// CORS
 		{"cors wildcard", func(e *model.Endpoint) {
