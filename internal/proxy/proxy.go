@@ -616,3 +616,9 @@ func copyResponseHeader(dst, src http.Header) {
 		dst[k] = vs
 	}
 }
+
+// ClientGone wraps err (the client's context error seen while waiting) the
+// way Forward reports a client that went away.
+func ClientGone(r *http.Request, err error) error {
+	return fmt.Errorf("proxy: client canceled request to %s: %w", r.URL.Redacted(), err)
+}
