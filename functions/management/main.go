@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -16,6 +17,6 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		return app.NewManagement(e, cat, con, log)
+		return app.NewManagement(context.Background(), e, cat, con, log)
 	})
 }

@@ -48,16 +48,10 @@ func newAPI(scope constructs.Construct, id string, props *awscdk.StackProps, cfg
 	executions := fmt.Sprintf("arn:%s:states:%s:%s:execution:%s*", *a.Stack.Partition(), region, account, s.WorkflowPrefix())
 	expressExecutions := fmt.Sprintf("arn:%s:states:%s:%s:express:%s*", *a.Stack.Partition(), region, account, s.WorkflowPrefix())
 
-	// PORTICO_CURSOR_KEY: resolved by CloudFormation from the generated
-	// secret at deploy time (a dynamic reference), because the functions
-	// read the key from the environment; see docs/deploy.md.
-	cursorKey := awscdk.SecretValue_SecretsManager(st.CursorKey.SecretArn(), nil).UnsafeUnwrap()
-
 	for _, fn := range fns {
 		env := map[string]*string{
-			"PORTICO_MODE":       jsii.String("aws"),
-			"PORTICO_LOG_LEVEL":  jsii.String(s.LogLevel),
-			"PORTICO_CURSOR_KEY": cursorKey,
+			"PORTICO_MODE":      jsii.String("aws"),
+			"PORTICO_LOG_LEVEL": jsii.String(s.LogLevel),
 		}
 		if fn.Table {
 			env["PORTICO_STORE"] = jsii.String("dynamodb")
@@ -74,8 +68,14 @@ func newAPI(scope constructs.Construct, id string, props *awscdk.StackProps, cfg
 			env["PORTICO_CONSOLE_JWKS_URL"] = awscdk.Fn_Join(jsii.String(""), &[]*string{issuer, jsii.String("/.well-known/jwks.json")})
 			env["PORTICO_CONSOLE_AUDIENCE"] = st.Console.UserPoolClientId()
 			env["PORTICO_CONSOLE_CLAIM_PREFIX"] = jsii.String("custom:")
+			// The cursor key is read from Secrets Manager at cold start,
+			// never placed in the environment.
+			env["PORTICO_CURSOR_KEY_SECRET_ARN"] = st.CursorKey.SecretArn()
 		}
 		a.Functions[fn.Name] = a.function(cfg, fn, env, st)
+	}
+	if m, ok := a.Functions[FnManagement]; ok {
+		a.grantCursorKey(m.Role(), st)
 	}
 
 	a.grantTable(fns, st)
@@ -134,6 +134,24 @@ func (a *API) function(cfg Config, fn Function, env map[string]*string, st *Stat
 		props.ReservedConcurrentExecutions = jsii.Number(n)
 	}
 	return awslambda.NewFunction(a.Stack, id, props)
+}
+
+// grantCursorKey lets role read the cursor-key secret, and decrypt it with
+// the environment key only through Secrets Manager.
+func (a *API) grantCursorKey(role awsiam.IRole, st *State) {
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("CursorKeySecret"),
+		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+		Resources: &[]*string{st.CursorKey.SecretArn()},
+	}))
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("CursorKeyDecrypt"),
+		Actions:   jsii.Strings("kms:Decrypt"),
+		Resources: &[]*string{st.Key.KeyArn()},
+		Conditions: &map[string]any{"StringEquals": map[string]any{
+			"kms:ViaService": "secretsmanager." + *a.Stack.Region() + ".amazonaws.com",
+		}},
+	}))
 }
 
 // grantTable gives each table user GetItem and Query on the table and its

@@ -56,7 +56,7 @@ func TestApiStack(t *testing.T) {
 					"PORTICO_MODE":       "aws",
 					"PORTICO_STORE":      "dynamodb",
 					"PORTICO_TABLE":      assertions.Match_AnyValue(),
-					"PORTICO_CURSOR_KEY": obj{"Fn::Join": []any{"", assertions.Match_ArrayWith(&[]any{"{{resolve:secretsmanager:"})}},
+					"PORTICO_CURSOR_KEY": assertions.Match_Absent(),
 				})},
 			})
 		})
@@ -64,6 +64,17 @@ func TestApiStack(t *testing.T) {
 			tpl.HasResourceProperties(jsii.String("AWS::Logs::LogGroup"), obj{"LogGroupName": "/aws/lambda/portico-dev-" + fn, "RetentionInDays": 7})
 		})
 	}
+	must(t, "management reads the cursor key from Secrets Manager at cold start", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
+			"FunctionName": "portico-dev-management",
+			"Environment":  obj{"Variables": assertions.Match_ObjectLike(&map[string]any{"PORTICO_CURSOR_KEY_SECRET_ARN": assertions.Match_AnyValue()})},
+		})
+		tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), obj{
+			"PolicyDocument": obj{"Statement": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ObjectLike(&map[string]any{"Sid": "CursorKeySecret", "Action": "secretsmanager:GetSecretValue"}),
+			})},
+		})
+	})
 	must(t, "gateway has no custom domain by default", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
 			"FunctionName": "portico-dev-gateway",

@@ -60,7 +60,7 @@ func OpenStore(ctx context.Context, e Env) (store.Store, func() error, error) {
 
 // NewGateway assembles the data plane.
 func NewGateway(e Env, cat *catalog.Catalog, log *slog.Logger) (*gateway.Gateway, error) {
-	creds, err := newCredentials(e, cat)
+	creds, err := newCredentials(e, cat, log)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +76,7 @@ func NewGateway(e Env, cat *catalog.Catalog, log *slog.Logger) (*gateway.Gateway
 		Logger:          log,
 		Authenticators:  creds.authenticators,
 		TenantEndpoints: creds.tokens,
+		Failures:        creds.failures,
 		RateLimits:      limits,
 	})
 }
@@ -126,11 +127,30 @@ func NewConsole(e Env, httpClient *http.Client) (*Console, error) {
 	return &Console{Verifier: v}, nil
 }
 
-// CursorKey returns the configured cursor key, or locally a random key
-// persisted in the data dir.
-func CursorKey(e Env) ([]byte, error) {
+// CursorKey returns the key signing pagination cursors: PORTICO_CURSOR_KEY
+// when set; else, when PORTICO_CURSOR_KEY_SECRET_ARN is set (aws mode), the
+// secret's current value read from Secrets Manager; else, locally, a random
+// key persisted in the data dir.
+func CursorKey(ctx context.Context, e Env) ([]byte, error) {
 	if e.CursorKey != "" {
 		return []byte(e.CursorKey), nil
+	}
+	if e.CursorKeySecretARN != "" {
+		client, err := newSecretsClient(ctx)
+		if err != nil {
+			return nil, err
+		}
+		v, err := secretString(ctx, client, e.CursorKeySecretARN)
+		if err != nil {
+			return nil, fmt.Errorf("cursor key: %w", err)
+		}
+		if len(v) < 32 {
+			return nil, errors.New("cursor key: the secret must hold at least 32 bytes")
+		}
+		return []byte(v), nil
+	}
+	if e.Mode != "local" {
+		return nil, errors.New("cursor key: set PORTICO_CURSOR_KEY_SECRET_ARN (or PORTICO_CURSOR_KEY) in aws mode")
 	}
 	path := filepath.Join(e.DataDir, "cursor.key")
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 64 {
@@ -151,8 +171,8 @@ func CursorKey(e Env) ([]byte, error) {
 }
 
 // NewManagement assembles the console API.
-func NewManagement(e Env, cat *catalog.Catalog, con *Console, log *slog.Logger) (*management.Handler, error) {
-	key, err := CursorKey(e)
+func NewManagement(ctx context.Context, e Env, cat *catalog.Catalog, con *Console, log *slog.Logger) (*management.Handler, error) {
+	key, err := CursorKey(ctx, e)
 	if err != nil {
 		return nil, err
 	}

@@ -6,15 +6,18 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/portico/portico/internal/auth/apikey"
+	"github.com/portico/portico/internal/auth/detect"
 	"github.com/portico/portico/internal/auth/jwtauth"
 	"github.com/portico/portico/internal/auth/oauth2"
 	"github.com/portico/portico/internal/catalog"
@@ -27,6 +30,8 @@ type credentials struct {
 	authenticators map[model.AuthType]gateway.Authenticator
 	// tokens is the OAuth2 token endpoint and JWKS per tenant.
 	tokens *oauth2.Server
+	// failures detects failed-authentication bursts.
+	failures *detect.Detector
 }
 
 // newCredentials builds the gateway's caller authenticators over the
@@ -34,7 +39,7 @@ type credentials struct {
 // tokens of Portico's own OAuth2 server. API keys revoked through the same
 // catalog (the local all-in-one server) are forgotten at once; other
 // instances see a revocation within the key cache TTL (30s).
-func newCredentials(e Env, cat *catalog.Catalog) (*credentials, error) {
+func newCredentials(e Env, cat *catalog.Catalog, log *slog.Logger) (*credentials, error) {
 	keys, err := apikey.New(apikey.Config{Lookup: keyLookup(cat)})
 	if err != nil {
 		return nil, err
@@ -61,7 +66,27 @@ func newCredentials(e Env, cat *catalog.Catalog) (*credentials, error) {
 	return &credentials{
 		authenticators: map[model.AuthType]gateway.Authenticator{model.AuthAPIKey: keys, model.AuthJWT: jwts, model.AuthOAuth2: access},
 		tokens:         tokens,
+		failures:       detect.New(detect.Config{OnEvent: securityEvent(cat, log)}),
 	}, nil
+}
+
+// securityEvent logs a detection event and records it in the tenant's
+// audit trail (asynchronously: detection runs on the request path). The
+// log line is what metric filters and alarms match.
+func securityEvent(cat *catalog.Catalog, log *slog.Logger) func(detect.Event) {
+	return func(ev detect.Event) {
+		log.Warn("security event", "tenant", ev.Tenant, "by", string(ev.By), "value", ev.Value, "failures", ev.Failures, "blockedUntil", ev.BlockedUntil)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			after, _ := json.Marshal(ev)
+			err := cat.RecordSecurityEvent(ctx, ev.Tenant, model.AuditEntry{Actor: "gateway", Action: "auth-failures",
+				ResourceType: "security", Resource: string(ev.By) + "/" + ev.Value, After: after})
+			if err != nil {
+				log.Error("record security event", "tenant", ev.Tenant, "error", err.Error())
+			}
+		}()
+	}
 }
 
 // tokenKey is the ES256 key signing OAuth2 access tokens: locally kept in

@@ -42,7 +42,7 @@ func newStack(t *testing.T, getenv func(string) string) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mgmt, err := NewManagement(e, cat, con, log)
+	mgmt, err := NewManagement(ctx, e, cat, con, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,12 +28,15 @@ type Env struct {
 	ConsoleAudience string        // PORTICO_CONSOLE_AUDIENCE: expected aud (Cognito app client id)
 	ConsoleClaims   string        // PORTICO_CONSOLE_CLAIM_PREFIX: prefix of tenant/role claims ("custom:" for Cognito)
 	CursorKey       string        // PORTICO_CURSOR_KEY: pagination cursor signing key (>= 32 bytes; generated locally)
-	DevLogin        bool          // PORTICO_DEV_LOGIN: enable the dev login (default true locally, refused in aws)
-	SeedDemo        bool          // PORTICO_SEED_DEMO: seed the demo tenant (default true locally)
-	LogLevel        slog.Level    // PORTICO_LOG_LEVEL: debug, info, warn, error
-	ConsoleDir      string        // PORTICO_CONSOLE_DIR: built web console served at /console/ locally (default frontend/dist)
-	RedisURL        string        // REDIS_URL: Redis for rate-limit state (redis://host:port/db)
-	RateLimitStore  string        // PORTICO_RATELIMIT_STORE: memory, redis or dynamodb (default redis when REDIS_URL is set, else memory)
+	// CursorKeySecretARN (PORTICO_CURSOR_KEY_SECRET_ARN) names a Secrets
+	// Manager secret holding the cursor key, read at cold start (aws mode).
+	CursorKeySecretARN string
+	DevLogin           bool       // PORTICO_DEV_LOGIN: enable the dev login (default true locally, refused in aws)
+	SeedDemo           bool       // PORTICO_SEED_DEMO: seed the demo tenant (default true locally)
+	LogLevel           slog.Level // PORTICO_LOG_LEVEL: debug, info, warn, error
+	ConsoleDir         string     // PORTICO_CONSOLE_DIR: built web console served at /console/ locally (default frontend/dist)
+	RedisURL           string     // REDIS_URL: Redis for rate-limit state (redis://host:port/db)
+	RateLimitStore     string     // PORTICO_RATELIMIT_STORE: memory, redis or dynamodb (default redis when REDIS_URL is set, else memory)
 }
 
 // LoadEnv reads the configuration through getenv (os.Getenv in mains).
@@ -54,18 +57,19 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		return b
 	}
 	e := Env{
-		Mode:            get("PORTICO_MODE", "local"),
-		DataDir:         get("PORTICO_DATA_DIR", ".portico"),
-		Table:           get("PORTICO_TABLE", "portico"),
-		Listen:          get("PORTICO_LISTEN", "127.0.0.1:8080"),
-		UpstreamListen:  get("PORTICO_DEMO_UPSTREAM_LISTEN", "127.0.0.1:8081"),
-		Domain:          get("PORTICO_GATEWAY_DOMAIN", ""),
-		ConsoleIssuer:   get("PORTICO_CONSOLE_ISSUER", ""),
-		ConsoleJWKSURL:  get("PORTICO_CONSOLE_JWKS_URL", ""),
-		ConsoleAudience: get("PORTICO_CONSOLE_AUDIENCE", ""),
-		ConsoleClaims:   get("PORTICO_CONSOLE_CLAIM_PREFIX", ""),
-		CursorKey:       getenv("PORTICO_CURSOR_KEY"),
-		ConsoleDir:      get("PORTICO_CONSOLE_DIR", "frontend/dist"),
+		Mode:               get("PORTICO_MODE", "local"),
+		DataDir:            get("PORTICO_DATA_DIR", ".portico"),
+		Table:              get("PORTICO_TABLE", "portico"),
+		Listen:             get("PORTICO_LISTEN", "127.0.0.1:8080"),
+		UpstreamListen:     get("PORTICO_DEMO_UPSTREAM_LISTEN", "127.0.0.1:8081"),
+		Domain:             get("PORTICO_GATEWAY_DOMAIN", ""),
+		ConsoleIssuer:      get("PORTICO_CONSOLE_ISSUER", ""),
+		ConsoleJWKSURL:     get("PORTICO_CONSOLE_JWKS_URL", ""),
+		ConsoleAudience:    get("PORTICO_CONSOLE_AUDIENCE", ""),
+		ConsoleClaims:      get("PORTICO_CONSOLE_CLAIM_PREFIX", ""),
+		CursorKey:          getenv("PORTICO_CURSOR_KEY"),
+		CursorKeySecretARN: get("PORTICO_CURSOR_KEY_SECRET_ARN", ""),
+		ConsoleDir:         get("PORTICO_CONSOLE_DIR", "frontend/dist"),
 	}
 	local := e.Mode == "local"
 	if !local && e.Mode != "aws" {
@@ -109,8 +113,8 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		if e.DevLogin {
 			errs = append(errs, errors.New("PORTICO_DEV_LOGIN cannot be enabled in aws mode"))
 		}
-		if len(e.CursorKey) < 32 {
-			errs = append(errs, errors.New("PORTICO_CURSOR_KEY must be set (at least 32 bytes) in aws mode"))
+		if e.CursorKey != "" && len(e.CursorKey) < 32 {
+			errs = append(errs, errors.New("PORTICO_CURSOR_KEY must hold at least 32 bytes"))
 		}
 	}
 	if abs, err := filepath.Abs(e.DataDir); err == nil {

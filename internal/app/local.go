@@ -70,7 +70,7 @@ func RunLocal(ctx context.Context, e Env, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	mgmt, err := NewManagement(e, cat, con, log)
+	mgmt, err := NewManagement(ctx, e, cat, con, log)
 	if err != nil {
 		return err
 	}
