@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/store"
@@ -342,4 +343,28 @@ func (c *Catalog) RevokeOAuthClient(ctx context.Context, tenant string, actor Ac
 		return nil, err
 	}
 	return res.(*model.OAuthClient), nil
+}
+
+// RecordSecurityEvent appends an entry to the tenant's audit trail without
+// changing its configuration (no config version bump): the gateway's
+// detection of failed-authentication bursts. The entry expires with the
+// store's TTL after 90 days.
+func (c *Catalog) RecordSecurityEvent(ctx context.Context, tenant string, e model.AuditEntry) error {
+	if !model.ValidSlug(tenant) {
+		return fmt.Errorf("tenant %q: %w", tenant, ErrNotFound)
+	}
+	now := c.now().UTC()
+	e.ID, e.Time = newID(), now
+	if e.ResourceType == "" {
+		e.ResourceType = "security"
+	}
+	data, err := marshal(&e)
+	if err != nil {
+		return err
+	}
+	it := store.Item{PK: TenantPK(tenant), SK: auditSK(now, e.ID), ExpiresAt: now.Add(90 * 24 * time.Hour).Unix(), Data: data}
+	if err := c.st.Put(ctx, it, store.IfAbsent()); err != nil {
+		return fmt.Errorf("record security event: %w", err)
+	}
+	return nil
 }
