@@ -139,3 +139,23 @@ func TestDeletedConsumerKeysStopWorking(t *testing.T) {
 		t.Fatalf("client of a deleted consumer: %v", err)
 	}
 }
+
+func TestRecordSecurityEvent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	before, err := e.cat.ConfigVersion(ctx, tenantA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cat.RecordSecurityEvent(ctx, tenantA, model.AuditEntry{Actor: "gateway", Action: "auth-failures", Resource: "ip/203.0.113.9"}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := e.cat.ConfigVersion(ctx, tenantA)
+	if after != before {
+		t.Fatal("a security event changed the config version (gateways would reload)")
+	}
+	entries, _, err := e.cat.ListAudit(ctx, tenantA, catalog.AuditFilter{ResourceType: "security"})
+	if err != nil || len(entries) != 1 || entries[0].Action != "auth-failures" {
+		t.Fatalf("audit = %+v, %v", entries, err)
+	}
+}
