@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/store"
@@ -347,8 +346,8 @@ func (c *Catalog) RevokeOAuthClient(ctx context.Context, tenant string, actor Ac
 
 // RecordSecurityEvent appends an entry to the tenant's audit trail without
 // changing its configuration (no config version bump): the gateway's
-// detection of failed-authentication bursts. The entry expires with the
-// store's TTL after 90 days.
+// detection of failed-authentication bursts (at most one entry per subject
+// and detection window).
 func (c *Catalog) RecordSecurityEvent(ctx context.Context, tenant string, e model.AuditEntry) error {
 	if !model.ValidSlug(tenant) {
 		return fmt.Errorf("tenant %q: %w", tenant, ErrNotFound)
@@ -362,7 +361,7 @@ func (c *Catalog) RecordSecurityEvent(ctx context.Context, tenant string, e mode
 	if err != nil {
 		return err
 	}
-	it := store.Item{PK: TenantPK(tenant), SK: auditSK(now, e.ID), ExpiresAt: now.Add(90 * 24 * time.Hour).Unix(), Data: data}
+	it := store.Item{PK: TenantPK(tenant), SK: auditSK(now, e.ID), Data: data}
 	if err := c.st.Put(ctx, it, store.IfAbsent()); err != nil {
 		return fmt.Errorf("record security event: %w", err)
 	}
