@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico/portico/internal/integration"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/problem"
 	"github.com/portico/portico/internal/proxy"
@@ -49,6 +50,10 @@ type Config struct {
 	// RateLimitTimeout bounds one rate-limit decision; default 500ms. A
 	// store that does not answer in time counts as unreachable.
 	RateLimitTimeout time.Duration
+	// Integrations, when set, runs integration calls with their timeouts,
+	// retries, circuit breaker and redirect policy (see dispatch.go); nil
+	// means a plain Forwarder.Forward.
+	Integrations *integration.Engine
 }
 
 // Gateway is the data-plane http.Handler.
@@ -298,7 +303,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, res *resolution,
 		Timeout:    ce.timeout,
 		SetHeaders: ce.integration.Headers,
 	}
-	err := g.cfg.Forwarder.Forward(w, r, t)
+	err := g.dispatch(w, r, ce, t)
 	if err == nil {
 		return nil, nil
 	}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/portico/portico/internal/catalog"
+	"github.com/portico/portico/internal/integration"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/route"
 )
@@ -31,6 +32,7 @@ type endpoint struct {
 	routeTmpl   string
 	routeName   string // "GET /v1/items/{id}", for the access log
 	integration *model.Integration
+	plan        *integration.Plan // timeouts, retries, breaker (dispatch.go)
 	baseURL     *url.URL
 	timeout     time.Duration
 	upstream    []upstreamPart // nil: forward basePath+path as matched
@@ -248,6 +250,7 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 					ce.baseURL = u
 				}
 				ce.timeout = time.Duration(ce.integration.TimeoutMs) * time.Millisecond
+				ce.plan = integration.Compile(cfg.Tenant.ID, ce.integration)
 				if ce.integration.Type != model.IntegrationHTTP && ce.unsupported == "" {
 					ce.unsupported = string(ce.integration.Type) + " integrations"
 				}
