@@ -150,6 +150,10 @@ func handwritten() []confCase {
 			{"StartAt":"B3","States":{"B3":{"Type":"Pass","End":true}}}],
 			"ResultSelector":{"second.$":"$[1]","all.$":"$"},"ResultPath":"$.r","End":true}}`),
 			Input: json.RawMessage(`{"in":true}`), Tasks: map[string][]outcome{"B2": ok(`"two"`)}},
+		{Name: "timeout/retried then caught", Definition: def(`{"A":{"Type":"Task",` + task + `,"TimeoutSeconds":1,
+			"Retry":[{"ErrorEquals":["States.Timeout"],"MaxAttempts":1}],
+			"Catch":[{"ErrorEquals":["States.Timeout"],"ResultPath":"$.err","Next":"B"}],"End":true},"B":{"Type":"Pass","Parameters":{"error.$":"$.err.Error"},"End":true}}`),
+			Input: json.RawMessage(`{}`), Tasks: map[string][]outcome{"A": {{Hang: true}}}},
 		{Name: "choice/no match", Definition: def(`{"A":{"Type":"Choice","Choices":[{"Variable":"$.x","NumericEquals":1,"Next":"B"}]},"B":{"Type":"Succeed"}}`),
 			Input: json.RawMessage(`{"x":2}`), WantError: "States.NoChoiceMatched"},
 	}

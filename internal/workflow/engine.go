@@ -38,6 +38,9 @@ type Execution struct {
 	Status ExecutionStatus `json:"status"`
 	Output json.RawMessage `json:"output,omitempty"`
 	Error  *Error          `json:"error,omitempty"`
+	// History is the execution's events, where the engine keeps them
+	// (Local; on AWS use GetExecutionHistory or the Express log group).
+	History []Event `json:"history,omitempty"`
 }
 
 // Engine runs compiled workflows: the port the gateway and the management

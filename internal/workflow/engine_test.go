@@ -46,6 +46,9 @@ func TestLocalEngine(t *testing.T) {
 			t.Fatal(err)
 		}
 		if x.Status == StatusSucceeded {
+			if n := len(x.History); n == 0 || x.History[n-1].Type != EventExecutionSucceed || x.History[0].State != StateStart {
+				t.Errorf("history = %+v", x.History)
+			}
 			break
 		}
 		if time.Now().After(deadline) {

@@ -150,6 +150,12 @@ func NewExecutor(cfg ExecutorConfig) (*Executor, error) {
 // Run executes m with input and returns its output, or an *Error naming
 // why the execution failed. Other errors mean the input was not JSON.
 func (e *Executor) Run(ctx context.Context, m *Machine, input json.RawMessage) (json.RawMessage, error) {
+	return e.RunObserved(ctx, m, input, e.cfg.OnEvent)
+}
+
+// RunObserved is Run with its own history observer (nil: none) in place
+// of ExecutorConfig.OnEvent.
+func (e *Executor) RunObserved(ctx context.Context, m *Machine, input json.RawMessage, onEvent func(Event)) (json.RawMessage, error) {
 	in, err := decode(input)
 	if err != nil {
 		return nil, fmt.Errorf("workflow: execution input: %w", err)
@@ -160,31 +166,32 @@ func (e *Executor) Run(ctx context.Context, m *Machine, input json.RawMessage) (
 		ctx, cancel = e.cfg.Clock.WithTimeout(ctx, time.Duration(m.TimeoutSeconds)*time.Second)
 		defer cancel()
 	}
-	x := &execution{Executor: e}
+	x := &execution{Executor: e, onEvent: onEvent}
 	out, ferr := x.machine(ctx, m, in)
 	if ctx.Err() != nil && parent.Err() == nil {
 		out, ferr = nil, &Error{Name: ErrorTimeout, Cause: "the execution timed out"}
 	}
 	if ferr != nil {
-		e.emit(Event{Type: EventExecutionFailed, Error: ferr})
+		x.emit(Event{Type: EventExecutionFailed, Error: ferr})
 		return nil, ferr
 	}
 	b := encode(out)
-	e.emit(Event{Type: EventExecutionSucceed, Output: b})
+	x.emit(Event{Type: EventExecutionSucceed, Output: b})
 	return b, nil
-}
-
-func (e *Executor) emit(ev Event) {
-	if e.cfg.OnEvent != nil {
-		ev.Time = e.cfg.Clock.Now()
-		e.cfg.OnEvent(ev)
-	}
 }
 
 type execution struct {
 	*Executor
+	onEvent     func(Event)
 	mu          sync.Mutex
 	transitions int
+}
+
+func (x *execution) emit(ev Event) {
+	if x.onEvent != nil {
+		ev.Time = x.cfg.Clock.Now()
+		x.onEvent(ev)
+	}
 }
 
 func runtimeErr(format string, args ...any) *Error {
@@ -208,7 +215,7 @@ func (x *execution) machine(ctx context.Context, m *Machine, in any) (any, *Erro
 		if !ok {
 			return nil, runtimeErr("no state named %q", name)
 		}
-		if x.cfg.OnEvent != nil {
+		if x.onEvent != nil {
 			x.emit(Event{Type: EventStateEntered, State: name, Input: encode(in)})
 		}
 		out, next, err := x.state(ctx, name, st, in)
@@ -216,7 +223,7 @@ func (x *execution) machine(ctx context.Context, m *Machine, in any) (any, *Erro
 			x.emit(Event{Type: EventStateFailed, State: name, Error: err})
 			return nil, err
 		}
-		if x.cfg.OnEvent != nil {
+		if x.onEvent != nil {
 			x.emit(Event{Type: EventStateExited, State: name, Output: encode(out)})
 		}
 		if next == "" {

@@ -73,6 +73,8 @@ type outcome struct {
 	Cause  string          `json:"cause,omitempty"`
 	// Sleep makes the task take this long on the fake clock (Go side only).
 	Sleep time.Duration `json:"-"`
+	// Hang never finishes (until the state's timeout).
+	Hang bool `json:"hang,omitempty"`
 }
 
 // scripted runs Task states from a script per state name (the last
@@ -101,6 +103,9 @@ func (s *scripted) RunTask(ctx context.Context, t Task) (json.RawMessage, error)
 	o := script[min(s.used[t.State], len(script)-1)]
 	s.used[t.State]++
 	s.mu.Unlock()
+	if o.Hang {
+		o.Sleep = 24 * time.Hour
+	}
 	if o.Sleep > 0 {
 		if err := s.clock.Sleep(ctx, o.Sleep); err != nil {
 			return nil, err

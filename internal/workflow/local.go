@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 )
@@ -86,8 +87,14 @@ func (l *Local) Start(ctx context.Context, ref, key string, input json.RawMessag
 	}
 	l.executions[id] = &Execution{ID: id, Status: StatusRunning}
 	l.mu.Unlock()
+	record := func(ev Event) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		x := l.executions[id]
+		x.History = append(x.History, ev)
+	}
 	go func() {
-		out, err := l.exec.Run(context.WithoutCancel(ctx), m, input)
+		out, err := l.exec.RunObserved(context.WithoutCancel(ctx), m, input, record)
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		x := l.executions[id]
@@ -115,6 +122,7 @@ func (l *Local) Describe(_ context.Context, id string) (*Execution, error) {
 		return nil, fmt.Errorf("%w: %s", ErrExecutionNotFound, id)
 	}
 	c := *x
+	c.History = slices.Clone(x.History)
 	return &c, nil
 }
 

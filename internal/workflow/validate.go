@@ -21,6 +21,8 @@ const (
 	MaxWaitSeconds    = 365 * 24 * 3600
 	MaxTimeoutSeconds = 365 * 24 * 3600
 	MaxRetryAttempts  = 99
+	// MaxExpressSeconds is Step Functions' limit on an Express execution.
+	MaxExpressSeconds = 300
 )
 
 var (
@@ -54,9 +56,10 @@ func Validate(w *Workflow, opts ValidateOptions) *problem.Problem {
 }
 
 type validator struct {
-	opts  ValidateOptions
-	errs  []problem.FieldError
-	names map[string]string // step name -> pointer of its first definition
+	express bool
+	opts    ValidateOptions
+	errs    []problem.FieldError
+	names   map[string]string // step name -> pointer of its first definition
 }
 
 func (v *validator) add(ptr, format string, args ...any) {
@@ -93,8 +96,12 @@ func (v *validator) workflow(w *Workflow) {
 			v.add(ptr, "must be an HTTP error status (400-599)")
 		}
 	}
-	if w.TimeoutSeconds < 0 || w.TimeoutSeconds > MaxTimeoutSeconds {
+	v.express = w.Kind != KindStandard
+	switch {
+	case w.TimeoutSeconds < 0 || w.TimeoutSeconds > MaxTimeoutSeconds:
 		v.add("/timeoutSeconds", "must be between 0 and %d", MaxTimeoutSeconds)
+	case v.express && w.TimeoutSeconds > MaxExpressSeconds:
+		v.add("/timeoutSeconds", "an express workflow runs at most %d seconds; use kind standard", MaxExpressSeconds)
 	}
 	if n := countSteps(w.Steps) + len(w.Compensations); n > MaxSteps {
 		v.add("/steps", "a workflow has at most %d steps (including branches and compensations), got %d", MaxSteps, n)
@@ -398,6 +405,8 @@ func (v *validator) body(ptr string, s *Step) {
 			}
 		case w.Seconds < 0 || w.Seconds > MaxWaitSeconds:
 			v.add(ptr+"/wait/seconds", "must be between 0 and %d", MaxWaitSeconds)
+		case v.express && w.Seconds > MaxExpressSeconds:
+			v.add(ptr+"/wait/seconds", "an express workflow runs at most %d seconds; use kind standard", MaxExpressSeconds)
 		}
 	case s.Type == StepSet && s.Set != nil:
 		if len(s.Set.Value) == 0 || !json.Valid(s.Set.Value) {

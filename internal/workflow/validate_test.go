@@ -77,6 +77,9 @@ func TestValidate(t *testing.T) {
 		{"step name with a dot", wf(Step{Name: "a.b", Type: StepSucceed}), []string{"/steps/0/name: must be"}},
 		{"header injection", wf(Step{Name: "a", Type: StepCall, Call: &Call{Integration: "orders", Headers: map[string]string{"x.$": "$.input"}}}),
 			[]string{"/steps/0/call/headers/x.$: is not a valid header"}},
+		{"express limits", Workflow{Slug: "wf", TimeoutSeconds: 600, Steps: []Step{{Name: "w", Type: StepWait, Wait: &Wait{Seconds: 301}}}},
+			[]string{"/timeoutSeconds: an express workflow runs at most 300", "/steps/0/wait/seconds: an express workflow"}},
+		{"standard runs long", Workflow{Slug: "wf", Kind: KindStandard, TimeoutSeconds: 86400, Steps: []Step{{Name: "w", Type: StepWait, Wait: &Wait{Seconds: 3600}}}}, nil},
 		{"status mapping", Workflow{Slug: "wf", FailureStatus: 200, ErrorStatus: map[string]int{"a/b": 302}, Steps: []Step{call("a", "")}},
 			[]string{"/failureStatus: must be an HTTP error status", "/errorStatus/a~1b: is not a valid error name", "/errorStatus/a~1b: must be an HTTP error status"}},
 	}

@@ -1,6 +1,6 @@
 // Runs conformance cases on aws-local-stepfunctions (the reference ASL
 // interpreter) and prints one JSON result per case. Input on stdin:
-// [{name, definition, input, tasks: {stateName: [{result} | {error, cause}]}}].
+// [{name, definition, input, tasks: {stateName: [{result} | {error, cause} | {hang}]}}].
 // Task states run scripted outcomes (the last one repeats); Wait states and
 // retry intervals take 0 ms. Run with --require ./with-resolvers.cjs on Node 20.
 'use strict';
@@ -31,6 +31,7 @@ async function runCase(c) {
         const i = Math.min(used[name] || 0, script.length - 1);
         used[name] = (used[name] || 0) + 1;
         const o = script[i];
+        if (o.hang) return new Promise(() => {});
         if (o.error) {
           const e = new Error(o.cause || '');
           e.name = o.error;
