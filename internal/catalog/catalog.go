@@ -64,6 +64,10 @@ type Config struct {
 	Store store.Store
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CheckUpstreamURL, when set, vets integration URLs at save time (the
+	// SSRF guard, ssrf.Guard.CheckURL); its error text is shown to the
+	// tenant under the pointer /url.
+	CheckUpstreamURL func(ctx context.Context, rawURL string) error
 }
 
 // Catalog is the configuration repository. It is safe for concurrent use.
@@ -72,6 +76,7 @@ type Catalog struct {
 	now func() time.Time
 	// keyRevoked are told about API key revocations (credential.go).
 	keyRevoked hooks
+	checkURL   func(ctx context.Context, rawURL string) error // upstream.go
 }
 
 // New returns a Catalog.
@@ -82,7 +87,7 @@ func New(cfg Config) (*Catalog, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Catalog{st: cfg.Store, now: cfg.Now}, nil
+	return &Catalog{st: cfg.Store, now: cfg.Now, checkURL: cfg.CheckUpstreamURL}, nil
 }
 
 // Key layout of the single table.

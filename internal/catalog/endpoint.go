@@ -142,6 +142,9 @@ func (c *Catalog) DeleteEndpoint(ctx context.Context, tenant string, actor Actor
 
 // CreateIntegration creates an integration.
 func (c *Catalog) CreateIntegration(ctx context.Context, tenant string, actor Actor, in *model.Integration) (*model.Integration, error) {
+	if err := c.checkUpstream(ctx, in); err != nil {
+		return nil, err
+	}
 	return create(ctx, c, integrationKind, tenant, actor, in, nil)
 }
 
@@ -157,6 +160,9 @@ func (c *Catalog) ListIntegrations(ctx context.Context, tenant string, limit int
 
 // UpdateIntegration replaces an integration; endpoints using it see the change at once.
 func (c *Catalog) UpdateIntegration(ctx context.Context, tenant string, actor Actor, slug string, expect int64, in *model.Integration) (*model.Integration, error) {
+	if err := c.checkUpstream(ctx, in); err != nil {
+		return nil, err
+	}
 	return update(ctx, c, integrationKind, tenant, actor, slug, expect, in, nil)
 }
 
