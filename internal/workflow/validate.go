@@ -56,6 +56,8 @@ func Validate(w *Workflow, opts ValidateOptions) *problem.Problem {
 }
 
 type validator struct {
+	// refs are "$.steps.<name>" references to check once every name is known.
+	refs    []stepRef
 	express bool
 	opts    ValidateOptions
 	errs    []problem.FieldError
@@ -129,6 +131,25 @@ func (v *validator) workflow(w *Workflow) {
 		v.body(ptr, c)
 	}
 	v.scope("", w.StartAt, w.Steps, true, comps)
+	v.path("/output", w.Output)
+	for _, r := range v.refs {
+		if _, ok := v.names[r.name]; !ok {
+			v.add(r.ptr, "refers to $.steps.%s, but no step has that name", r.name)
+		}
+	}
+}
+
+type stepRef struct{ ptr, name string }
+
+// path records a reference to a step's result for checking.
+func (v *validator) path(ptr, p string) {
+	rest, ok := strings.CutPrefix(p, "$.steps.")
+	if !ok {
+		return
+	}
+	name, _, _ := strings.Cut(rest, ".")
+	name, _, _ = strings.Cut(name, "[")
+	v.refs = append(v.refs, stepRef{ptr, name})
 }
 
 func countSteps(steps []Step) int {
@@ -382,6 +403,7 @@ func (v *validator) body(ptr string, s *Step) {
 		if c.Body != "" && !pathRE.MatchString(c.Body) {
 			v.add(p+"/body", "must be a JSONPath like $.input")
 		}
+		v.path(p+"/body", c.Body)
 	case s.Type == StepTransform && s.Transform != nil:
 		t := s.Transform
 		p := ptr + "/transform"
@@ -394,6 +416,7 @@ func (v *validator) body(ptr string, s *Step) {
 		if t.Input != "" && !pathRE.MatchString(t.Input) {
 			v.add(p+"/input", "must be a JSONPath like $.steps.name")
 		}
+		v.path(p+"/input", t.Input)
 	case s.Type == StepWait && s.Wait != nil:
 		w := s.Wait
 		switch {
@@ -529,6 +552,7 @@ func (v *validator) condition(ptr string, c *Condition, depth int) {
 		if !pathRE.MatchString(c.Variable) {
 			v.add(ptr+"/variable", "must be a JSONPath like $.input.amount")
 		}
+		v.path(ptr+"/variable", c.Variable)
 		if !IsOperator(c.Op) {
 			v.add(ptr+"/op", "is not a Step Functions comparison operator: %q", c.Op)
 			return
@@ -544,9 +568,11 @@ func (v *validator) operand(ptr, op string, raw json.RawMessage) {
 		return
 	}
 	if strings.HasSuffix(op, "Path") {
-		if s, ok := val.(string); !ok || !pathRE.MatchString(s) {
+		s, ok := val.(string)
+		if !ok || !pathRE.MatchString(s) {
 			v.add(ptr, "%s compares with a JSONPath like $.input.limit", op)
 		}
+		v.path(ptr, s)
 		return
 	}
 	base := op

@@ -80,6 +80,11 @@ func TestValidate(t *testing.T) {
 		{"express limits", Workflow{Slug: "wf", TimeoutSeconds: 600, Steps: []Step{{Name: "w", Type: StepWait, Wait: &Wait{Seconds: 301}}}},
 			[]string{"/timeoutSeconds: an express workflow runs at most 300", "/steps/0/wait/seconds: an express workflow"}},
 		{"standard runs long", Workflow{Slug: "wf", Kind: KindStandard, TimeoutSeconds: 86400, Steps: []Step{{Name: "w", Type: StepWait, Wait: &Wait{Seconds: 3600}}}}, nil},
+		{"reference to an unknown step", Workflow{Slug: "wf", Output: "$.steps.nope.x", Steps: []Step{
+			{Name: "a", Type: StepTransform, Next: "c", Transform: &Transform{Transform: "t", Input: "$.steps.missing[0]"}},
+			{Name: "c", Type: StepChoice, Choice: &Choice{Rules: []Rule{{Condition: Condition{Variable: "$.steps.a.n", Op: "NumericLessThanPath", Value: json.RawMessage(`"$.steps.ghost"`)}, Next: "a"}}, Default: "w"}},
+			{Name: "w", Type: StepWait, Wait: &Wait{Seconds: 1}, Next: "a"}}},
+			[]string{"/output: refers to $.steps.nope", "/steps/0/transform/input: refers to $.steps.missing", "/steps/1/choice/rules/0/condition/value: refers to $.steps.ghost"}},
 		{"status mapping", Workflow{Slug: "wf", FailureStatus: 200, ErrorStatus: map[string]int{"a/b": 302}, Steps: []Step{call("a", "")}},
 			[]string{"/failureStatus: must be an HTTP error status", "/errorStatus/a~1b: is not a valid error name", "/errorStatus/a~1b: must be an HTTP error status"}},
 	}
