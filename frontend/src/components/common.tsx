@@ -62,7 +62,7 @@ export function ErrorAlert({ error, fieldErrors, title }: { error?: unknown; fie
   const heading = title ?? p?.title ?? 'Something went wrong';
   const detail = p ? p.detail : error instanceof Error ? error.message : undefined;
   return (
-    <Alert color="red" variant="light" title={heading} icon={<IconAlertTriangle size={18} />} role="alert">
+    <Alert color="red" variant="light" title={heading} icon={<IconAlertTriangle size={18} />}>
       {detail && <Text size="sm">{detail}</Text>}
       {fieldErrors && fieldErrors.length > 0 && (
         <List size="sm" mt={4}>

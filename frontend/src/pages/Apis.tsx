@@ -150,7 +150,7 @@ export function ApiForm({ onDone }: { onDone: () => void }) {
           value={doc.basePath}
           onChange={(e) => set({ basePath: e.currentTarget.value })}
           error={fe.at('/basePath')}
-          ff="monospace"
+          classNames={{ input: 'mono' }}
         />
         <Textarea label="Description" value={doc.description} onChange={(e) => set({ description: e.currentTarget.value })} error={fe.at('/description')} autosize minRows={2} />
         <ErrorAlert error={create.error && submitErrors.length === 0 ? create.error : undefined} fieldErrors={fe.unclaimed(apiFields)} />

@@ -128,7 +128,7 @@ export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrat
               update((x) => ({ ...x, path: v }));
             }}
             error={fe.at('/path')}
-            ff="monospace"
+            classNames={{ input: 'mono' }}
             required
             data-autofocus
           />
@@ -183,7 +183,7 @@ export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrat
               update((x) => ({ ...x, target: { ...x.target, path: v } }));
             }}
             error={fe.at('/target/path')}
-            ff="monospace"
+            classNames={{ input: 'mono' }}
           />
         </SimpleGrid>
         {targetParams.length > 0 && (
@@ -201,7 +201,7 @@ export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrat
         )}
 
         <Divider label="Policies" labelPosition="left" />
-        <Alert variant="light" color="gray" icon={<IconInfoCircle size={18} />} p="xs">
+        <Alert variant="light" color="gray" icon={<IconInfoCircle size={18} />} p="xs" role="note">
           <Text size="xs">A policy the gateway cannot enforce yet makes the endpoint fail closed (503): it is never served unprotected.</Text>
         </Alert>
         <SimpleGrid cols={{ base: 1, sm: 2 }}>

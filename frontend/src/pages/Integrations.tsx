@@ -175,7 +175,7 @@ export function IntegrationForm({ initial, onDone }: { initial?: Integration; on
           />
         </Stack>
         <Group align="flex-start" wrap="nowrap">
-          <TextInput style={{ flex: 1 }} label="URL" value={doc.url} onChange={(e) => { const v = e.currentTarget.value; set((d) => ({ ...d, url: v })); }} error={fe.at('/url')} ff="monospace" required />
+          <TextInput style={{ flex: 1 }} label="URL" value={doc.url} onChange={(e) => { const v = e.currentTarget.value; set((d) => ({ ...d, url: v })); }} error={fe.at('/url')} classNames={{ input: 'mono' }} required />
           <Select
             label="Method"
             description="Empty keeps the caller's"
@@ -190,7 +190,7 @@ export function IntegrationForm({ initial, onDone }: { initial?: Integration; on
         {doc.type === 'graphql' && (
           <Textarea
             label="GraphQL query"
-            ff="monospace"
+            classNames={{ input: 'mono' }}
             autosize
             minRows={4}
             value={doc.graphql?.query ?? ''}

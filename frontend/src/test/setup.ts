@@ -25,3 +25,9 @@ class RO {
 }
 (window as unknown as { ResizeObserver: typeof RO }).ResizeObserver = RO;
 window.HTMLElement.prototype.scrollIntoView = function () {};
+// Mantine's autosize Textarea listens for font loading.
+if (!('fonts' in document)) {
+  Object.defineProperty(document, 'fonts', {
+    value: { addEventListener: () => {}, removeEventListener: () => {}, ready: Promise.resolve() },
+  });
+}

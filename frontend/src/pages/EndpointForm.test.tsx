@@ -1,0 +1,113 @@
+import { screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import type { Integration } from '../api/types';
+import { mockApi, renderAs } from '../test/render';
+import { EndpointForm } from './EndpointForm';
+
+const integrations: Integration[] = [{ slug: 'demo-upstream', name: 'Demo upstream', type: 'http', url: 'http://127.0.0.1:8081' }];
+
+function renderForm(onDone = vi.fn()) {
+  renderAs(
+    'developer',
+    <EndpointForm api="shop" version="v1" basePath="/shop" tenant="demo" integrations={integrations} onDone={onDone} />,
+  );
+  return onDone;
+}
+
+describe('EndpointForm', () => {
+  it('shows the dry run errors at the fields their pointers name, and the rest in a summary', async () => {
+    const calls = mockApi((method, path, body) => {
+      if (method === 'POST' && path === '/validate/endpoint') {
+        const ep = body as { path: string };
+        if (ep.path.startsWith('/')) return { status: 200, body: { valid: true, errors: [] } };
+        return {
+          status: 200,
+          body: {
+            valid: false,
+            errors: [
+              { pointer: '/path', detail: 'must start with /' },
+              { pointer: '/target/path', detail: 'uses {sku}, which the endpoint path does not define' },
+              { pointer: '/policies/responseTransforms/0/transform', detail: 'is required' },
+            ],
+          },
+        };
+      }
+      return undefined;
+    });
+    renderForm();
+    const user = userEvent.setup();
+    await user.type(screen.getByRole('textbox', { name: /Path template/ }), 'orders/{{id}');
+
+    // Chips show the template's parameters as you type.
+    expect(await screen.findByText('id')).toBeInTheDocument();
+
+    const path = screen.getByRole('textbox', { name: /Path template/ });
+    await waitFor(() => expect(path).toHaveAttribute('aria-invalid', 'true'));
+    expect(screen.getByText('must start with /')).toBeInTheDocument();
+    expect(screen.getByText('uses {sku}, which the endpoint path does not define')).toBeInTheDocument();
+    // No field shows transforms: the summary names the pointer.
+    expect(screen.getByRole('alert')).toHaveTextContent('policies › responseTransforms › #1 › transform: is required');
+    expect(await screen.findByText('3 problems to fix.')).toBeInTheDocument();
+
+    // Debounced: one dry run for the whole burst of typing, not one per key.
+    const dryRuns = calls.filter((c) => c.path === '/validate/endpoint');
+    expect(dryRuns.length).toBeLessThanOrEqual(2);
+    expect(dryRuns.at(-1)?.body).toMatchObject({ method: 'GET', path: 'orders/{id}', target: { type: 'integration', integration: 'demo-upstream' } });
+
+    await user.clear(path);
+    await user.type(path, '/orders/{{id}');
+    await waitFor(() => expect(screen.queryByText('must start with /')).not.toBeInTheDocument());
+    expect(await screen.findByText('No problems found.')).toBeInTheDocument();
+    expect(path).not.toHaveAttribute('aria-invalid', 'true');
+  });
+
+  it('maps a refused submit (400 problem) onto the fields the same way', async () => {
+    mockApi((method, path) => {
+      if (path === '/validate/endpoint') return { status: 200, body: { valid: true, errors: [] } };
+      if (method === 'POST' && path === '/apis/shop/versions/v1/endpoints')
+        return {
+          status: 400,
+          body: { type: 'https://portico.dev/problems/validation', title: 'Invalid request', status: 400, errors: [{ pointer: '/target/integration', detail: 'no integration "gone" exists in this tenant' }] },
+        };
+      return undefined;
+    });
+    const onDone = renderForm();
+    const user = userEvent.setup();
+    await user.type(screen.getByRole('textbox', { name: /Path template/ }), '/a');
+    await user.click(screen.getByRole('button', { name: 'Add endpoint' }));
+    expect(await screen.findByText('no integration "gone" exists in this tenant')).toBeInTheDocument();
+    expect(onDone).not.toHaveBeenCalled();
+  });
+
+  it('shows a conflict (409) as an alert with its error id', async () => {
+    mockApi((method, path) => {
+      if (path === '/validate/endpoint') return { status: 200, body: { valid: true, errors: [] } };
+      if (method === 'POST') return { status: 409, body: { title: 'Conflict', status: 409, detail: 'GET /a is already routed by endpoint ep1', errorId: 'abc123' } };
+      return undefined;
+    });
+    renderForm();
+    const user = userEvent.setup();
+    await user.type(screen.getByRole('textbox', { name: /Path template/ }), '/a');
+    await user.click(screen.getByRole('button', { name: 'Add endpoint' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('GET /a is already routed by endpoint ep1');
+    expect(alert).toHaveTextContent('Error id abc123');
+  });
+
+  it('submits the document the server expects and closes', async () => {
+    const calls = mockApi((method, path) => {
+      if (path === '/validate/endpoint') return { status: 200, body: { valid: true, errors: [] } };
+      if (method === 'POST') return { status: 201, body: { id: 'ep1' } };
+      return undefined;
+    });
+    const onDone = renderForm();
+    const user = userEvent.setup();
+    await user.type(screen.getByRole('textbox', { name: /Path template/ }), '/products/{{id}');
+    await user.type(screen.getByRole('textbox', { name: /Upstream path/ }), '/items/{{id}');
+    await user.click(screen.getByRole('button', { name: 'Add endpoint' }));
+    await waitFor(() => expect(onDone).toHaveBeenCalled());
+    const post = calls.find((c) => c.method === 'POST' && c.path === '/apis/shop/versions/v1/endpoints');
+    expect(post?.body).toEqual({ method: 'GET', path: '/products/{id}', target: { type: 'integration', integration: 'demo-upstream', path: '/items/{id}' }, policies: {} });
+  });
+});
