@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico/portico/internal/cache"
 	"github.com/portico/portico/internal/integration"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/problem"
@@ -50,6 +51,9 @@ type Config struct {
 	// RateLimitTimeout bounds one rate-limit decision; default 500ms. A
 	// store that does not answer in time counts as unreachable.
 	RateLimitTimeout time.Duration
+	// Cache holds cached responses of endpoints with a cache policy; nil
+	// means an in-process cache with default bounds (docs/cache.md).
+	Cache *cache.Cache
 	// Integrations, when set, runs integration calls with their timeouts,
 	// retries, circuit breaker and redirect policy (see dispatch.go); nil
 	// means a plain Forwarder.Forward.
@@ -81,6 +85,13 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	if cfg.RateLimits == nil {
 		cfg.RateLimits = ratelimit.NewMemory()
+	}
+	if cfg.Cache == nil {
+		c, err := cache.New(cache.Config{Now: cfg.Now, Logger: cfg.Logger})
+		if err != nil {
+			return nil, err
+		}
+		cfg.Cache = c
 	}
 	if cfg.RateLimitTimeout <= 0 {
 		cfg.RateLimitTimeout = 500 * time.Millisecond
@@ -293,6 +304,15 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, res *resolution,
 			return p, nil
 		}
 	}
+	if ce.cache != nil {
+		return g.serveCached(w, r, res)
+	}
+	return g.upstream(w, r, res)
+}
+
+// upstream sends r to the endpoint's target and returns serve's results.
+func (g *Gateway) upstream(w http.ResponseWriter, r *http.Request, res *resolution) (*problem.Problem, error) {
+	ce := res.ep
 	if ce.integration == nil || ce.baseURL == nil {
 		return problem.New(http.StatusBadGateway, "integration-missing", "Bad Gateway", "the endpoint's integration is not configured"), nil
 	}

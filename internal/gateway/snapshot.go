@@ -45,7 +45,8 @@ type endpoint struct {
 	deprecationHdr []string // the same, as a header value (shared, read-only)
 	sunset         []string // Sunset header value, nil when none (shared, read-only)
 
-	rateLimit *rateLimit // nil: no rate limit
+	rateLimit *rateLimit  // nil: no rate limit
+	cache     *cacheStage // nil: not cached
 }
 
 // upstreamPart is a piece of a compiled upstream path template: a literal,
@@ -243,6 +244,9 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 		if p := ep.Policies.RateLimit; p != nil && ce.unsupported == "" {
 			ce.rateLimit, ce.unsupported = compileRateLimit(p, ce.routeName)
 		}
+		if p := ep.Policies.Cache; p != nil && ce.unsupported == "" {
+			ce.cache = compileCache(p, ep)
+		}
 		if ep.Target.Type == model.TargetIntegration {
 			ce.integration = integrations[ep.Target.Integration]
 			if ce.integration != nil {
@@ -285,10 +289,7 @@ const httpTimeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
 // unsupportedPolicy names the first policy this gateway build cannot yet
 // enforce. Such endpoints fail closed.
 func unsupportedPolicy(p model.Policies) string {
-	switch {
-	case p.Cache != nil:
-		return "response caching"
-	case len(p.RequestTransforms) > 0 || len(p.ResponseTransforms) > 0:
+	if len(p.RequestTransforms) > 0 || len(p.ResponseTransforms) > 0 {
 		return "transforms"
 	}
 	return ""
