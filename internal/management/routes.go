@@ -88,6 +88,7 @@ func (h *Handler) routes() []apiRoute {
 		{"GET " + prefix + "/audit", member, admin, h.listAudit},
 	}
 	rts = append(rts, h.validateRoutes()...)
+	rts = append(rts, h.transformRoutes()...)
 	if h.cfg.DevLogin != nil {
 		rts = append(rts, apiRoute{"POST " + prefix + "/auth/dev-login", public, "", h.devLogin})
 	}
