@@ -18,6 +18,7 @@ import (
 	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/gateway"
 	"github.com/portico/portico/internal/identity"
+	"github.com/portico/portico/internal/integration"
 	"github.com/portico/portico/internal/lambdahttp"
 	"github.com/portico/portico/internal/management"
 	"github.com/portico/portico/internal/proxy"
@@ -68,9 +69,16 @@ func NewGateway(e Env, cat *catalog.Catalog, log *slog.Logger) (*gateway.Gateway
 	if err != nil {
 		return nil, err
 	}
+	guard := upstreamGuard(e)
+	fwd := proxy.New(proxy.Config{Logger: log, Transport: proxy.NewTransportWith(proxy.TransportConfig{Control: guard.Control, NoProxy: true})})
+	engine, err := integration.New(integration.Config{Forwarder: fwd, Guard: guard, Logger: log})
+	if err != nil {
+		return nil, err
+	}
 	return gateway.New(gateway.Config{
 		Source:          cat,
-		Forwarder:       proxy.New(proxy.Config{Logger: log}),
+		Forwarder:       fwd,
+		Integrations:    engine,
 		Domain:          e.Domain,
 		RefreshInterval: e.RefreshInterval,
 		Logger:          log,
@@ -187,8 +195,8 @@ func NewManagement(ctx context.Context, e Env, cat *catalog.Catalog, con *Consol
 }
 
 // NewCatalog builds the configuration repository.
-func NewCatalog(st store.Store) (*catalog.Catalog, error) {
-	return catalog.New(catalog.Config{Store: st, Now: time.Now})
+func NewCatalog(e Env, st store.Store) (*catalog.Catalog, error) {
+	return catalog.New(catalog.Config{Store: st, Now: time.Now, CheckUpstreamURL: upstreamGuard(e).CheckURL})
 }
 
 // Lambda runs a Lambda function main: it reads the environment, opens the
@@ -205,7 +213,7 @@ func Lambda(name string, build func(e Env, cat *catalog.Catalog, log *slog.Logge
 	st, _, err := OpenStore(context.Background(), e)
 	if err == nil {
 		var cat *catalog.Catalog
-		if cat, err = NewCatalog(st); err == nil {
+		if cat, err = NewCatalog(e, st); err == nil {
 			var h http.Handler
 			if h, err = build(e, cat, log); err == nil {
 				lambda.Start(lambdahttp.Handler(h))

@@ -23,7 +23,12 @@ type stack struct {
 
 func newStack(t *testing.T, getenv func(string) string) *stack {
 	t.Helper()
-	e, err := LoadEnv(getenv)
+	e, err := LoadEnv(func(k string) string {
+		if v := getenv(k); v != "" || k != "PORTICO_UPSTREAM_ALLOW" {
+			return v
+		}
+		return "127.0.0.1/32" // httptest upstreams listen on random loopback ports
+	})
 	if err != nil {
 		t.Fatalf("LoadEnv: %v", err)
 	}
@@ -34,7 +39,7 @@ func newStack(t *testing.T, getenv func(string) string) *stack {
 	}
 	t.Cleanup(func() { _ = closeStore() })
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	cat, err := NewCatalog(st)
+	cat, err := NewCatalog(e, st)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/portico/portico/internal/integration/ssrf"
 )
 
 // Env is Portico's configuration, read once from environment variables.
@@ -31,12 +33,13 @@ type Env struct {
 	// CursorKeySecretARN (PORTICO_CURSOR_KEY_SECRET_ARN) names a Secrets
 	// Manager secret holding the cursor key, read at cold start (aws mode).
 	CursorKeySecretARN string
-	DevLogin           bool       // PORTICO_DEV_LOGIN: enable the dev login (default true locally, refused in aws)
-	SeedDemo           bool       // PORTICO_SEED_DEMO: seed the demo tenant (default true locally)
-	LogLevel           slog.Level // PORTICO_LOG_LEVEL: debug, info, warn, error
-	ConsoleDir         string     // PORTICO_CONSOLE_DIR: built web console served at /console/ locally (default frontend/dist)
-	RedisURL           string     // REDIS_URL: Redis for rate-limit state (redis://host:port/db)
-	RateLimitStore     string     // PORTICO_RATELIMIT_STORE: memory, redis or dynamodb (default redis when REDIS_URL is set, else memory)
+	DevLogin           bool        // PORTICO_DEV_LOGIN: enable the dev login (default true locally, refused in aws)
+	SeedDemo           bool        // PORTICO_SEED_DEMO: seed the demo tenant (default true locally)
+	LogLevel           slog.Level  // PORTICO_LOG_LEVEL: debug, info, warn, error
+	Upstream           ssrf.Policy // PORTICO_UPSTREAM_ALLOW, PORTICO_UPSTREAM_PORTS: the SSRF guard (upstream.go)
+	ConsoleDir         string      // PORTICO_CONSOLE_DIR: built web console served at /console/ locally (default frontend/dist)
+	RedisURL           string      // REDIS_URL: Redis for rate-limit state (redis://host:port/db)
+	RateLimitStore     string      // PORTICO_RATELIMIT_STORE: memory, redis or dynamodb (default redis when REDIS_URL is set, else memory)
 }
 
 // LoadEnv reads the configuration through getenv (os.Getenv in mains).
@@ -116,6 +119,11 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		if e.CursorKey != "" && len(e.CursorKey) < 32 {
 			errs = append(errs, errors.New("PORTICO_CURSOR_KEY must hold at least 32 bytes"))
 		}
+	}
+	if up, err := upstreamPolicy(get, local, e.UpstreamListen); err != nil {
+		errs = append(errs, err)
+	} else {
+		e.Upstream = up
 	}
 	if abs, err := filepath.Abs(e.DataDir); err == nil {
 		e.DataDir = abs

@@ -62,7 +62,7 @@ func RunLocal(ctx context.Context, e Env, out io.Writer) error {
 		return err
 	}
 	defer func() { _ = closeStore() }()
-	cat, err := NewCatalog(st)
+	cat, err := NewCatalog(e, st)
 	if err != nil {
 		return err
 	}
