@@ -190,7 +190,7 @@ func (c *compiler) step(s *Step, top bool) *State {
 				method = "POST"
 			}
 			config = CallConfig{Integration: s.Call.Integration, Method: method, Path: s.Call.Path, Headers: s.Call.Headers}
-			input = "$.input"
+			input = "$.input.body"
 			if s.Call.Body != "" {
 				input = s.Call.Body
 			}

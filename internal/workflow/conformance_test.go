@@ -61,20 +61,20 @@ func conformanceCases(t testing.TB) []confCase {
 		}
 		return m
 	}
-	sagaIn := json.RawMessage(`{"payment":{"card":"4242"},"items":[1,2]}`)
+	sagaIn := json.RawMessage(`{"body":{"payment":{"card":"4242"},"items":[1,2]},"params":{},"query":{}}`)
 	cases := []confCase{
-		{Name: "linear/ok", Definition: linear, Input: json.RawMessage(`{"id":42}`),
+		{Name: "linear/ok", Definition: linear, Input: json.RawMessage(`{"body":{"id":42}}`),
 			Tasks:     map[string][]outcome{"fetch": ok(`{"order":{"id":42,"total":10.5}}`), "reshape": ok(`{"total":10.5}`)},
 			WantCalls: []string{"fetch", "reshape"}},
-		{Name: "linear/retry then ok", Definition: linear, Input: json.RawMessage(`{"id":1}`),
+		{Name: "linear/retry then ok", Definition: linear, Input: json.RawMessage(`{"body":{"id":1}}`),
 			Tasks:     map[string][]outcome{"fetch": {{Error: "Portico.UpstreamUnavailable"}, {Result: json.RawMessage(`{"n":1}`)}}},
 			WantCalls: []string{"fetch", "fetch", "reshape"}},
-		{Name: "linear/retries exhausted", Definition: linear, Input: json.RawMessage(`{}`),
+		{Name: "linear/retries exhausted", Definition: linear, Input: json.RawMessage(`{"body":null}`),
 			Tasks: map[string][]outcome{"fetch": fail("Portico.UpstreamUnavailable")}, WantError: "Portico.UpstreamUnavailable",
 			WantCalls: []string{"fetch", "fetch", "fetch"}},
-		{Name: "linear/not retried", Definition: linear, Input: json.RawMessage(`{}`),
+		{Name: "linear/not retried", Definition: linear, Input: json.RawMessage(`{"body":null}`),
 			Tasks: map[string][]outcome{"fetch": fail("Portico.BadRequest")}, WantError: "Portico.BadRequest", WantCalls: []string{"fetch"}},
-		{Name: "saga/ok", Definition: saga, Input: json.RawMessage(`{"payment":{"card":"x"}}`), Tasks: sagaTasks(""),
+		{Name: "saga/ok", Definition: saga, Input: sagaIn, Tasks: sagaTasks(""),
 			WantCalls: []string{"reserve", "charge", "ship", "notify"}},
 		{Name: "saga/reserve fails", Definition: saga, Input: sagaIn, Tasks: sagaTasks("reserve"),
 			WantError: "Boom", WantCalls: []string{"reserve"}},
@@ -105,10 +105,10 @@ func conformanceCases(t testing.TB) []confCase {
 		{"no carrier", `{"express":true,"carrier":"x","until":"2025-06-01T00:00:00Z","delay":"3"}`, "NoCarrier"},
 		{"missing variable", `{"express":true}`, "States.Runtime"},
 	} {
-		cases = append(cases, confCase{Name: "parallel/" + in.name, Definition: parallel, Input: json.RawMessage(in.input), Tasks: quotes, WantError: in.err})
+		cases = append(cases, confCase{Name: "parallel/" + in.name, Definition: parallel, Input: json.RawMessage(`{"body":` + in.input + `}`), Tasks: quotes, WantError: in.err})
 	}
 	cases = append(cases,
-		confCase{Name: "parallel/branch fails", Definition: parallel, Input: json.RawMessage(`{}`),
+		confCase{Name: "parallel/branch fails", Definition: parallel, Input: json.RawMessage(`{"body":{}}`),
 			Tasks: map[string][]outcome{"quoteA": ok(`{"price":1}`), "quoteB": fail("CarrierDown")}, WantError: "CarrierDown", RacyCalls: true},
 	)
 	return append(cases, handwritten()...)

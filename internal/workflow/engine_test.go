@@ -25,7 +25,7 @@ func TestLocalEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := eng.Execute(ctx, ref, json.RawMessage(`{"id":1}`))
+	out, err := eng.Execute(ctx, ref, json.RawMessage(`{"body":{"id":1}}`))
 	if err != nil || !strings.Contains(string(out), `"fetch":{"v":1}`) {
 		t.Fatalf("out = %s, err = %v", out, err)
 	}
@@ -33,7 +33,7 @@ func TestLocalEngine(t *testing.T) {
 		t.Errorf("kind change: err = %v", err)
 	}
 
-	id1, _ := eng.Start(ctx, ref, "key-1", json.RawMessage(`{}`))
+	id1, _ := eng.Start(ctx, ref, "key-1", json.RawMessage(`{"body":{}}`))
 	id2, _ := eng.Start(ctx, ref, "key-1", json.RawMessage(`{}`))
 	id3, _ := eng.Start(ctx, ref, "key-2", json.RawMessage(`{}`))
 	if id1 != id2 || id1 == id3 {

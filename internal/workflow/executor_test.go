@@ -182,7 +182,7 @@ func TestSagaEachStepFails(t *testing.T) {
 		failing := w.Steps[k-1].Name
 		tasks := newScripted(clock, map[string][]outcome{failing: fail("Boom")})
 		ex, _ := NewExecutor(ExecutorConfig{Tasks: tasks, Clock: clock})
-		_, err := ex.Run(context.Background(), m, json.RawMessage(`{}`))
+		_, err := ex.Run(context.Background(), m, json.RawMessage(`{"body":null}`))
 		var e *Error
 		if !errors.As(err, &e) || e.Name != "Boom" {
 			t.Fatalf("k=%d: err = %v", k, err)

@@ -31,8 +31,9 @@ const (
 )
 
 // Workflow is what a tenant draws. The execution state is
-// {"input": <request>, "steps": {<step name>: <result>...}}; conditions and
-// paths address it with JSONPath ("$.input.id", "$.steps.reserve.id").
+// {"input": <Input>, "steps": {<step name>: <result>...}}; conditions and
+// paths address it with JSONPath ("$.input.body.id", "$.input.params.id",
+// "$.steps.reserve.id").
 type Workflow struct {
 	Slug        string `json:"slug"`
 	Name        string `json:"name,omitempty"`
@@ -79,7 +80,7 @@ type Step struct {
 }
 
 // Call calls an integration. Body is the JSONPath of the state sent as the
-// request body (default "$.input").
+// request body (default "$.input.body", the caller's request body).
 type Call struct {
 	Integration string            `json:"integration"`
 	Method      string            `json:"method,omitempty"` // default POST

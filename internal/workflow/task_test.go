@@ -85,7 +85,7 @@ func TestLocalEngineRunsStepCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = eng.Execute(context.Background(), ref, json.RawMessage(`{"payment":{"card":"x"}}`))
+	_, err = eng.Execute(context.Background(), ref, json.RawMessage(`{"body":{"payment":{"card":"x"}}}`))
 	if got := FailureStatus(w, err); got != 502 {
 		t.Errorf("status = %d (err %v)", got, err)
 	}
