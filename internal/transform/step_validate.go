@@ -12,7 +12,9 @@ import (
 	"github.com/portico/portico/internal/problem"
 )
 
-const schemaURL = "urn:portico:transform:schema"
+// schemaURL is the base URL of a tenant schema. Relative references resolve
+// against it and are refused by noLoader like any other external one.
+const schemaURL = "https://schemas.portico.invalid/transform.json"
 
 type validateStep struct {
 	schema *jsonschema.Schema

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/portico/portico/internal/problem"
 )
 
@@ -52,5 +54,30 @@ func FuzzDocument(f *testing.F) {
 		m := &Message{Body: map[string]any{"id": 1.0, "items": []any{map[string]any{"a": "x@y.io"}}, "s": "4111111111111111"}, Status: 200}
 		_ = tr.Apply(ctx, m)
 		_ = tr.RunTests(ctx)
+	})
+}
+
+// FuzzSchema feeds arbitrary schemas to the schema compiler (which must
+// refuse external references and never panic) and validates a fixed body
+// with what compiles.
+func FuzzSchema(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"object","required":["a"],"properties":{"a":{"type":"integer","minimum":1}}}`,
+		`{"$ref":"#/$defs/x","$defs":{"x":{"type":"string","pattern":"^a+$"}}}`,
+		`{"$ref":"file:///etc/passwd"}`, `{"$ref":"https://example.com/s.json"}`,
+		`{"anyOf":[{"type":"null"},{"items":{"$dynamicRef":"#x"}}]}`, `true`, `{"format":"email"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := CompileSchema(data)
+		if err != nil {
+			return
+		}
+		if err := s.Validate(map[string]any{"a": 1.0, "b": []any{"x", nil, true}}); err != nil {
+			if _, ok := errors.AsType[*jsonschema.ValidationError](err); !ok {
+				return
+			}
+		}
 	})
 }

@@ -248,3 +248,14 @@ func TestConcurrentApply(t *testing.T) {
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+func TestSchemaRefusesExternalReferences(t *testing.T) {
+	for _, ref := range []string{"file:///etc/passwd", "https://example.com/s.json", "other.json"} {
+		if _, err := CompileSchema([]byte(`{"$ref":"` + ref + `"}`)); err == nil || !strings.Contains(err.Error(), "not allowed") {
+			t.Errorf("%s: err = %v", ref, err)
+		}
+	}
+	if _, err := CompileSchema([]byte(`{"$ref":"#/$defs/a","$defs":{"a":{"type":"string"}}}`)); err != nil {
+		t.Errorf("local reference: %v", err)
+	}
+}
