@@ -43,6 +43,8 @@ type Config struct {
 	Now       func() time.Time
 	// MaxBodyBytes bounds request bodies; default 1 MiB.
 	MaxBodyBytes int64
+	// Cache purges cached gateway responses; nil answers purges with 503.
+	Cache CachePurger
 }
 
 // Handler serves /admin/v1.

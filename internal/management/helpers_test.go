@@ -79,6 +79,7 @@ func newEnv(t testing.TB) *env {
 		CursorKey: []byte("0123456789abcdef0123456789abcdef"),
 		Logger:    slog.New(slog.DiscardHandler),
 		Now:       clock,
+		Cache:     testCache(t),
 	})
 	if err != nil {
 		t.Fatalf("management.New: %v", err)

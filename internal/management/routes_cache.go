@@ -1,0 +1,76 @@
+package management
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/portico/portico/internal/cache"
+	"github.com/portico/portico/internal/identity"
+	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/problem"
+	"github.com/portico/portico/internal/route"
+)
+
+// CachePurger removes cached gateway responses; *cache.Cache implements it.
+type CachePurger interface {
+	Purge(ctx context.Context, s cache.Selector) (int, error)
+}
+
+type purgeRequest struct {
+	// Path is a request path as clients call it below the tenant
+	// ("/v1/orders/42"; the leading version may be left out). Empty purges
+	// the whole version.
+	Path string `json:"path"`
+}
+
+type purgeResult struct {
+	API     string `json:"api"`
+	Version string `json:"version"`
+	Path    string `json:"path,omitempty"`
+	Purged  int    `json:"purged"`
+}
+
+// purgeCache is POST /apis/{api}/versions/{version}/cache/purge: it removes
+// the version's cached responses (or one path's, every variant) from the
+// shared cache and this instance's, and records an audit entry.
+func (h *Handler) purgeCache(w http.ResponseWriter, r *http.Request, p identity.Principal) error {
+	if h.cfg.Cache == nil {
+		return problem.New(http.StatusServiceUnavailable, "cache-unavailable", "Service Unavailable", "no response cache is configured")
+	}
+	var req purgeRequest
+	if err := h.decodeOptional(w, r, &req); err != nil {
+		return err
+	}
+	api, ver := r.PathValue("api"), r.PathValue("version")
+	if _, err := h.cat.GetVersion(r.Context(), p.Tenant, api, ver); err != nil {
+		return err
+	}
+	sel := cache.Selector{Tenant: p.Tenant, API: api, Version: ver}
+	if req.Path != "" {
+		path, err := route.Canonical(req.Path)
+		if err != nil || !strings.HasPrefix(req.Path, "/") {
+			return problem.BadRequest("/path", "must be a request path starting with /")
+		}
+		if path != "/"+ver && !strings.HasPrefix(path, "/"+ver+"/") {
+			path = strings.TrimSuffix("/"+ver+path, "/")
+		}
+		sel.Path = path
+	}
+	n, err := h.cfg.Cache.Purge(r.Context(), sel)
+	if err != nil {
+		p := problem.New(http.StatusServiceUnavailable, "cache-unavailable", "Service Unavailable",
+			"the shared cache could not be purged; retry").WithCause(err)
+		p.Headers = http.Header{"Retry-After": {"1"}}
+		return p
+	}
+	out := purgeResult{API: api, Version: ver, Path: sel.Path, Purged: n}
+	after, _ := json.Marshal(out)
+	if _, err := h.cat.RecordAudit(r.Context(), p.Tenant, h.actor(r, p), model.AuditEntry{
+		Action: "purge", ResourceType: "cache", Resource: "api/" + api + "/version/" + ver + "/cache", After: after,
+	}); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}

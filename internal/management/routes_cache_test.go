@@ -1,0 +1,82 @@
+package management
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portico/portico/internal/cache"
+	"github.com/portico/portico/internal/catalog"
+	"github.com/portico/portico/internal/identity"
+)
+
+// testCache is the response cache of newEnv's handler: the one a local
+// gateway would share.
+func testCache(t testing.TB) *cache.Cache {
+	t.Helper()
+	c, err := cache.New(cache.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestPurgeCache(t *testing.T) {
+	e := newEnv(t)
+	c := e.h.cfg.Cache.(*cache.Cache)
+	put := func(key, ver, path string) {
+		c.Set(context.Background(), key, &cache.Entry{Status: 200, StoredAt: time.Now(), TTL: time.Hour,
+			Tenant: tenantA, API: "orders", Version: ver, Path: path})
+	}
+	tests := []struct {
+		name, body, wantPath string
+		status, purged       int
+	}{
+		{"path without version", `{"path":"/orders/items"}`, "/v1/orders/items", 200, 1},
+		{"path with version, unclean", `{"path":"//v1/orders/items/"}`, "/v1/orders/items", 200, 1},
+		{"whole version", ``, "", 200, 2},
+		{"bad path", `{"path":"orders"}`, "", 400, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			put(tenantA+":a", "v1", "/v1/orders/items")
+			put(tenantA+":b", "v1", "/v1/orders/other")
+			put(tenantA+":c", "v2", "/v2/orders/items")
+			r := httptest.NewRequest("POST", prefix+"/apis/orders/versions/v1/cache/purge", strings.NewReader(tc.body))
+			r.Header.Set("Authorization", "Bearer "+e.token(tenantA, identity.RoleDeveloper))
+			if tc.body != "" {
+				r.Header.Set("Content-Type", "application/json")
+			}
+			w := httptest.NewRecorder()
+			e.h.ServeHTTP(w, r)
+			if w.Code != tc.status {
+				t.Fatalf("status %d, body %s", w.Code, w.Body)
+			}
+			if tc.status != 200 {
+				return
+			}
+			var out purgeResult
+			if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || out.Purged != tc.purged || out.Path != tc.wantPath {
+				t.Fatalf("result %+v (%v), want %d purged at %q", out, err, tc.purged, tc.wantPath)
+			}
+			if c.Get(context.Background(), tenantA+":c") == nil {
+				t.Fatal("another version's entry was purged")
+			}
+			audit, _, err := e.cat.ListAudit(context.Background(), tenantA, catalog.AuditFilter{ResourceType: "cache", Limit: 1})
+			if err != nil || len(audit) != 1 || audit[0].Action != "purge" || audit[0].Resource != "api/orders/version/v1/cache" {
+				t.Fatalf("audit %+v, %v", audit, err)
+			}
+		})
+	}
+	r := httptest.NewRequest("POST", prefix+"/apis/orders/versions/v9/cache/purge", nil)
+	r.Header.Set("Authorization", "Bearer "+e.token(tenantA, identity.RoleDeveloper))
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	if w.Code != http.StatusNotFound {
+		t.Fatalf("unknown version: %d", w.Code)
+	}
+}
