@@ -17,13 +17,15 @@ help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 .PHONY: run
-run: ## start gateway, management API and a demo upstream on 127.0.0.1 (local mode)
+run: ## start gateway, management API, console and a demo upstream on 127.0.0.1 (local mode)
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory console; \
+	  else echo "npm not found: the console is not built (gateway and management API still run)"; fi
 	$(GO) run ./cmd/portico
 
 # ---- dependencies -----------------------------------------------------------
 
 .PHONY: deps
-deps: go-deps tools java redis ## install everything the tests need
+deps: go-deps tools java redis frontend-deps chromium ## install everything the tests need
 
 .PHONY: go-deps
 go-deps:
@@ -37,6 +39,25 @@ tools/node_modules/.package-lock.json: tools/package.json tools/package-lock.jso
 
 .PHONY: tools
 tools: tools/node_modules/.package-lock.json
+
+# The web console (frontend/): npm ci from the committed lock file, then the
+# Vite build into frontend/dist, which the local server serves at /console/.
+frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund
+	@touch $@
+
+.PHONY: frontend-deps
+frontend-deps: frontend/node_modules/.package-lock.json
+
+.PHONY: console
+console: frontend-deps ## build the web console (npm ci + vite build into frontend/dist)
+	npm --prefix frontend run build
+
+# Debian's Chromium for the console's end-to-end test (playwright-core drives it).
+.PHONY: chromium
+chromium:
+	@[ -x /usr/bin/chromium ] || { echo "installing Chromium for the console e2e test"; \
+	  $(APT_PREFIX) apt-get update -qq && $(APT_PREFIX) apt-get install -y -qq chromium >/dev/null; }
 
 .PHONY: java
 java:
@@ -56,6 +77,12 @@ APT_PREFIX := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 test: deps vet ## install test dependencies, vet, and run every test
 	$(GO) test $(GOTEST_FLAGS) ./...
 	$(MAKE) --no-print-directory infra-test
+	$(MAKE) --no-print-directory console-test
+
+.PHONY: console-test
+console-test: console chromium ## console unit tests (Vitest) and e2e (Chromium against the real server)
+	npm --prefix frontend test
+	npm --prefix frontend run e2e
 
 .PHONY: vet
 vet:
