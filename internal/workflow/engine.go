@@ -73,16 +73,25 @@ var (
 
 var nameUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]`)
 
+// DefaultNamePrefix prefixes state machine names when no prefix is
+// configured. Deployments set the environment's prefix (infra grants IAM
+// on "portico-<env>-wf-*" only, and environments may share an account).
+const DefaultNamePrefix = "portico-wf-"
+
 // StateMachineName is the name of a tenant workflow's state machine:
-// "portico-<tenant>-<workflow>", shortened with a hash to Step Functions'
-// 80-character limit.
-func StateMachineName(tenant, workflow string) string {
-	name := nameUnsafe.ReplaceAllString("portico-"+tenant+"-"+workflow, "_")
+// "<prefix><tenant>_<workflow>". Slugs cannot contain '_', so two tenants'
+// names never collide; a name over Step Functions' 80 characters keeps
+// its first 63 and adds a hash of tenant and workflow.
+func StateMachineName(prefix, tenant, workflow string) string {
+	if prefix == "" {
+		prefix = DefaultNamePrefix
+	}
+	name := nameUnsafe.ReplaceAllString(prefix+tenant+"_"+workflow, "-")
 	if len(name) <= 80 {
 		return name
 	}
 	sum := sha256.Sum256([]byte(tenant + "\x00" + workflow))
-	return name[:63] + "-" + hex.EncodeToString(sum[:8])
+	return name[:63] + "_" + hex.EncodeToString(sum[:8])
 }
 
 // ExecutionName derives a Standard execution's name from the caller's

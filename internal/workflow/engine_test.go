@@ -89,11 +89,14 @@ func TestFailureStatus(t *testing.T) {
 
 func TestNames(t *testing.T) {
 	long := strings.Repeat("a", 40)
-	if n := StateMachineName(long, long); len(n) > 80 || n == StateMachineName(long, long[:39]+"b") {
+	if n := StateMachineName("portico-prod-wf-", long, long); len(n) > 80 || n == StateMachineName("portico-prod-wf-", long, long[:39]+"b") {
 		t.Errorf("name %q", n)
 	}
-	if n := StateMachineName("acme", "orders"); n != "portico-acme-orders" {
+	if n := StateMachineName("portico-dev-wf-", "acme", "orders"); n != "portico-dev-wf-acme_orders" {
 		t.Errorf("name %q", n)
+	}
+	if StateMachineName("", "a-b", "c") == StateMachineName("", "a", "b-c") {
+		t.Error("two tenants' workflows share a state machine name")
 	}
 	a, b := ExecutionName("arn:1", "k"), ExecutionName("arn:2", "k")
 	if a == b || len(a) > 80 || a != ExecutionName("arn:1", "k") || !strings.HasPrefix(a, "idem-") {

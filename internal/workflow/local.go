@@ -34,7 +34,7 @@ func (l *Local) Deploy(_ context.Context, d Deployment) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("deploy workflow %s: %w", d.Workflow, err)
 	}
-	ref := "local:" + StateMachineName(d.Tenant, d.Workflow)
+	ref := "local:" + StateMachineName("", d.Tenant, d.Workflow)
 	kind := d.Kind
 	if kind == "" {
 		kind = KindExpress

@@ -52,6 +52,10 @@ type Config struct {
 	RoleARN string
 	// Region of the state machines (required).
 	Region string
+	// NamePrefix prefixes state machine names (PORTICO_WORKFLOW_PREFIX,
+	// "portico-<env>-wf-", which the IAM policies are scoped to; default
+	// workflow.DefaultNamePrefix).
+	NamePrefix string
 	// LogGroupARN, when set, receives Express execution history
 	// (CloudWatch Logs; ERROR level, without execution data).
 	LogGroupARN string
@@ -95,7 +99,7 @@ func smType(k workflow.Kind) types.StateMachineType {
 // Deploy implements workflow.Engine: CreateStateMachine, or
 // UpdateStateMachine when it exists. The type cannot change in place.
 func (e *Engine) Deploy(ctx context.Context, d workflow.Deployment) (string, error) {
-	name := workflow.StateMachineName(d.Tenant, d.Workflow)
+	name := workflow.StateMachineName(e.cfg.NamePrefix, d.Tenant, d.Workflow)
 	def := string(d.Definition)
 	in := &awssfn.CreateStateMachineInput{
 		Name:       aws.String(name),

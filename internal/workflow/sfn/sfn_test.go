@@ -59,7 +59,7 @@ func (f *fakeSFN) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 const (
 	role  = "arn:aws:iam::123456789012:role/portico-workflows"
-	smArn = "arn:aws:states:eu-west-1:123456789012:stateMachine:portico-acme-orders"
+	smArn = "arn:aws:states:eu-west-1:123456789012:stateMachine:portico-dev-wf-acme_orders"
 )
 
 func newEngine(t *testing.T, reply func(op string, body map[string]any) (int, string)) (*Engine, *fakeSFN) {
@@ -73,7 +73,7 @@ func newEngine(t *testing.T, reply func(op string, body map[string]any) (int, st
 		Credentials:      aws.NewCredentialsCache(staticCreds{}),
 		RetryMaxAttempts: 1,
 	})
-	eng, err := New(Config{Client: client, RoleARN: role, Region: "eu-west-1", DisableHostPrefix: true,
+	eng, err := New(Config{Client: client, RoleARN: role, Region: "eu-west-1", DisableHostPrefix: true, NamePrefix: "portico-dev-wf-",
 		LogGroupARN: "arn:aws:logs:eu-west-1:123456789012:log-group:wf:*"})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ func TestDeployCreates(t *testing.T) {
 		t.Fatalf("arn %q err %v", arn, err)
 	}
 	r := fake.requests[0]
-	if r.Op != "CreateStateMachine" || r.Body["name"] != "portico-acme-orders" || r.Body["type"] != "EXPRESS" ||
+	if r.Op != "CreateStateMachine" || r.Body["name"] != "portico-dev-wf-acme_orders" || r.Body["type"] != "EXPRESS" ||
 		r.Body["definition"] != def || r.Body["roleArn"] != role {
 		t.Errorf("request = %+v", r)
 	}
@@ -113,7 +113,7 @@ func TestDeployUpdatesExisting(t *testing.T) {
 		case "CreateStateMachine":
 			return 400, `{"__type":"com.amazonaws.swf.service.v2.model#StateMachineAlreadyExists","message":"State Machine Already Exists"}`
 		case "DescribeStateMachine":
-			return 200, `{"stateMachineArn":"` + smArn + `","name":"portico-acme-orders","type":"` + kind + `","definition":"{}","roleArn":"` + role + `","creationDate":1.7e9}`
+			return 200, `{"stateMachineArn":"` + smArn + `","name":"portico-dev-wf-acme_orders","type":"` + kind + `","definition":"{}","roleArn":"` + role + `","creationDate":1.7e9}`
 		case "UpdateStateMachine":
 			return 200, `{"updateDate":1.7e9}`
 		}
@@ -143,7 +143,7 @@ func TestDeployUpdatesExisting(t *testing.T) {
 func TestExecuteUnwrapsFailedSyncExecution(t *testing.T) {
 	var status, extra string
 	eng, fake := newEngine(t, func(op string, body map[string]any) (int, string) {
-		return 200, `{"executionArn":"arn:aws:states:eu-west-1:123456789012:express:portico-acme-orders:x:y","startDate":1.7e9,"stopDate":1.7e9,"status":"` + status + `"` + extra + `}`
+		return 200, `{"executionArn":"arn:aws:states:eu-west-1:123456789012:express:portico-dev-wf-acme_orders:x:y","startDate":1.7e9,"stopDate":1.7e9,"status":"` + status + `"` + extra + `}`
 	})
 	ctx := context.Background()
 
@@ -191,7 +191,7 @@ func TestStartIdempotent(t *testing.T) {
 			return 400, `{"__type":"com.amazonaws.swf.service.v2.model#ExecutionAlreadyExists","message":"Execution Already Exists"}`
 		}
 		seen[name] = input
-		return 200, `{"executionArn":"arn:aws:states:eu-west-1:123456789012:execution:portico-acme-orders:` + name + `","startDate":1.7e9}`
+		return 200, `{"executionArn":"arn:aws:states:eu-west-1:123456789012:execution:portico-dev-wf-acme_orders:` + name + `","startDate":1.7e9}`
 	})
 	ctx := context.Background()
 	a, err := eng.Start(ctx, smArn, "key-1", json.RawMessage(`{"n":1}`))
@@ -202,7 +202,7 @@ func TestStartIdempotent(t *testing.T) {
 	if err != nil || a != b {
 		t.Fatalf("same key: %q vs %q (err %v)", a, b, err)
 	}
-	want := "arn:aws:states:eu-west-1:123456789012:execution:portico-acme-orders:" + workflow.ExecutionName(smArn, "key-1")
+	want := "arn:aws:states:eu-west-1:123456789012:execution:portico-dev-wf-acme_orders:" + workflow.ExecutionName(smArn, "key-1")
 	if a != want {
 		t.Errorf("execution ARN %q, want %q", a, want)
 	}
