@@ -24,10 +24,17 @@ type Config struct {
 	// Timeout is each call's deadline (the caller's ctx may be shorter).
 	// Default 100 ms.
 	Timeout time.Duration
-	// NoDeadline builds the runtime without WithCloseOnContextDone: calls
-	// run faster but a guest that never returns cannot be stopped. Only for
-	// trusted modules and benchmarks; see docs/wasm-abi.md for the numbers.
-	NoDeadline bool
+	// Enforcement selects how the deadline is enforced; the zero value,
+	// Interrupt, stops the guest. See docs/wasm-abi.md for the costs.
+	Enforcement Enforcement
+	// OnOverrun is called (once per call) when a call under Watchdog
+	// enforcement runs past its deadline plus WatchdogGrace. The guest
+	// cannot be stopped, so on Lambda it should end the process (the
+	// environment serves only this request). Required with Watchdog.
+	OnOverrun func(module string, elapsed time.Duration)
+	// WatchdogGrace is the time past the deadline before OnOverrun.
+	// Default 100 ms.
+	WatchdogGrace time.Duration
 	// MaxInputBytes and MaxOutputBytes bound a call's payloads. Default
 	// 1 MiB each.
 	MaxInputBytes  int
@@ -40,6 +47,22 @@ type Config struct {
 	// new process compiles a known module in a fraction of the time.
 	CacheDir string
 }
+
+// Enforcement is how a call's deadline is enforced.
+type Enforcement int
+
+const (
+	// Interrupt builds the runtime WithCloseOnContextDone: the guest is
+	// stopped at its deadline, at the price of a check on every function
+	// entry and loop back-edge (2-20x on Go guests).
+	Interrupt Enforcement = iota
+	// Watchdog compiles no checks (full speed); a call that overruns its
+	// deadline by WatchdogGrace triggers OnOverrun, which must end the
+	// process. Only where one process serves one request (Lambda).
+	Watchdog
+	// Unenforced has no deadline at all: trusted modules and benchmarks.
+	Unenforced
+)
 
 func (c *Config) defaults() {
 	if c.MaxModuleBytes <= 0 {
@@ -63,6 +86,9 @@ func (c *Config) defaults() {
 	if c.PoolSize <= 0 {
 		c.PoolSize = 4
 	}
+	if c.WatchdogGrace <= 0 {
+		c.WatchdogGrace = 100 * time.Millisecond
+	}
 }
 
 // Host compiles and runs transform modules. It is safe for concurrent use.
@@ -84,9 +110,15 @@ type compileEntry struct {
 // New builds a Host. Close releases it.
 func New(ctx context.Context, cfg Config) (*Host, error) {
 	cfg.defaults()
+	switch {
+	case cfg.Enforcement < Interrupt || cfg.Enforcement > Unenforced:
+		return nil, fmt.Errorf("wasmhost: unknown enforcement %d", cfg.Enforcement)
+	case cfg.Enforcement == Watchdog && cfg.OnOverrun == nil:
+		return nil, errors.New("wasmhost: Watchdog enforcement needs OnOverrun")
+	}
 	rc := wazero.NewRuntimeConfigCompiler().
 		WithMemoryLimitPages(cfg.MemoryLimitPages).
-		WithCloseOnContextDone(!cfg.NoDeadline)
+		WithCloseOnContextDone(cfg.Enforcement == Interrupt)
 	h := &Host{cfg: cfg, compiled: map[string]*compileEntry{}}
 	if cfg.CacheDir != "" {
 		cache, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)

@@ -224,3 +224,43 @@ func TestCapBuffer(t *testing.T) {
 		t.Errorf("after Take = %q", got)
 	}
 }
+
+func TestEnforcementConfig(t *testing.T) {
+	if _, err := New(context.Background(), Config{Enforcement: Watchdog}); err == nil {
+		t.Error("Watchdog without OnOverrun accepted")
+	}
+	if _, err := New(context.Background(), Config{Enforcement: 7}); err == nil {
+		t.Error("unknown enforcement accepted")
+	}
+}
+
+// Under Watchdog enforcement the guest is not interrupted: a call that
+// overruns its deadline triggers OnOverrun (on Lambda: end the process) and,
+// if it ever finishes, still fails with ErrDeadline.
+func TestWatchdog(t *testing.T) {
+	var mu sync.Mutex
+	var overruns []string
+	h := newHost(t, Config{Enforcement: Watchdog, Timeout: 5 * time.Millisecond, WatchdogGrace: 5 * time.Millisecond,
+		OnOverrun: func(module string, _ time.Duration) {
+			mu.Lock()
+			overruns = append(overruns, module)
+			mu.Unlock()
+		}})
+	// slow counts down from 2^31 (finite: the test must not leave a guest
+	// spinning), far longer than the deadline.
+	slow := wmodule{memPages: 1, memMax: -1, funcs: []wfunc{allocAt(1024), transformFn([]byte{i32},
+		i32c(1<<30), set(2), opLoop, get(2), i32c(-1), opI32Add, set(2), get(2), opBrIf(0), opEnd, i64c(0))}}
+	m := load(t, h, slow, LoadOptions{Name: "slow"})
+	if _, err := m.Call(context.Background(), nil); !errors.Is(err, ErrDeadline) {
+		t.Fatalf("err = %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(overruns) != 1 || overruns[0] != "slow" {
+		t.Errorf("overruns = %v", overruns)
+	}
+	echo := load(t, h, modEcho, LoadOptions{})
+	if res, err := echo.Call(context.Background(), []byte("ok")); err != nil || string(res.Output) != "ok" {
+		t.Errorf("echo: %q, %v", res.Output, err)
+	}
+}

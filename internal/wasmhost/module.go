@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -217,7 +218,23 @@ func (m *Module) Call(ctx context.Context, input []byte) (Result, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, m.host.cfg.Timeout)
 	defer cancel()
+	var overran atomic.Bool
+	if cfg := &m.host.cfg; cfg.Enforcement == Watchdog {
+		start := time.Now()
+		limit := cfg.Timeout + cfg.WatchdogGrace
+		if dl, ok := ctx.Deadline(); ok {
+			limit = time.Until(dl) + cfg.WatchdogGrace
+		}
+		t := time.AfterFunc(limit, func() {
+			overran.Store(true)
+			cfg.OnOverrun(m.opt.Name, time.Since(start))
+		})
+		defer t.Stop()
+	}
 	out, gerr, err := m.call(ctx, in, input)
+	if err == nil && (overran.Load() || (m.host.cfg.Enforcement == Watchdog && ctx.Err() != nil)) {
+		err = fmt.Errorf("%w: the call finished after its deadline", ErrDeadline)
+	}
 	logb := in.log.Take()
 	if err != nil {
 		m.discard(ctx, in)

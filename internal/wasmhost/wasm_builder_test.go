@@ -208,3 +208,5 @@ var (
 	// wrongSig exports transform returning i32.
 	modWrongSig = wmodule{memPages: 1, memMax: -1, funcs: []wfunc{allocAt(1024), {params: []byte{i32, i32}, results: []byte{i32}, body: i32c(0), export: "transform"}}}
 )
+
+func opBrIf(depth uint32) []byte { return cat([]byte{0x0d}, uleb(uint64(depth))) }

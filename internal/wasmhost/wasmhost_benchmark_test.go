@@ -6,17 +6,22 @@ import (
 	"time"
 )
 
-// BenchmarkGuest runs each example on a warm pooled instance with deadline
-// enforcement on (protected: WithCloseOnContextDone) and off (unprotected).
+var enforcements = []struct {
+	name string
+	e    Enforcement
+}{{"protected", Interrupt}, {"watchdog", Watchdog}, {"unprotected", Unenforced}}
+
+func overrunPanics(module string, d time.Duration) { panic("overrun: " + module) }
+
+// BenchmarkGuest runs each example on a warm pooled instance under each
+// deadline enforcement: protected (Interrupt: WithCloseOnContextDone),
+// watchdog (no checks, a timer per call) and unprotected (none).
 // The native baseline on the same inputs is BenchmarkNative in
 // wasm-transforms (go test -bench Native in that module).
 func BenchmarkGuest(b *testing.B) {
 	ctx := context.Background()
-	for _, mode := range []struct {
-		name       string
-		noDeadline bool
-	}{{"protected", false}, {"unprotected", true}} {
-		h, err := New(ctx, Config{NoDeadline: mode.noDeadline, Timeout: time.Second})
+	for _, mode := range enforcements {
+		h, err := New(ctx, Config{Enforcement: mode.e, OnOverrun: overrunPanics, Timeout: time.Second})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -88,11 +93,8 @@ func BenchmarkInstantiate(b *testing.B) {
 // BenchmarkCallTiny is the host's own per-call overhead (pooled echo).
 func BenchmarkCallTiny(b *testing.B) {
 	ctx := context.Background()
-	for _, mode := range []struct {
-		name       string
-		noDeadline bool
-	}{{"protected", false}, {"unprotected", true}} {
-		h, err := New(ctx, Config{NoDeadline: mode.noDeadline})
+	for _, mode := range enforcements {
+		h, err := New(ctx, Config{Enforcement: mode.e, OnOverrun: overrunPanics})
 		if err != nil {
 			b.Fatal(err)
 		}
