@@ -69,6 +69,10 @@ func NewGateway(e Env, cat *catalog.Catalog, log *slog.Logger) (*gateway.Gateway
 	if err != nil {
 		return nil, err
 	}
+	rc, err := ResponseCache(e, log)
+	if err != nil {
+		return nil, err
+	}
 	guard := upstreamGuard(e)
 	fwd := proxy.New(proxy.Config{Logger: log, Transport: proxy.NewTransportWith(proxy.TransportConfig{Control: guard.Control, NoProxy: true})})
 	engine, err := integration.New(integration.Config{Forwarder: fwd, Guard: guard, Logger: log})
@@ -86,6 +90,7 @@ func NewGateway(e Env, cat *catalog.Catalog, log *slog.Logger) (*gateway.Gateway
 		TenantEndpoints: creds.tokens,
 		Failures:        creds.failures,
 		RateLimits:      limits,
+		Cache:           rc,
 	})
 }
 
@@ -184,7 +189,11 @@ func NewManagement(ctx context.Context, e Env, cat *catalog.Catalog, con *Consol
 	if err != nil {
 		return nil, err
 	}
-	cfg := management.Config{Catalog: cat, Verifier: con.Verifier, CursorKey: key, Logger: log}
+	rc, err := ResponseCache(e, log)
+	if err != nil {
+		return nil, err
+	}
+	cfg := management.Config{Catalog: cat, Verifier: con.Verifier, CursorKey: key, Logger: log, Cache: rc}
 	if con.Signer != nil {
 		cfg.JWKS = con.Signer.JWKSHandler()
 		if e.DevLogin {
