@@ -34,7 +34,7 @@ func (s *stack) getWithKey(path, key string) int {
 func TestAPIKeyEndToEnd(t *testing.T) {
 	upstream := httptest.NewServer(echo.New(echo.Config{}))
 	t.Cleanup(upstream.Close)
-	env := map[string]string{"PORTICO_DATA_DIR": t.TempDir(), "PORTICO_REFRESH_INTERVAL": "1ms"}
+	env := map[string]string{"PORTICO_DATA_DIR": t.TempDir(), "PORTICO_REFRESH_INTERVAL": "1ns"}
 	s := newStack(t, func(k string) string { return env[k] })
 
 	op := s.login("_platform", "owner")
@@ -82,7 +82,7 @@ func TestAPIKeyEndToEnd(t *testing.T) {
 func TestOAuth2EndToEnd(t *testing.T) {
 	upstream := httptest.NewServer(echo.New(echo.Config{}))
 	t.Cleanup(upstream.Close)
-	env := map[string]string{"PORTICO_DATA_DIR": t.TempDir(), "PORTICO_REFRESH_INTERVAL": "1ms"}
+	env := map[string]string{"PORTICO_DATA_DIR": t.TempDir(), "PORTICO_REFRESH_INTERVAL": "1ns"}
 	s := newStack(t, func(k string) string { return env[k] })
 
 	op := s.login("_platform", "owner")

@@ -134,7 +134,9 @@ func TestTourOnEveryStore(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			env := tc.env(t)
-			env["PORTICO_REFRESH_INTERVAL"] = "1ms" // see changes at once
+			// Revalidate on every request: a change must be visible to the very next
+			// call, however fast it comes (a 1ms interval made this test flaky).
+			env["PORTICO_REFRESH_INTERVAL"] = "1ns"
 			s := newStack(t, func(k string) string { return env[k] })
 
 			op := s.login("_platform", "owner")
