@@ -150,6 +150,16 @@ var errUpstreamFailed = errors.New("integration: upstream failed")
 // nothing was written, the client's context error when it went away, any
 // other error after a partial response.
 func (e *Engine) Do(w http.ResponseWriter, r *http.Request, p *Plan, t proxy.Target) (Stats, error) {
+	return e.Call(r, p, t, func(x *proxy.Exchange, r *http.Request) error {
+		return e.cfg.Forwarder.Write(w, r, x)
+	})
+}
+
+// Call is Do with the final response handed to use instead of written:
+// use gets the upstream exchange once retries and redirects are done,
+// under the call's deadline (the request it gets carries it), and must
+// consume or Discard it; its error is Call's. Call's own errors are Do's.
+func (e *Engine) Call(r *http.Request, p *Plan, t proxy.Target, use func(x *proxy.Exchange, r *http.Request) error) (Stats, error) {
 	var st Stats
 	total := p.Timeout
 	if total <= 0 {
@@ -179,7 +189,7 @@ func (e *Engine) Do(w http.ResponseWriter, r *http.Request, p *Plan, t proxy.Tar
 		method = r.Method
 	}
 	attempts := 1
-	if p.Retry.MaxAttempts > 1 && retry.Replayable(method, r.Header) {
+	if p.Retry.MaxAttempts > 1 && (p.Idempotent || retry.Replayable(method, r.Header)) {
 		attempts = p.Retry.MaxAttempts
 	}
 	var body []byte
@@ -257,7 +267,7 @@ func (e *Engine) Do(w http.ResponseWriter, r *http.Request, p *Plan, t proxy.Tar
 				return st, err
 			}
 		}
-		return st, e.cfg.Forwarder.Write(w, r, x)
+		return st, use(x, r)
 	}
 }
 

@@ -23,6 +23,9 @@ type Plan struct {
 	MaxResponseBytes int64
 	BodyIdleTimeout  time.Duration
 	FollowRedirects  bool
+	// Idempotent marks calls that are safe to repeat whatever their
+	// method (a GraphQL query sent as a POST): they are retried like GETs.
+	Idempotent bool
 }
 
 // BreakerSettings configure a circuit breaker.
