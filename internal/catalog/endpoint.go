@@ -29,7 +29,9 @@ func (c *Catalog) checkEndpointRefs(ctx context.Context, tenant string, ep *mode
 			return nil, err
 		}
 	case model.TargetWorkflow:
-		errs.Add("/target/workflow", "no workflow %q exists in this tenant", ep.Target.Workflow)
+		if err := c.checkWorkflowTarget(ctx, tenant, ep.Target.Workflow, &errs); err != nil {
+			return nil, err
+		}
 	}
 	if p := errs.Problem(); p != nil {
 		return nil, p

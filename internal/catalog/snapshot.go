@@ -16,6 +16,8 @@ type TenantConfig struct {
 	Versions     []model.Version
 	Endpoints    []model.Endpoint
 	Integrations []model.Integration
+	// Workflows are the tenant's workflows; endpoints run their Deployed.
+	Workflows []Workflow
 }
 
 // LoadTenantConfig reads a consistent view of a tenant's configuration: the
@@ -43,6 +45,9 @@ func (c *Catalog) LoadTenantConfig(ctx context.Context, tenant string) (*TenantC
 			return nil, err
 		}
 		if cfg.Integrations, err = listAll[model.Integration](ctx, c.st, tenant, pfxInt); err != nil {
+			return nil, err
+		}
+		if cfg.Workflows, err = listAll[Workflow](ctx, c.st, tenant, pfxWorkflow); err != nil {
 			return nil, err
 		}
 		after, err := c.ConfigVersion(ctx, tenant)
