@@ -229,10 +229,19 @@ type BreakerPolicy struct {
 	OpenSeconds  int     `json:"openSeconds"`
 }
 
-// GraphQLConfig is the query document sent to a GraphQL upstream.
+// GraphQLConfig is the query document sent to a GraphQL upstream and how
+// its answer is mapped (docs/integrations.md, GraphQL; graphql.go).
 type GraphQLConfig struct {
 	Query         string `json:"query"`
 	OperationName string `json:"operationName,omitempty"`
+	// Variables maps GraphQL variable names to request values; nil means
+	// the default mapping (body members, query params, path params).
+	Variables map[string]GraphQLVariable `json:"variables,omitempty"`
+	// PartialData is what to do with data that comes with errors:
+	// "fail" (default) or "allow".
+	PartialData string `json:"partialData,omitempty"`
+	// ErrorStatus answers GraphQL errors; 0 means 502.
+	ErrorStatus int `json:"errorStatus,omitempty"`
 }
 
 // Consumer is a caller of a tenant's APIs (an application or a partner).

@@ -401,6 +401,8 @@ func ValidateIntegration(in *Integration) Errors {
 		e.Add("/graphql", "is only valid for graphql integrations")
 	case in.GraphQL != nil && len(in.GraphQL.Query) > 100_000:
 		e.Add("/graphql/query", "must be at most 100000 bytes")
+	case in.GraphQL != nil:
+		validateGraphQL(&e, in.GraphQL) // graphql.go
 	}
 	return e
 }

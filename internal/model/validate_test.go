@@ -405,7 +405,7 @@ func TestValidateIntegration(t *testing.T) {
 	}{
 		{"valid", func(*model.Integration) {}, nil, ""},
 		{"valid graphql", func(in *model.Integration) {
-			in.Type, in.GraphQL = model.IntegrationGraphQL, &model.GraphQLConfig{Query: "query { me { id } }", OperationName: "Me"}
+			in.Type, in.GraphQL = model.IntegrationGraphQL, &model.GraphQLConfig{Query: "query Me { me { id } }", OperationName: "Me"}
 		}, nil, ""},
 		{"http URL with port and query", func(in *model.Integration) { in.URL = "http://10.0.0.1:8080/x?y=1" }, nil, ""},
 		{"upper-case scheme", func(in *model.Integration) { in.URL = "HTTPS://backend.example.com" }, nil, ""},
