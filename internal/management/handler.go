@@ -45,6 +45,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// Cache purges cached gateway responses; nil answers purges with 503.
 	Cache CachePurger
+	// Workflows publishes and test-runs workflows (routes_workflows.go);
+	// zero answers those routes with 503.
+	Workflows Workflows
 }
 
 // Handler serves /admin/v1.

@@ -80,6 +80,7 @@ func newEnv(t testing.TB) *env {
 		Logger:    slog.New(slog.DiscardHandler),
 		Now:       clock,
 		Cache:     testCache(t),
+		Workflows: testWorkflows(t),
 	})
 	if err != nil {
 		t.Fatalf("management.New: %v", err)

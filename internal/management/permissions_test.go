@@ -202,6 +202,29 @@ func matrixCalls() map[string]matrixCall {
 		"POST /admin/v1/validate/member":      fixed("/validate/member", `{"email":"a@b.test","role":"viewer"}`),
 		"POST /admin/v1/transforms:preview":   fixed("/transforms:preview", `{"transform":{"steps":[{"status":{"set":201}}]},"input":{"status":200}}`),
 
+		"GET /admin/v1/workflows": fixed("/workflows", ""),
+		"POST /admin/v1/workflows": func(_ *testing.T, _ *env, n int) (string, string) {
+			return prefix + "/workflows", fmt.Sprintf(setWorkflowBody, n)
+		},
+		"GET /admin/v1/workflows/{workflow}": func(t *testing.T, e *env, n int) (string, string) {
+			return prefix + "/workflows/" + e.addWorkflow(t, n, false), ""
+		},
+		"PUT /admin/v1/workflows/{workflow}": func(t *testing.T, e *env, n int) (string, string) {
+			return prefix + "/workflows/" + e.addWorkflow(t, n, false), fmt.Sprintf(setWorkflowBody, n)
+		},
+		"DELETE /admin/v1/workflows/{workflow}": func(t *testing.T, e *env, n int) (string, string) {
+			return prefix + "/workflows/" + e.addWorkflow(t, n, false), ""
+		},
+		"GET /admin/v1/workflows/{workflow}/definition": func(t *testing.T, e *env, n int) (string, string) {
+			return prefix + "/workflows/" + e.addWorkflow(t, n, false) + "/definition", ""
+		},
+		"POST /admin/v1/workflows/{workflow}/publish": func(t *testing.T, e *env, n int) (string, string) {
+			return prefix + "/workflows/" + e.addWorkflow(t, n, false) + "/publish", ""
+		},
+		"POST /admin/v1/workflows/{workflow}/executions": func(t *testing.T, e *env, n int) (string, string) {
+			return prefix + "/workflows/" + e.addWorkflow(t, n, true) + "/executions", `{"body":{"a":1}}`
+		},
+
 		"POST /admin/v1/auth/dev-login":       fixed("/auth/dev-login", `{"tenant":"acme","email":"dev@acme.test","role":"viewer"}`),
 		"GET /admin/v1/.well-known/jwks.json": fixed("/.well-known/jwks.json", ""),
 	}
