@@ -11,7 +11,7 @@ import (
 )
 
 func main() {
-	app.Lambda("gateway", func(e app.Env, cat *catalog.Catalog, log *slog.Logger) (http.Handler, error) {
-		return app.NewGateway(e, cat, log)
+	app.Lambda("gateway", func(e app.Env, cat *catalog.Catalog, sh *app.Shared, log *slog.Logger) (http.Handler, error) {
+		return app.NewGateway(e, cat, sh, log)
 	})
 }

@@ -12,11 +12,11 @@ import (
 )
 
 func main() {
-	app.Lambda("management", func(e app.Env, cat *catalog.Catalog, log *slog.Logger) (http.Handler, error) {
+	app.Lambda("management", func(e app.Env, cat *catalog.Catalog, sh *app.Shared, log *slog.Logger) (http.Handler, error) {
 		con, err := app.NewConsole(e, nil)
 		if err != nil {
 			return nil, err
 		}
-		return app.NewManagement(context.Background(), e, cat, con, log)
+		return app.NewManagement(context.Background(), e, cat, con, sh, log)
 	})
 }

@@ -60,16 +60,12 @@ func OpenStore(ctx context.Context, e Env) (store.Store, func() error, error) {
 }
 
 // NewGateway assembles the data plane.
-func NewGateway(e Env, cat *catalog.Catalog, log *slog.Logger) (*gateway.Gateway, error) {
+func NewGateway(e Env, cat *catalog.Catalog, sh *Shared, log *slog.Logger) (*gateway.Gateway, error) {
 	creds, err := newCredentials(e, cat, log)
 	if err != nil {
 		return nil, err
 	}
 	limits, err := RateLimitStore(context.Background(), e)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := ResponseCache(e, log)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +86,7 @@ func NewGateway(e Env, cat *catalog.Catalog, log *slog.Logger) (*gateway.Gateway
 		TenantEndpoints: creds.tokens,
 		Failures:        creds.failures,
 		RateLimits:      limits,
-		Cache:           rc,
+		Cache:           sh.Cache,
 	})
 }
 
@@ -184,16 +180,12 @@ func CursorKey(ctx context.Context, e Env) ([]byte, error) {
 }
 
 // NewManagement assembles the console API.
-func NewManagement(ctx context.Context, e Env, cat *catalog.Catalog, con *Console, log *slog.Logger) (*management.Handler, error) {
+func NewManagement(ctx context.Context, e Env, cat *catalog.Catalog, con *Console, sh *Shared, log *slog.Logger) (*management.Handler, error) {
 	key, err := CursorKey(ctx, e)
 	if err != nil {
 		return nil, err
 	}
-	rc, err := ResponseCache(e, log)
-	if err != nil {
-		return nil, err
-	}
-	cfg := management.Config{Catalog: cat, Verifier: con.Verifier, CursorKey: key, Logger: log, Cache: rc}
+	cfg := management.Config{Catalog: cat, Verifier: con.Verifier, CursorKey: key, Logger: log, Cache: sh.Cache}
 	if con.Signer != nil {
 		cfg.JWKS = con.Signer.JWKSHandler()
 		if e.DevLogin {
@@ -212,7 +204,7 @@ func NewCatalog(e Env, st store.Store) (*catalog.Catalog, error) {
 // store and catalog, builds the handler with build, and serves it through
 // the API Gateway HTTP API wrapper until the runtime stops the process.
 // name prefixes fatal configuration errors.
-func Lambda(name string, build func(e Env, cat *catalog.Catalog, log *slog.Logger) (http.Handler, error)) {
+func Lambda(name string, build func(e Env, cat *catalog.Catalog, sh *Shared, log *slog.Logger) (http.Handler, error)) {
 	e, err := LoadEnv(os.Getenv)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: configuration: %v\n", name, err)
@@ -223,10 +215,13 @@ func Lambda(name string, build func(e Env, cat *catalog.Catalog, log *slog.Logge
 	if err == nil {
 		var cat *catalog.Catalog
 		if cat, err = NewCatalog(e, st); err == nil {
-			var h http.Handler
-			if h, err = build(e, cat, log); err == nil {
-				lambda.Start(lambdahttp.Handler(h))
-				return
+			var sh *Shared
+			if sh, err = NewShared(e, log); err == nil {
+				var h http.Handler
+				if h, err = build(e, cat, sh, log); err == nil {
+					lambda.Start(lambdahttp.Handler(h))
+					return
+				}
 			}
 		}
 	}

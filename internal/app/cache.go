@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 	"log/slog"
-	"sync"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -11,25 +10,11 @@ import (
 	cacheredis "github.com/portico/portico/internal/cache/redis"
 )
 
-// responseCaches holds one response cache per process and configuration.
-// An L1 is by nature per process; sharing it between the gateway and the
-// management API of the local all-in-one server is what lets a purge take
-// effect at once locally. Keyed by what selects the store, so tests with
-// separate data dirs never share entries.
-var responseCaches struct {
-	mu sync.Mutex
-	m  map[string]*cache.Cache
-}
-
-// ResponseCache returns the process's response cache for e: an in-process
-// L1 always, and Redis as L2 when e.CacheStore is redis (docs/cache.md).
-func ResponseCache(e Env, log *slog.Logger) (*cache.Cache, error) {
-	id := e.DataDir + "|" + e.CacheStore + "|" + e.RedisURL
-	responseCaches.mu.Lock()
-	defer responseCaches.mu.Unlock()
-	if c := responseCaches.m[id]; c != nil {
-		return c, nil
-	}
+// NewResponseCache builds a response cache for e: an in-process L1 always,
+// and Redis as L2 when e.CacheStore is redis (docs/cache.md). Build it once
+// per process and give the same one to the gateway and the management API
+// (through Shared), so that locally a purge takes effect at once.
+func NewResponseCache(e Env, log *slog.Logger) (*cache.Cache, error) {
 	cfg := cache.Config{Logger: log}
 	switch e.CacheStore {
 	case "memory":
@@ -46,13 +31,20 @@ func ResponseCache(e Env, log *slog.Logger) (*cache.Cache, error) {
 	default:
 		return nil, fmt.Errorf("unknown cache store %q", e.CacheStore)
 	}
-	c, err := cache.New(cfg)
+	return cache.New(cfg)
+}
+
+// Shared holds what the handlers of one process share: built once by the
+// caller (the local server, a Lambda main, a test) and passed to each.
+type Shared struct {
+	Cache *cache.Cache
+}
+
+// NewShared builds the per-process shared components.
+func NewShared(e Env, log *slog.Logger) (*Shared, error) {
+	rc, err := NewResponseCache(e, log)
 	if err != nil {
 		return nil, err
 	}
-	if responseCaches.m == nil {
-		responseCaches.m = map[string]*cache.Cache{}
-	}
-	responseCaches.m[id] = c
-	return c, nil
+	return &Shared{Cache: rc}, nil
 }

@@ -47,11 +47,15 @@ func newStack(t *testing.T, getenv func(string) string) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mgmt, err := NewManagement(ctx, e, cat, con, log)
+	sh, err := NewShared(e, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := NewGateway(e, cat, log)
+	mgmt, err := NewManagement(ctx, e, cat, con, sh, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := NewGateway(e, cat, sh, log)
 	if err != nil {
 		t.Fatal(err)
 	}

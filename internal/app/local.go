@@ -70,11 +70,15 @@ func RunLocal(ctx context.Context, e Env, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	mgmt, err := NewManagement(ctx, e, cat, con, log)
+	sh, err := NewShared(e, log)
 	if err != nil {
 		return err
 	}
-	gw, err := NewGateway(e, cat, log)
+	mgmt, err := NewManagement(ctx, e, cat, con, sh, log)
+	if err != nil {
+		return err
+	}
+	gw, err := NewGateway(e, cat, sh, log)
 	if err != nil {
 		return err
 	}
