@@ -139,9 +139,17 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.String("requestId", rid), slog.String("tenant", res.tenant), slog.String("method", r.Method),
 			slog.String("path", res.path), slog.String("route", res.routeName()), slog.Int("status", logStatus(rec, err)),
 			slog.Int64("bytes", rec.bytes), slog.Float64("latencyMs", float64(g.cfg.Now().Sub(start).Microseconds())/1000),
-			{}, {},
+			{}, {}, {}, {},
 		}
 		n := 8
+		if res.call.Attempts > 0 { // an integration call: retries and breaker state
+			attrs[n] = slog.Int("retries", res.call.Attempts-1)
+			n++
+			if res.call.Breaker != "" {
+				attrs[n] = slog.String("breaker", res.call.Breaker)
+				n++
+			}
+		}
 		if prob != nil && prob.Cause != nil {
 			attrs[n], attrs[n+1] = slog.String("error", prob.Cause.Error()), slog.String("errorId", prob.ErrorID)
 			n += 2
@@ -193,6 +201,7 @@ type resolution struct {
 	snap   *snapshot
 	ep     *endpoint
 	params route.Params
+	call   integration.Stats // of the integration call, for the access log
 }
 
 func (res *resolution) routeName() string {
@@ -316,6 +325,9 @@ func (g *Gateway) upstream(w http.ResponseWriter, r *http.Request, res *resoluti
 	if ce.integration == nil || ce.baseURL == nil {
 		return problem.New(http.StatusBadGateway, "integration-missing", "Bad Gateway", "the endpoint's integration is not configured"), nil
 	}
+	if ce.graphql != nil {
+		return g.serveGraphQL(w, r, res)
+	}
 	t := proxy.Target{
 		BaseURL:    ce.baseURL,
 		Path:       ce.renderUpstream(res.path, &res.params),
@@ -323,7 +335,7 @@ func (g *Gateway) upstream(w http.ResponseWriter, r *http.Request, res *resoluti
 		Timeout:    ce.timeout,
 		SetHeaders: ce.integration.Headers,
 	}
-	err := g.dispatch(w, r, ce, t)
+	err := g.dispatch(w, r, res, t)
 	if err == nil {
 		return nil, nil
 	}

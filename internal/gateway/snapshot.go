@@ -47,6 +47,8 @@ type endpoint struct {
 
 	rateLimit *rateLimit  // nil: no rate limit
 	cache     *cacheStage // nil: not cached
+
+	graphql *graphqlStage // nil: not a GraphQL integration (graphql.go)
 }
 
 // upstreamPart is a piece of a compiled upstream path template: a literal,
@@ -255,7 +257,10 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 				}
 				ce.timeout = time.Duration(ce.integration.TimeoutMs) * time.Millisecond
 				ce.plan = integration.Compile(cfg.Tenant.ID, ce.integration)
-				if ce.integration.Type != model.IntegrationHTTP && ce.unsupported == "" {
+				if ce.integration.Type == model.IntegrationGraphQL {
+					ce.graphql = compileGraphQL(ce.integration, ce.plan)
+				}
+				if ce.integration.Type != model.IntegrationHTTP && ce.graphql == nil && ce.unsupported == "" {
 					ce.unsupported = string(ce.integration.Type) + " integrations"
 				}
 			}
