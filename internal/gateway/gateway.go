@@ -16,6 +16,7 @@ import (
 	"github.com/portico/portico/internal/proxy"
 	"github.com/portico/portico/internal/ratelimit"
 	"github.com/portico/portico/internal/route"
+	"github.com/portico/portico/internal/workflow"
 )
 
 // Forwarder sends a request to an HTTP upstream; *proxy.Forwarder implements it.
@@ -58,6 +59,9 @@ type Config struct {
 	// retries, circuit breaker and redirect policy (see dispatch.go); nil
 	// means a plain Forwarder.Forward.
 	Integrations *integration.Engine
+	// Workflows runs endpoints whose target is a workflow (workflow.go);
+	// nil answers them 503.
+	Workflows workflow.Engine
 }
 
 // Gateway is the data-plane http.Handler.
@@ -322,6 +326,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, res *resolution,
 // upstream sends r to the endpoint's target and returns serve's results.
 func (g *Gateway) upstream(w http.ResponseWriter, r *http.Request, res *resolution) (*problem.Problem, error) {
 	ce := res.ep
+	if ce.ep.Target.Type == model.TargetWorkflow {
+		return g.serveWorkflow(w, r, res)
+	}
 	if ce.integration == nil || ce.baseURL == nil {
 		return problem.New(http.StatusBadGateway, "integration-missing", "Bad Gateway", "the endpoint's integration is not configured"), nil
 	}

@@ -145,7 +145,7 @@ func TestProblems(t *testing.T) {
 			}},
 		{name: "auth policy fails closed", target: "/t/acme/v1/secure", status: 503, typ: "policy-unavailable"},
 		{name: "graphql integration without a document fails closed", target: "/t/acme/v1/graph", status: 503, typ: "policy-unavailable"},
-		{name: "workflow target fails closed", target: "/t/acme/v1/flow", status: 503, typ: "policy-unavailable"},
+		{name: "workflow target without a published workflow", target: "/t/acme/v1/flow", status: 503, typ: "workflow-unavailable"},
 		{name: "NUL in path", target: "/t/acme/v1/items/%00", status: 400, typ: "bad-request"},
 		{name: "path too long", target: "/t/acme/v1/" + strings.Repeat("a", 9000), status: 400, typ: "bad-request"},
 		{name: "refused upstream", target: "/t/acme/v1/down", status: 502, typ: "upstream-unavailable"},

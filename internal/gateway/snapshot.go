@@ -45,8 +45,9 @@ type endpoint struct {
 	deprecationHdr []string // the same, as a header value (shared, read-only)
 	sunset         []string // Sunset header value, nil when none (shared, read-only)
 
-	rateLimit *rateLimit  // nil: no rate limit
-	cache     *cacheStage // nil: not cached
+	rateLimit *rateLimit      // nil: no rate limit
+	cache     *cacheStage     // nil: not cached
+	workflow  *workflowTarget // a published workflow target (workflow.go)
 
 	graphql *graphqlStage // nil: not a GraphQL integration (graphql.go)
 }
@@ -264,8 +265,8 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 					ce.unsupported = string(ce.integration.Type) + " integrations"
 				}
 			}
-		} else if ce.unsupported == "" {
-			ce.unsupported = "workflow targets"
+		} else {
+			ce.workflow = compileWorkflow(cfg, &ep) // workflow.go
 		}
 		if ep.Target.Path != "" {
 			if t, err := route.Parse(ep.Target.Path); err == nil {
