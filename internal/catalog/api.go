@@ -174,7 +174,7 @@ func (c *Catalog) checkPublishable(ctx context.Context, tenant, api, ver string)
 	if len(page.Items) == 0 {
 		return &ConflictError{Pointer: "/status", Detail: fmt.Sprintf("version %s of api %q has no endpoints to publish", ver, api), Err: ErrInUse}
 	}
-	return nil
+	return c.checkTransformsPublishable(ctx, tenant, api, ver) // transform.go
 }
 
 // DeleteVersion deletes a draft or retired version without endpoints.

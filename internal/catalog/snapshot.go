@@ -18,6 +18,10 @@ type TenantConfig struct {
 	Integrations []model.Integration
 	// Workflows are the tenant's workflows; endpoints run their Deployed.
 	Workflows []Workflow
+	// Transforms are the tenant's transforms; Modules the WebAssembly
+	// modules their wasm transforms run, by SHA-256 (transform.go).
+	Transforms []model.Transform
+	Modules    map[string][]byte
 }
 
 // LoadTenantConfig reads a consistent view of a tenant's configuration: the
@@ -48,6 +52,9 @@ func (c *Catalog) LoadTenantConfig(ctx context.Context, tenant string) (*TenantC
 			return nil, err
 		}
 		if cfg.Workflows, err = listAll[Workflow](ctx, c.st, tenant, pfxWorkflow); err != nil {
+			return nil, err
+		}
+		if err := c.loadTransforms(ctx, tenant, cfg); err != nil {
 			return nil, err
 		}
 		after, err := c.ConfigVersion(ctx, tenant)
