@@ -49,7 +49,9 @@ func TestBootstrapServesSeededAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	fn := lambdatest.StartFunction(t, ".", "PORTICO_DATA_DIR="+dataDir)
+	// The SSRF guard refuses loopback upstreams unless allowlisted; allow
+	// exactly the test upstream's address.
+	fn := lambdatest.StartFunction(t, ".", "PORTICO_DATA_DIR="+dataDir, "PORTICO_UPSTREAM_ALLOW="+strings.TrimPrefix(upstream.URL, "http://"))
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 
