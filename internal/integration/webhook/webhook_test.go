@@ -232,8 +232,12 @@ func TestDeliver(t *testing.T) {
 			log := &memLog{}
 			d, err := NewDeliverer(DelivererConfig{
 				Client: srv.Client(), Log: log, MaxAttempts: map[bool]int{true: 3, false: 5}[tt.state == StateFailed],
-				Rand:  func() float64 { return 0.5 },
-				Sleep: func(_ context.Context, d time.Duration) error { delays = append(delays, d); clock = clock.Add(d); return nil },
+				Rand: func() float64 { return 0.5 },
+				Sleep: func(_ context.Context, d time.Duration) error {
+					delays = append(delays, d)
+					clock = clock.Add(d)
+					return nil
+				},
 				Now:   func() time.Time { return clock },
 				NewID: func() string { return "msg_1" },
 			})
