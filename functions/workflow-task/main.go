@@ -1,25 +1,48 @@
 // Command workflow-task is the Step Functions task worker: each Task state
 // of a compiled workflow invokes it with one step (an integration call or a
-// transform). It only wires; the step code is workflow.TaskHandler, the
-// same code the embedded engine runs locally.
+// transform). It only wires; the step code is workflow.TaskHandler over
+// workflow/steps, the same code the embedded engine runs locally. It reads
+// the tenant's integration (one GetItem) from the table.
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
+	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
+	"github.com/portico/portico/internal/app"
 	"github.com/portico/portico/internal/workflow"
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	h := &workflow.TaskHandler{Steps: unwired{}, Log: log}
+	e, err := app.LoadEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "workflow-task: configuration: %v\n", err)
+		os.Exit(2)
+	}
+	log := e.Logger()
+	ctx := context.Background()
+	st, _, err := app.OpenStore(ctx, e)
+	if err != nil {
+		log.Error("start workflow-task", "error", err.Error())
+		os.Exit(1)
+	}
+	cat, err := app.NewCatalog(e, st)
+	if err != nil {
+		log.Error("start workflow-task", "error", err.Error())
+		os.Exit(1)
+	}
+	steps, err := app.NewWorkflowSteps(e, cat, log)
+	if err != nil {
+		log.Error("start workflow-task", "error", err.Error())
+		os.Exit(1)
+	}
+	h := &workflow.TaskHandler{Steps: steps, Log: log}
 	lambda.Start(func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
 		out, err := h.Handle(ctx, payload)
 		return out, lambdaError(err)
@@ -37,17 +60,4 @@ func lambdaError(err error) error {
 		return messages.InvokeResponse_Error{Type: e.Name, Message: e.Cause}
 	}
 	return messages.InvokeResponse_Error{Type: workflow.ErrorStepFailed, Message: "the step failed"}
-}
-
-// unwired stands in until the integration engine and the transform host
-// are wired here (docs/workflows.md, "Wiring"): every step fails with a
-// named error instead of doing something else.
-type unwired struct{}
-
-func (unwired) Call(context.Context, string, workflow.CallConfig, json.RawMessage) (json.RawMessage, error) {
-	return nil, &workflow.Error{Name: workflow.ErrorStepFailed, Cause: "integration calls are not wired into workflow-task yet"}
-}
-
-func (unwired) Transform(context.Context, string, workflow.TransformConfig, json.RawMessage) (json.RawMessage, error) {
-	return nil, &workflow.Error{Name: workflow.ErrorStepFailed, Cause: "transforms are not wired into workflow-task yet"}
 }

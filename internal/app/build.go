@@ -75,6 +75,10 @@ func NewGateway(e Env, cat *catalog.Catalog, sh *Shared, log *slog.Logger) (*gat
 	if err != nil {
 		return nil, err
 	}
+	workflows, err := sh.WorkflowEngine(context.Background(), e, cat, log)
+	if err != nil {
+		return nil, err
+	}
 	return gateway.New(gateway.Config{
 		Source:          cat,
 		Forwarder:       fwd,
@@ -87,6 +91,7 @@ func NewGateway(e Env, cat *catalog.Catalog, sh *Shared, log *slog.Logger) (*gat
 		Failures:        creds.failures,
 		RateLimits:      limits,
 		Cache:           sh.Cache,
+		Workflows:       workflows,
 	})
 }
 
@@ -185,7 +190,12 @@ func NewManagement(ctx context.Context, e Env, cat *catalog.Catalog, con *Consol
 	if err != nil {
 		return nil, err
 	}
-	cfg := management.Config{Catalog: cat, Verifier: con.Verifier, CursorKey: key, Logger: log, Cache: sh.Cache}
+	workflows, err := sh.WorkflowEngine(ctx, e, cat, log)
+	if err != nil {
+		return nil, err
+	}
+	cfg := management.Config{Catalog: cat, Verifier: con.Verifier, CursorKey: key, Logger: log, Cache: sh.Cache,
+		Workflows: management.Workflows{Engine: workflows, TaskResource: e.WorkflowTaskARN}}
 	if con.Signer != nil {
 		cfg.JWKS = con.Signer.JWKSHandler()
 		if e.DevLogin {

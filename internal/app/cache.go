@@ -38,6 +38,8 @@ func NewResponseCache(e Env, log *slog.Logger) (*cache.Cache, error) {
 // caller (the local server, a Lambda main, a test) and passed to each.
 type Shared struct {
 	Cache *cache.Cache
+	// workflows is the workflow engine, built on first use (workflow.go).
+	workflows workflowSlot
 }
 
 // NewShared builds the per-process shared components.

@@ -41,6 +41,11 @@ type Env struct {
 	RedisURL           string      // REDIS_URL: Redis for rate-limit state (redis://host:port/db)
 	RateLimitStore     string      // PORTICO_RATELIMIT_STORE: memory, redis or dynamodb (default redis when REDIS_URL is set, else memory)
 	CacheStore         string      // PORTICO_CACHE_STORE: response cache L2, memory (L1 only) or redis (default redis when REDIS_URL is set)
+	// Workflows (workflow.go): the Step Functions adapter in aws mode.
+	WorkflowRoleARN        string // PORTICO_WORKFLOW_ROLE_ARN: IAM role tenant state machines run as
+	WorkflowPrefix         string // PORTICO_WORKFLOW_PREFIX: state machine name prefix (portico-<env>-wf-)
+	WorkflowTaskARN        string // PORTICO_WORKFLOW_TASK_ARN: the workflow-task Lambda Task states invoke
+	WorkflowCustomEndpoint bool   // AWS_ENDPOINT_URL_SFN or AWS_ENDPOINT_URL is set (LocalStack)
 }
 
 // LoadEnv reads the configuration through getenv (os.Getenv in mains).
@@ -109,6 +114,10 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 	case e.CacheStore == "redis" && e.RedisURL == "":
 		errs = append(errs, errors.New("PORTICO_CACHE_STORE=redis needs REDIS_URL"))
 	}
+	e.WorkflowRoleARN = get("PORTICO_WORKFLOW_ROLE_ARN", "")
+	e.WorkflowPrefix = get("PORTICO_WORKFLOW_PREFIX", "")
+	e.WorkflowTaskARN = get("PORTICO_WORKFLOW_TASK_ARN", "")
+	e.WorkflowCustomEndpoint = get("AWS_ENDPOINT_URL_SFN", "") != "" || get("AWS_ENDPOINT_URL", "") != ""
 	e.CreateTable = boolean("PORTICO_CREATE_TABLE", false)
 	e.DevLogin = boolean("PORTICO_DEV_LOGIN", local)
 	e.SeedDemo = boolean("PORTICO_SEED_DEMO", local)
