@@ -48,6 +48,9 @@ type Config struct {
 	// Workflows publishes and test-runs workflows (routes_workflows.go);
 	// zero answers those routes with 503.
 	Workflows Workflows
+	// Modules validates and warms uploaded WebAssembly transform modules
+	// (routes_transforms_crud.go); nil answers uploads with 503.
+	Modules ModuleValidator
 }
 
 // Handler serves /admin/v1.

@@ -81,6 +81,7 @@ func newEnv(t testing.TB) *env {
 		Now:       clock,
 		Cache:     testCache(t),
 		Workflows: testWorkflows(t),
+		Modules:   testModules(t),
 	})
 	if err != nil {
 		t.Fatalf("management.New: %v", err)

@@ -202,6 +202,13 @@ func matrixCalls() map[string]matrixCall {
 		"POST /admin/v1/validate/member":      fixed("/validate/member", `{"email":"a@b.test","role":"viewer"}`),
 		"POST /admin/v1/transforms:preview":   fixed("/transforms:preview", `{"transform":{"steps":[{"status":{"set":201}}]},"input":{"status":200}}`),
 
+		"GET /admin/v1/transforms":                    transformMatrix()["GET /admin/v1/transforms"],
+		"POST /admin/v1/transforms":                   transformMatrix()["POST /admin/v1/transforms"],
+		"GET /admin/v1/transforms/{transform}":        transformMatrix()["GET /admin/v1/transforms/{transform}"],
+		"PUT /admin/v1/transforms/{transform}":        transformMatrix()["PUT /admin/v1/transforms/{transform}"],
+		"DELETE /admin/v1/transforms/{transform}":     transformMatrix()["DELETE /admin/v1/transforms/{transform}"],
+		"PUT /admin/v1/transforms/{transform}/module": transformMatrix()["PUT /admin/v1/transforms/{transform}/module"],
+
 		"GET /admin/v1/workflows": fixed("/workflows", ""),
 		"POST /admin/v1/workflows": func(_ *testing.T, _ *env, n int) (string, string) {
 			return prefix + "/workflows", fmt.Sprintf(setWorkflowBody, n)
