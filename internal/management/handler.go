@@ -45,6 +45,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// Cache purges cached gateway responses; nil answers purges with 503.
 	Cache CachePurger
+	// Integrations reports breaker and retry-budget state for
+	// GET /integrations/{integration}/health; nil reports nothing observed.
+	Integrations IntegrationHealth
 	// Workflows publishes and test-runs workflows (routes_workflows.go);
 	// zero answers those routes with 503.
 	Workflows Workflows

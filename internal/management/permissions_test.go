@@ -137,6 +137,8 @@ func matrixCalls() map[string]matrixCall {
 			return prefix + "/integrations/" + slug, ""
 		},
 
+		"GET /admin/v1/integrations/{integration}/health": fixed("/integrations/backend/health", ""),
+
 		"GET /admin/v1/consumers": fixed("/consumers", ""),
 		"POST /admin/v1/consumers": func(_ *testing.T, _ *env, n int) (string, string) {
 			return prefix + "/consumers", fmt.Sprintf(`{"slug":"con-%d","name":"C"}`, n)
