@@ -139,6 +139,18 @@ func matrixCalls() map[string]matrixCall {
 
 		"GET /admin/v1/integrations/{integration}/health": fixed("/integrations/backend/health", ""),
 
+		"GET /admin/v1/webhooks":  fixed("/webhooks", ""),
+		"POST /admin/v1/webhooks": fixed("/webhooks", `{"url":"https://hooks.example.com/in","events":["config.changed"]}`),
+		"GET /admin/v1/webhooks/{webhook}": func(t *testing.T, e *env, _ int) (string, string) {
+			return prefix + "/webhooks/" + addWebhook(t, e), ""
+		},
+		"DELETE /admin/v1/webhooks/{webhook}": func(t *testing.T, e *env, _ int) (string, string) {
+			return prefix + "/webhooks/" + addWebhook(t, e), ""
+		},
+		"GET /admin/v1/webhooks/{webhook}/deliveries": func(t *testing.T, e *env, _ int) (string, string) {
+			return prefix + "/webhooks/" + addWebhook(t, e) + "/deliveries", ""
+		},
+
 		"GET /admin/v1/consumers": fixed("/consumers", ""),
 		"POST /admin/v1/consumers": func(_ *testing.T, _ *env, n int) (string, string) {
 			return prefix + "/consumers", fmt.Sprintf(`{"slug":"con-%d","name":"C"}`, n)
