@@ -302,8 +302,10 @@ func (a *API) workflows(s Settings, wt awslambda.Function, stateMachines, execut
 		if f := a.Functions[fn]; f != nil {
 			// Proposed names; the workflow code must adopt them (see docs/deploy.md).
 			f.AddEnvironment(jsii.String("PORTICO_WORKFLOW_PREFIX"), jsii.String(s.WorkflowPrefix()), nil)
+			// The gateway needs the role ARN only as a string (the Step
+			// Functions adapter is built with it); only management may pass it.
+			f.AddEnvironment(jsii.String("PORTICO_WORKFLOW_ROLE_ARN"), a.WorkflowRole.RoleArn(), nil)
 			if fn == FnManagement {
-				f.AddEnvironment(jsii.String("PORTICO_WORKFLOW_ROLE_ARN"), a.WorkflowRole.RoleArn(), nil)
 				f.AddEnvironment(jsii.String("PORTICO_WORKFLOW_TASK_ARN"), wt.FunctionArn(), nil)
 			}
 		}

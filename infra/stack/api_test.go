@@ -204,6 +204,16 @@ func TestLaterFunctions(t *testing.T) {
 	if got := statements("StartTenantWorkflows"); len(got) != 1 {
 		t.Errorf("StartTenantWorkflows statements: %v", got)
 	}
+	must(t, "workflow-task reads the table; gateway knows the workflow role", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
+			"FunctionName": "portico-staging-workflow-task",
+			"Environment":  obj{"Variables": assertions.Match_ObjectLike(&map[string]any{"PORTICO_MODE": "aws", "PORTICO_STORE": "dynamodb", "PORTICO_TABLE": assertions.Match_AnyValue()})},
+		})
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
+			"FunctionName": "portico-staging-gateway",
+			"Environment":  obj{"Variables": assertions.Match_ObjectLike(&map[string]any{"PORTICO_WORKFLOW_ROLE_ARN": assertions.Match_AnyValue()})},
+		})
+	})
 	must(t, "rotation", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::SecretsManager::RotationSchedule"), obj{
 			"RotationLambdaARN": assertions.Match_AnyValue(),

@@ -26,7 +26,7 @@ type Function struct {
 var registry = map[string]Function{
 	FnGateway:      {Name: FnGateway, Table: true},
 	FnManagement:   {Name: FnManagement, Table: true, TableWrite: true},
-	FnWorkflowTask: {Name: FnWorkflowTask}, // steps call integrations/transforms; no table access yet
+	FnWorkflowTask: {Name: FnWorkflowTask, Table: true}, // reads the tenant's integration for each call step
 	FnKeyRotation:  {Name: FnKeyRotation},
 }
 
