@@ -16,6 +16,7 @@ import (
 	"github.com/portico/portico/internal/proxy"
 	"github.com/portico/portico/internal/ratelimit"
 	"github.com/portico/portico/internal/route"
+	"github.com/portico/portico/internal/wasmhost"
 	"github.com/portico/portico/internal/workflow"
 )
 
@@ -62,6 +63,9 @@ type Config struct {
 	// Workflows runs endpoints whose target is a workflow (workflow.go);
 	// nil answers them 503.
 	Workflows workflow.Engine
+	// Wasm runs WebAssembly transforms (transform.go); nil fails endpoints
+	// using one with 502.
+	Wasm *wasmhost.Host
 }
 
 // Gateway is the data-plane http.Handler.
@@ -326,6 +330,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, res *resolution,
 // upstream sends r to the endpoint's target and returns serve's results.
 func (g *Gateway) upstream(w http.ResponseWriter, r *http.Request, res *resolution) (*problem.Problem, error) {
 	ce := res.ep
+	if ts := ce.transforms; ts != nil {
+		return g.serveTransformed(w, r, res, ts) // transform.go
+	}
 	if ce.ep.Target.Type == model.TargetWorkflow {
 		return g.serveWorkflow(w, r, res)
 	}

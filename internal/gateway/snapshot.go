@@ -50,6 +50,8 @@ type endpoint struct {
 	workflow  *workflowTarget // a published workflow target (workflow.go)
 
 	graphql *graphqlStage // nil: not a GraphQL integration (graphql.go)
+
+	transforms *transformStage // nil: no transforms (transform.go)
 }
 
 // upstreamPart is a piece of a compiled upstream path template: a literal,
@@ -231,6 +233,7 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 	for i := range cfg.Integrations {
 		integrations[cfg.Integrations[i].Slug] = &cfg.Integrations[i]
 	}
+	units := compileTransforms(cfg) // transform.go
 	b := route.NewBuilder[*endpoint]()
 	for _, ep := range cfg.Endpoints {
 		v, ok := versions[ep.API+"#"+ep.Version]
@@ -284,6 +287,7 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 				ce.sunset = []string{v.SunsetAt.UTC().Format(httpTimeFormat)}
 			}
 		}
+		attachTransforms(ce, units)
 		_ = b.Add(ep.Method, tmpl, ce) // conflicts are rejected at save time
 	}
 	snap.routes = b.Build()
@@ -293,11 +297,10 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 const httpTimeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
 
 // unsupportedPolicy names the first policy this gateway build cannot yet
-// enforce. Such endpoints fail closed.
-func unsupportedPolicy(p model.Policies) string {
-	if len(p.RequestTransforms) > 0 || len(p.ResponseTransforms) > 0 {
-		return "transforms"
-	}
+// enforce. Such endpoints fail closed. Every policy is enforced now;
+// transforms that are missing or not publishable fail closed in
+// attachTransforms.
+func unsupportedPolicy(model.Policies) string {
 	return ""
 }
 
