@@ -79,6 +79,10 @@ func NewGateway(e Env, cat *catalog.Catalog, sh *Shared, log *slog.Logger) (*gat
 	if err != nil {
 		return nil, err
 	}
+	wasm, err := sh.WasmHost(e, log)
+	if err != nil {
+		return nil, err
+	}
 	return gateway.New(gateway.Config{
 		Source:          cat,
 		Forwarder:       fwd,
@@ -92,6 +96,7 @@ func NewGateway(e Env, cat *catalog.Catalog, sh *Shared, log *slog.Logger) (*gat
 		RateLimits:      limits,
 		Cache:           sh.Cache,
 		Workflows:       workflows,
+		Wasm:            wasm,
 	})
 }
 
@@ -196,6 +201,11 @@ func NewManagement(ctx context.Context, e Env, cat *catalog.Catalog, con *Consol
 	}
 	cfg := management.Config{Catalog: cat, Verifier: con.Verifier, CursorKey: key, Logger: log, Cache: sh.Cache,
 		Workflows: management.Workflows{Engine: workflows, TaskResource: e.WorkflowTaskARN}}
+	wasm, err := sh.WasmHost(e, log)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Modules = moduleValidator(wasm)
 	if con.Signer != nil {
 		cfg.JWKS = con.Signer.JWKSHandler()
 		if e.DevLogin {

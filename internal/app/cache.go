@@ -40,6 +40,8 @@ type Shared struct {
 	Cache *cache.Cache
 	// workflows is the workflow engine, built on first use (workflow.go).
 	workflows workflowSlot
+	// wasm is the WebAssembly transform host, built on first use (wasm.go).
+	wasm wasmSlot
 }
 
 // NewShared builds the per-process shared components.
