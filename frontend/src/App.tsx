@@ -10,6 +10,10 @@ import { Apis } from './pages/Apis';
 const ApiDetail = lazy(() => import('./pages/ApiDetail').then((m) => ({ default: m.ApiDetail })));
 const Integrations = lazy(() => import('./pages/Integrations').then((m) => ({ default: m.Integrations })));
 const Consumers = lazy(() => import('./pages/Consumers').then((m) => ({ default: m.Consumers })));
+const ConsumerDetail = lazy(() => import('./pages/ConsumerDetail').then((m) => ({ default: m.ConsumerDetail })));
+const JwtIssuers = lazy(() => import('./pages/JwtIssuers').then((m) => ({ default: m.JwtIssuers })));
+const Transforms = lazy(() => import('./pages/Transforms').then((m) => ({ default: m.Transforms })));
+const TransformEditor = lazy(() => import('./pages/TransformEditor').then((m) => ({ default: m.TransformEditor })));
 const Audit = lazy(() => import('./pages/Audit').then((m) => ({ default: m.Audit })));
 const Members = lazy(() => import('./pages/Members').then((m) => ({ default: m.Members })));
 
@@ -68,6 +72,10 @@ export const routes = [
           { path: 'apis/:api', element: <ApiDetail /> },
           { path: 'integrations', element: <Integrations /> },
           { path: 'consumers', element: <Consumers /> },
+          { path: 'consumers/:consumer', element: <ConsumerDetail /> },
+          { path: 'jwt-issuers', element: <JwtIssuers /> },
+          { path: 'transforms', element: <Transforms /> },
+          { path: 'transforms/:transform', element: <TransformEditor /> },
           {
             path: 'audit',
             element: (

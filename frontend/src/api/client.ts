@@ -35,6 +35,8 @@ export function configureClient(tokens: TokenSource, unauthorized: UnauthorizedH
 
 export interface RequestOptions {
   body?: unknown;
+  /** Raw bytes sent as they are (a WebAssembly module), with this content type. */
+  raw?: { data: Blob | ArrayBuffer; type: string };
   signal?: AbortSignal;
   /** Skip the bearer token (dev login). */
   anonymous?: boolean;
@@ -46,12 +48,13 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
   const token = opts.anonymous ? null : tokenSource();
   if (token) headers.Authorization = `Bearer ${token}`;
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (opts.raw) headers['Content-Type'] = opts.raw.type;
   let res: Response;
   try {
     res = await fetch(API_BASE + path, {
       method,
       headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      body: opts.raw ? opts.raw.data : opts.body === undefined ? undefined : JSON.stringify(opts.body),
       signal: opts.signal,
     });
   } catch (e) {

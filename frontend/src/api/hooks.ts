@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, getPage, seg } from './client';
-import type { Api, Consumer, Endpoint, Integration, Member, Version } from './types';
+import type { Api, ApiKey, Consumer, Endpoint, Integration, JwtIssuer, Member, OAuthClient, Transform, Version, Workflow } from './types';
 
 /** Query keys: one place, so mutations invalidate exactly what they change. */
 export const keys = {
@@ -10,6 +10,13 @@ export const keys = {
   endpoints: (a: string, v: string) => ['apis', a, 'versions', v, 'endpoints'] as const,
   integrations: ['integrations'] as const,
   consumers: ['consumers'] as const,
+  consumer: (c: string) => ['consumers', c] as const,
+  keys: (c: string) => ['consumers', c, 'keys'] as const,
+  clients: (c: string) => ['consumers', c, 'clients'] as const,
+  jwtIssuers: ['jwt-issuers'] as const,
+  transforms: ['transforms'] as const,
+  transform: (t: string) => ['transforms', t] as const,
+  workflows: ['workflows'] as const,
   members: ['members'] as const,
   audit: ['audit'] as const,
 };
@@ -42,3 +49,24 @@ export const useConsumers = () =>
 
 export const useMembers = () =>
   useQuery({ queryKey: keys.members, queryFn: ({ signal }) => getPage<Member>('/members', signal) });
+
+export const useConsumer = (c: string) =>
+  useQuery({ queryKey: keys.consumer(c), queryFn: ({ signal }) => api.get<Consumer>(`/consumers/${seg(c)}`, signal) });
+
+export const useKeys = (c: string) =>
+  useQuery({ queryKey: keys.keys(c), queryFn: ({ signal }) => getPage<ApiKey>(`/consumers/${seg(c)}/keys${many}`, signal) });
+
+export const useClients = (c: string) =>
+  useQuery({ queryKey: keys.clients(c), queryFn: ({ signal }) => getPage<OAuthClient>(`/consumers/${seg(c)}/clients`, signal) });
+
+export const useJwtIssuers = () =>
+  useQuery({ queryKey: keys.jwtIssuers, queryFn: ({ signal }) => getPage<JwtIssuer>('/jwt-issuers' + many, signal) });
+
+export const useTransforms = () =>
+  useQuery({ queryKey: keys.transforms, queryFn: ({ signal }) => getPage<Transform>('/transforms' + many, signal) });
+
+export const useTransform = (t: string, enabled = true) =>
+  useQuery({ queryKey: keys.transform(t), queryFn: ({ signal }) => api.get<Transform>(`/transforms/${seg(t)}`, signal), enabled });
+
+export const useWorkflows = () =>
+  useQuery({ queryKey: keys.workflows, queryFn: ({ signal }) => getPage<Workflow>('/workflows' + many, signal) });

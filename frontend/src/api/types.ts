@@ -58,6 +58,8 @@ export interface Policies {
   };
   cache?: { ttlSeconds: number; methods?: string[]; keyHeaders?: string[]; perPrincipal?: boolean };
   cors?: { allowOrigins: string[]; allowMethods?: string[]; allowHeaders?: string[]; allowCredentials?: boolean; maxAgeSeconds?: number };
+  requestTransforms?: { transform: string }[];
+  responseTransforms?: { transform: string }[];
 }
 
 export interface Endpoint extends Partial<Meta> {
@@ -130,4 +132,102 @@ export interface Problem {
 export interface Validation {
   valid: boolean;
   errors: FieldError[];
+}
+
+export type CredentialStatus = 'active' | 'revoked';
+
+/** An API key of a consumer (model.APIKey); the secret is only in the creation answer. */
+export interface ApiKey extends Partial<Meta> {
+  id: string;
+  consumer: string;
+  name?: string;
+  prefix: string;
+  scopes?: string[];
+  plan?: string;
+  expiresAt?: string;
+  status: CredentialStatus;
+  revokedAt?: string;
+}
+
+export interface IssuedKey extends ApiKey {
+  secret: string;
+}
+
+/** An OAuth2 client-credentials client of a consumer (model.OAuthClient). */
+export interface OAuthClient extends Partial<Meta> {
+  id: string;
+  consumer: string;
+  name?: string;
+  scopes?: string[];
+  status: CredentialStatus;
+  revokedAt?: string;
+}
+
+export interface IssuedClient extends OAuthClient {
+  clientSecret: string;
+}
+
+/** A trusted JWT issuer (model.JWTIssuer). */
+export interface JwtIssuer extends Partial<Meta> {
+  slug: string;
+  name?: string;
+  issuer: string;
+  jwksUrl: string;
+  audiences: string[];
+  algorithms?: string[];
+  leewaySeconds?: number;
+  scopeClaim?: string;
+  rolesClaim?: string;
+  consumerClaim?: string;
+}
+
+/** model.JWTAlgorithms: asymmetric only. */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+export type TransformType = 'declarative' | 'wasm';
+
+export interface TransformTestResult {
+  name: string;
+  pass: boolean;
+  detail?: string;
+  output?: unknown;
+}
+
+/** A tenant's transform (model.Transform). */
+export interface Transform extends Partial<Meta> {
+  slug: string;
+  name: string;
+  description?: string;
+  type: TransformType;
+  document?: unknown;
+  module?: { sha256: string; size: number; uploadedAt: string };
+  config?: unknown;
+  freshInstance?: boolean;
+  tests?: { passed: boolean; results: TransformTestResult[] | null };
+}
+
+/** The message a transform reads and changes (transform.Message). */
+export interface TransformMessage {
+  body?: unknown;
+  query?: Record<string, string[]>;
+  headers?: Record<string, string[]>;
+  params?: Record<string, string>;
+  claims?: Record<string, unknown>;
+  status?: number;
+}
+
+/** POST /transforms:preview's answer. */
+export interface PreviewResult {
+  output?: TransformMessage;
+  error?: { step: number; name: string; rule: string; path?: string; detail: string; errors?: FieldError[] };
+  tests: TransformTestResult[] | null;
+  publishable: boolean;
+}
+
+/** A stored workflow (catalog.Workflow), only what the console lists. */
+export interface Workflow extends Partial<Meta> {
+  slug: string;
+  name?: string;
+  kind?: string;
+  deployed?: { ref: string; publishedAt: string; revision: number };
 }

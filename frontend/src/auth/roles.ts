@@ -25,6 +25,10 @@ export const permissions = {
   deleteIntegration: 'admin',
   editConsumer: 'developer',
   deleteConsumer: 'admin',
+  issueCredential: 'developer',
+  manageJwtIssuers: 'admin',
+  editTransform: 'developer',
+  deleteTransform: 'admin',
   readAudit: 'admin',
   manageMembers: 'owner',
 } as const satisfies Record<string, Role>;

@@ -1,6 +1,6 @@
 import { AppShell, Badge, Burger, Button, Group, NavLink, ScrollArea, Stack, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { IconApi, IconHistory, IconPlugConnected, IconUsers, IconUsersGroup, IconLogout } from '@tabler/icons-react';
+import { IconApi, IconCertificate, IconHistory, IconTransform, IconPlugConnected, IconUsers, IconUsersGroup, IconLogout } from '@tabler/icons-react';
 import type { ComponentType } from 'react';
 import { NavLink as RouterLink, Outlet, useLocation } from 'react-router';
 import { forget, useSession } from '../auth/session';
@@ -30,11 +30,15 @@ export const navSections: NavSection[] = [
     items: [
       { to: '/apis', label: 'APIs', icon: IconApi },
       { to: '/integrations', label: 'Integrations', icon: IconPlugConnected },
+      { to: '/transforms', label: 'Transforms', icon: IconTransform },
     ],
   },
   {
     label: 'Access',
-    items: [{ to: '/consumers', label: 'Consumers', icon: IconUsersGroup }],
+    items: [
+      { to: '/consumers', label: 'Consumers', icon: IconUsersGroup },
+      { to: '/jwt-issuers', label: 'JWT issuers', icon: IconCertificate },
+    ],
   },
   {
     label: 'Govern',

@@ -4,7 +4,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { ApiError, api, seg } from '../api/client';
-import { keys, useApi, useEndpoints, useIntegrations, useVersions } from '../api/hooks';
+import { keys, useApi, useEndpoints, useIntegrations, useTransforms, useVersions, useWorkflows } from '../api/hooks';
 import type { Endpoint, Version, VersionStatus } from '../api/types';
 import { Can, useSession } from '../auth/session';
 import { Card, Confirm, Empty, ErrorAlert, PageHeader, StatusBadge, fmtTime } from '../components/common';
@@ -142,6 +142,8 @@ function VersionPanel({ api: slug, basePath, version: v }: { api: string; basePa
   const { me } = useSession();
   const eps = useEndpoints(slug, v.name);
   const ints = useIntegrations();
+  const transforms = useTransforms();
+  const workflows = useWorkflows();
   const [editing, setEditing] = useState<Endpoint | 'new' | null>(null);
   const tenant = me?.tenant ?? '';
   const origin = window.location.origin;
@@ -305,6 +307,8 @@ function VersionPanel({ api: slug, basePath, version: v }: { api: string; basePa
             basePath={basePath}
             tenant={tenant}
             integrations={ints.data?.items ?? []}
+            transforms={transforms.data?.items ?? []}
+            workflows={workflows.data?.items ?? []}
             initial={editing === 'new' ? undefined : editing}
             onDone={() => setEditing(null)}
           />

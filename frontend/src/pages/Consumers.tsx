@@ -1,7 +1,8 @@
-import { Button, Group, Modal, Skeleton, Stack, Table, Text, TextInput, Textarea } from '@mantine/core';
+import { Anchor, Button, Group, Modal, Skeleton, Stack, Table, Text, TextInput, Textarea } from '@mantine/core';
 import { IconPlus } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
 import { ApiError, api, seg } from '../api/client';
 import { keys, useConsumers } from '../api/hooks';
 import type { Consumer } from '../api/types';
@@ -19,7 +20,7 @@ export function Consumers() {
     <>
       <PageHeader
         title="Consumers"
-        description="Applications and partners that call your APIs."
+        description="Applications and partners that call your APIs. Open one to issue its API keys and OAuth2 clients."
         actions={
           <Can do="editConsumer">
             <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
@@ -50,9 +51,9 @@ export function Consumers() {
               {items.map((c) => (
                 <Table.Tr key={c.slug}>
                   <Table.Td>
-                    <Text fw={600} size="sm">
+                    <Anchor component={Link} to={`/consumers/${seg(c.slug)}`} fw={600} size="sm">
                       {c.name}
-                    </Text>
+                    </Anchor>
                     <Text size="xs" c="dimmed">
                       {c.slug}
                     </Text>

@@ -5,7 +5,9 @@ import {
   Code,
   Divider,
   Group,
+  MultiSelect,
   NumberInput,
+  SegmentedControl,
   Pill,
   Select,
   SimpleGrid,
@@ -20,7 +22,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { ApiError, api, seg } from '../api/client';
 import { keys } from '../api/hooks';
-import type { AuthType, Endpoint, Integration, Policies, RateLimitAlgorithm, RateLimitScope } from '../api/types';
+import type { AuthType, Endpoint, Integration, Policies, RateLimitAlgorithm, RateLimitScope, Transform, Workflow } from '../api/types';
 import { ErrorAlert } from '../components/common';
 import { FieldErrors } from '../lib/problem';
 import { pathParams } from '../lib/pathTemplate';
@@ -37,6 +39,10 @@ export interface EndpointFormProps {
   basePath: string;
   tenant: string;
   integrations: Integration[];
+  /** The tenant's transforms; the transform pickers show when there are any. */
+  transforms?: Transform[];
+  /** The tenant's workflows; a workflow target is offered when there are any. */
+  workflows?: Workflow[];
   initial?: Endpoint;
   onDone: () => void;
 }
@@ -55,6 +61,10 @@ function blank(integrations: Integration[]): Endpoint {
 function toDoc(ep: Endpoint): Endpoint {
   const t = { ...ep.target };
   if (!t.path) delete t.path;
+  if (t.type === 'workflow') {
+    delete t.integration;
+    delete t.path;
+  } else delete t.workflow;
   const out: Endpoint = { ...ep, target: t };
   if (!out.summary) delete out.summary;
   if (!out.description) delete out.description;
@@ -67,7 +77,7 @@ function toDoc(ep: Endpoint): Endpoint {
  * policies. Every change is checked by the server's dry-run validate route
  * (debounced) and each error is shown at the field its JSON pointer names.
  */
-export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrations, initial, onDone }: EndpointFormProps) {
+export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrations, transforms = [], workflows = [], initial, onDone }: EndpointFormProps) {
   const qc = useQueryClient();
   const [ep, setEp] = useState<Endpoint>(() => initial ?? blank(integrations));
   const [touched, setTouched] = useState(!!initial);
@@ -85,6 +95,14 @@ export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrat
   });
   const submitErrors = save.error instanceof ApiError ? save.error.fieldErrors : [];
   const fe = submitErrors.length ? new FieldErrors(submitErrors) : dry.errors;
+  const showTransforms = transforms.length > 0 || !!initial?.policies?.requestTransforms?.length || !!initial?.policies?.responseTransforms?.length;
+  const showWorkflows = workflows.length > 0 || ep.target.type === 'workflow';
+  const claimedHere = showTransforms ? [...claimed, '/policies/requestTransforms', '/policies/responseTransforms'] : claimed;
+  const transformOptions = transforms.map((t) => ({
+    value: t.slug,
+    label: `${t.name} (${t.slug})${t.type === 'wasm' ? (t.module ? '' : ' · no module') : t.tests && !t.tests.passed ? ' · tests failing' : ''}`,
+  }));
+  const workflowOptions = workflows.map((w) => ({ value: w.slug, label: `${w.name || w.slug} (${w.slug})${w.deployed ? '' : ' · not published'}` }));
 
   const update = (f: (e: Endpoint) => Endpoint) => {
     setTouched(true);
@@ -161,6 +179,36 @@ export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrat
         }} error={fe.at('/summary')} />
 
         <Divider label="Target" labelPosition="left" />
+        {showWorkflows && (
+          <SegmentedControl
+            aria-label="Target type"
+            w="fit-content"
+            value={ep.target.type}
+            onChange={(v) =>
+              update((e) =>
+                v === 'workflow'
+                  ? { ...e, target: { type: 'workflow', workflow: e.target.workflow ?? workflows[0]?.slug ?? '' } }
+                  : { ...e, target: { type: 'integration', integration: e.target.integration ?? integrations[0]?.slug ?? '', path: e.target.path } },
+              )
+            }
+            data={[
+              { value: 'integration', label: 'Integration' },
+              { value: 'workflow', label: 'Workflow' },
+            ]}
+          />
+        )}
+        {ep.target.type === 'workflow' ? (
+          <Select
+            label="Workflow"
+            description="The published deployment of this workflow answers the request."
+            data={workflowOptions}
+            value={ep.target.workflow ?? null}
+            onChange={(v) => update((e) => ({ ...e, target: { type: 'workflow', workflow: v ?? '' } }))}
+            error={fe.at('/target/workflow') ?? fe.at('/target/type') ?? fe.at('/target')}
+            searchable
+            required
+          />
+        ) : (
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
           <Select
             label="Integration"
@@ -186,7 +234,8 @@ export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrat
             classNames={{ input: 'mono' }}
           />
         </SimpleGrid>
-        {targetParams.length > 0 && (
+        )}
+        {ep.target.type !== 'workflow' && targetParams.length > 0 && (
           <Group gap={6} aria-label="Upstream path parameters">
             <Text size="xs" c="dimmed">
               Uses:
@@ -361,9 +410,35 @@ export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrat
           />
         )}
 
+        {showTransforms && (
+          <>
+            <Divider label="Transforms" labelPosition="left" />
+            <SimpleGrid cols={{ base: 1, sm: 2 }}>
+              <MultiSelect
+                label="Request transforms"
+                description="Applied in this order before the target is called."
+                data={transformOptions}
+                value={(pol.requestTransforms ?? []).map((t) => t.transform)}
+                onChange={(v) => setPolicies((p) => ({ ...p, requestTransforms: v.length ? v.map((transform) => ({ transform })) : undefined }))}
+                error={fe.under('/policies/requestTransforms')}
+                searchable
+              />
+              <MultiSelect
+                label="Response transforms"
+                description="Applied in this order to the answer."
+                data={transformOptions}
+                value={(pol.responseTransforms ?? []).map((t) => t.transform)}
+                onChange={(v) => setPolicies((p) => ({ ...p, responseTransforms: v.length ? v.map((transform) => ({ transform })) : undefined }))}
+                error={fe.under('/policies/responseTransforms')}
+                searchable
+              />
+            </SimpleGrid>
+          </>
+        )}
+
         <ErrorAlert
           error={save.error && submitErrors.length === 0 ? save.error : undefined}
-          fieldErrors={fe.unclaimed(claimed)}
+          fieldErrors={fe.unclaimed(claimedHere)}
         />
         <Group justify="space-between">
           <Text size="xs" c="dimmed" aria-live="polite">

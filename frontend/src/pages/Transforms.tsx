@@ -1,0 +1,104 @@
+import { Anchor, Badge, Button, Skeleton, Table, Text } from '@mantine/core';
+import { IconPlus } from '@tabler/icons-react';
+import { Link, useNavigate } from 'react-router';
+import { seg } from '../api/client';
+import { useTransforms } from '../api/hooks';
+import type { Transform } from '../api/types';
+import { Can } from '../auth/session';
+import { Card, Empty, ErrorAlert, PageHeader, fmtTime } from '../components/common';
+
+/** TestsBadge says whether a stored transform can be published. */
+export function TestsBadge({ t }: { t: Transform }) {
+  if (t.type === 'wasm')
+    return t.module ? (
+      <Badge color="green" variant="light" radius="sm">
+        module uploaded
+      </Badge>
+    ) : (
+      <Badge color="orange" variant="light" radius="sm">
+        no module
+      </Badge>
+    );
+  const results = t.tests?.results ?? [];
+  if (!t.tests)
+    return (
+      <Badge color="gray" variant="light" radius="sm">
+        not tested
+      </Badge>
+    );
+  const failed = results.filter((r) => !r.pass).length;
+  return t.tests.passed ? (
+    <Badge color="green" variant="light" radius="sm">
+      {results.length} test{results.length === 1 ? '' : 's'} pass
+    </Badge>
+  ) : (
+    <Badge color="red" variant="light" radius="sm">
+      {failed} failing
+    </Badge>
+  );
+}
+
+export function Transforms() {
+  const list = useTransforms();
+  const nav = useNavigate();
+  const items = list.data?.items ?? [];
+  return (
+    <>
+      <PageHeader
+        title="Transforms"
+        description="Reshape requests and responses: declarative steps with test cases, or your own WebAssembly module. Endpoints apply them on the way in or out."
+        actions={
+          <Can do="editTransform">
+            <Button leftSection={<IconPlus size={16} />} onClick={() => nav('/transforms/new')}>
+              New transform
+            </Button>
+          </Can>
+        }
+      />
+      <ErrorAlert error={list.error} />
+      <Card>
+        {list.isPending ? (
+          <Skeleton h={60} />
+        ) : items.length === 0 ? (
+          <Empty>No transforms yet.</Empty>
+        ) : (
+          <Table verticalSpacing="sm" highlightOnHover aria-label="Transforms">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Name</Table.Th>
+                <Table.Th>Type</Table.Th>
+                <Table.Th>Publishable</Table.Th>
+                <Table.Th>Updated</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {items.map((t) => (
+                <Table.Tr key={t.slug}>
+                  <Table.Td>
+                    <Anchor component={Link} to={`/transforms/${seg(t.slug)}`} fw={600} size="sm">
+                      {t.name}
+                    </Anchor>
+                    <Text size="xs" c="dimmed">
+                      {t.slug}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="sm">{t.type}</Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <TestsBadge t={t} />
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="sm" c="dimmed">
+                      {fmtTime(t.updatedAt ?? t.createdAt)}
+                    </Text>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        )}
+      </Card>
+    </>
+  );
+}
