@@ -18,10 +18,8 @@ import (
 	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/gateway"
 	"github.com/portico/portico/internal/identity"
-	"github.com/portico/portico/internal/integration"
 	"github.com/portico/portico/internal/lambdahttp"
 	"github.com/portico/portico/internal/management"
-	"github.com/portico/portico/internal/proxy"
 	"github.com/portico/portico/internal/store"
 	"github.com/portico/portico/internal/store/bolt"
 	"github.com/portico/portico/internal/store/dynamo"
@@ -69,12 +67,6 @@ func NewGateway(e Env, cat *catalog.Catalog, sh *Shared, log *slog.Logger) (*gat
 	if err != nil {
 		return nil, err
 	}
-	guard := upstreamGuard(e)
-	fwd := proxy.New(proxy.Config{Logger: log, Transport: proxy.NewTransportWith(proxy.TransportConfig{Control: guard.Control, NoProxy: true})})
-	engine, err := integration.New(integration.Config{Forwarder: fwd, Guard: guard, Logger: log})
-	if err != nil {
-		return nil, err
-	}
 	workflows, err := sh.WorkflowEngine(context.Background(), e, cat, log)
 	if err != nil {
 		return nil, err
@@ -85,8 +77,8 @@ func NewGateway(e Env, cat *catalog.Catalog, sh *Shared, log *slog.Logger) (*gat
 	}
 	return gateway.New(gateway.Config{
 		Source:          cat,
-		Forwarder:       fwd,
-		Integrations:    engine,
+		Forwarder:       sh.Forwarder,
+		Integrations:    sh.Integrations,
 		Domain:          e.Domain,
 		RefreshInterval: e.RefreshInterval,
 		Logger:          log,
@@ -199,7 +191,7 @@ func NewManagement(ctx context.Context, e Env, cat *catalog.Catalog, con *Consol
 	if err != nil {
 		return nil, err
 	}
-	cfg := management.Config{Catalog: cat, Verifier: con.Verifier, CursorKey: key, Logger: log, Cache: sh.Cache,
+	cfg := management.Config{Catalog: cat, Verifier: con.Verifier, CursorKey: key, Logger: log, Cache: sh.Cache, Integrations: sh.Integrations,
 		Workflows: management.Workflows{Engine: workflows, TaskResource: e.WorkflowTaskARN}}
 	wasm, err := sh.WasmHost(e, log)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/portico/portico/internal/cache"
 	cacheredis "github.com/portico/portico/internal/cache/redis"
+	"github.com/portico/portico/internal/integration"
+	"github.com/portico/portico/internal/proxy"
 )
 
 // NewResponseCache builds a response cache for e: an in-process L1 always,
@@ -38,6 +40,10 @@ func NewResponseCache(e Env, log *slog.Logger) (*cache.Cache, error) {
 // caller (the local server, a Lambda main, a test) and passed to each.
 type Shared struct {
 	Cache *cache.Cache
+	// Forwarder and Integrations call upstreams behind the SSRF guard; the
+	// management API reads the same engine's breaker state (health route).
+	Forwarder    *proxy.Forwarder
+	Integrations *integration.Engine
 	// workflows is the workflow engine, built on first use (workflow.go).
 	workflows workflowSlot
 	// wasm is the WebAssembly transform host, built on first use (wasm.go).
@@ -50,5 +56,11 @@ func NewShared(e Env, log *slog.Logger) (*Shared, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Shared{Cache: rc}, nil
+	guard := upstreamGuard(e)
+	fwd := proxy.New(proxy.Config{Logger: log, Transport: proxy.NewTransportWith(proxy.TransportConfig{Control: guard.Control, NoProxy: true})})
+	engine, err := integration.New(integration.Config{Forwarder: fwd, Guard: guard, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return &Shared{Cache: rc, Forwarder: fwd, Integrations: engine}, nil
 }
