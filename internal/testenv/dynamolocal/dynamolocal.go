@@ -31,6 +31,10 @@ import (
 // is: the directory holding DynamoDBLocal.jar and DynamoDBLocal_lib.
 const EnvDir = "PORTICO_DYNAMODB_LOCAL_DIR"
 
+// EnvEndpoint names the environment variable that points the tests at an
+// already running DynamoDB-compatible endpoint instead of starting one.
+const EnvEndpoint = "PORTICO_TEST_DYNAMODB_ENDPOINT"
+
 // emulatorDir is where `make tools` installs the emulator, relative to the
 // module root.
 const emulatorDir = "tools/node_modules/amplify-dynamodb-simulator/emulator"
@@ -42,8 +46,16 @@ const startTimeout = 2 * time.Minute
 // Start launches DynamoDB Local and returns its endpoint
 // ("http://127.0.0.1:PORT"); t's cleanup stops it. Without Java or the
 // emulator it skips t, or fails it when the environment has CI=true.
+//
+// When $PORTICO_TEST_DYNAMODB_ENDPOINT is set (for example LocalStack's
+// http://localhost:4566, by `make localstack-test`), that endpoint is
+// returned instead and nothing is started: the same tests then run against
+// it.
 func Start(t testing.TB) string {
 	t.Helper()
+	if ep := os.Getenv(EnvEndpoint); ep != "" {
+		return ep
+	}
 	dir, err := Dir()
 	if err == nil {
 		_, err = exec.LookPath("java")

@@ -25,3 +25,10 @@ func TestDirFromEnv(t *testing.T) {
 		t.Fatal("Dir accepted a directory without DynamoDBLocal.jar")
 	}
 }
+
+func TestStartUsesGivenEndpoint(t *testing.T) {
+	t.Setenv(dynamolocal.EnvEndpoint, "http://localhost:4566")
+	if got := dynamolocal.Start(t); got != "http://localhost:4566" {
+		t.Fatalf("Start = %q, want the endpoint from %s", got, dynamolocal.EnvEndpoint)
+	}
+}
