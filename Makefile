@@ -7,6 +7,9 @@ GO        ?= go
 FUNCTIONS := $(sort $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go)))
 DIST      := dist
 FUZZTIME  ?= 60s
+# VERSION is stamped into every binary; builds are reproducible (-trimpath,
+# empty build id, zip without timestamps).
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 BENCHTIME ?= 1s
 GOTEST_FLAGS ?= -race -timeout 15m
 
@@ -151,8 +154,8 @@ build: ## build linux/arm64 Lambda bootstraps and zips into dist/
 	@command -v zip >/dev/null 2>&1 || { $(APT_PREFIX) apt-get update -qq && $(APT_PREFIX) apt-get install -y -qq zip >/dev/null; }
 	@set -e; for fn in $(FUNCTIONS); do \
 	  mkdir -p $(DIST)/$$fn; \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -tags lambda.norpc -ldflags='-s -w' -o $(DIST)/$$fn/bootstrap ./functions/$$fn; \
-	  rm -f $(DIST)/$$fn.zip; (cd $(DIST)/$$fn && zip -q -X ../$$fn.zip bootstrap); \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -tags lambda.norpc -ldflags='-s -w -buildid= -X github.com/portico/portico/internal/app.version=$(VERSION)' -o $(DIST)/$$fn/bootstrap ./functions/$$fn; \
+	  rm -f $(DIST)/$$fn.zip; (cd $(DIST)/$$fn && touch -t 198001010000 bootstrap && zip -q -X ../$$fn.zip bootstrap); \
 	  echo "built $(DIST)/$$fn.zip"; \
 	done
 

@@ -150,5 +150,5 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 
 // Logger returns the JSON logger every component uses.
 func (e Env) Logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: e.LogLevel}))
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: e.LogLevel})).With("version", Version())
 }
