@@ -139,7 +139,7 @@ async function main() {
     await step('sign in with the dev login', async () => {
       await page.goto(`${base}/console/`);
       await page.getByRole('heading', { name: 'Sign in to Portico' }).waitFor();
-      await page.screenshot({ path: path.join(shots, '01-sign-in.png') });
+      await page.screenshot({ path: path.join(shots, '01-sign-in.png'), animations: 'disabled' });
       await page.getByLabel('Tenant').fill('demo');
       await page.getByLabel('Email').fill('owner@demo.local');
       await page.getByRole('button', { name: 'Sign in' }).click();
@@ -153,7 +153,7 @@ async function main() {
       await page.getByRole('link', { name: 'Items' }).waitFor();
       const ms = Math.round(performance.now() - t0);
       timings['APIs page first render'] = ms;
-      await page.screenshot({ path: path.join(shots, '02-apis.png') });
+      await page.screenshot({ path: path.join(shots, '02-apis.png'), animations: 'disabled' });
       if (ms >= 1000) throw new Error(`APIs page took ${ms} ms`);
     });
 
@@ -179,7 +179,7 @@ async function main() {
       await dlg.getByLabel('Path template').fill('products/{id}');
       // The server's dry run answers at /path: shown beside the field.
       await dlg.getByText('must start with /').waitFor();
-      await page.screenshot({ path: path.join(shots, '03-endpoint-validation.png') });
+      await page.screenshot({ path: path.join(shots, '03-endpoint-validation.png'), animations: 'disabled' });
       await dlg.getByLabel('Path template').fill('/products/{id}');
       await dlg.getByLabel('Upstream path').fill('/items/{id}');
       await dlg.getByText('must start with /').waitFor({ state: 'detached' });
@@ -189,39 +189,133 @@ async function main() {
       await page.getByRole('table', { name: 'Endpoints of v1' }).getByText('/products/{id}').waitFor();
     });
 
+    await step('transform editor: live preview, a failing step, save', async () => {
+      await page.getByRole('link', { name: 'Transforms' }).click();
+      await page.getByRole('button', { name: 'New transform' }).click();
+      await page.getByRole('textbox', { name: /^Name/ }).fill('Order view');
+      await page.getByRole('textbox', { name: /^Slug/ }).fill('order-view');
+      // The template runs on the sample as soon as the editor opens.
+      const out = page.getByRole('textbox', { name: 'Output message' });
+      await out.getByText('Ada Lovelace').waitFor();
+      await page.getByText('pass', { exact: true }).first().waitFor();
+      // Require a field the sample lacks: the failing step is named.
+      const doc = page.getByRole('textbox', { name: 'Transform document' });
+      await doc.click();
+      await page.keyboard.press('Control+a');
+      await page.keyboard.insertText(
+        JSON.stringify({ steps: [{ map: { fields: [{ to: '/orderId', from: 'body.id', type: 'string' }] } }, { map: { fields: [{ to: '/sku', from: 'body.sku', required: true }] } }] }, null, 2),
+      );
+      await page.getByRole('alert').filter({ hasText: 'Step 2 (map) failed' }).waitFor();
+      await page.screenshot({ path: path.join(shots, '08-transform-editor.png'), animations: 'disabled' });
+      await doc.click();
+      await page.keyboard.press('Control+a');
+      await page.keyboard.insertText(JSON.stringify({ steps: [{ map: { fields: [{ to: '/orderId', from: 'body.id', type: 'string' }] } }] }, null, 2));
+      await page.getByText('Preview up to date.').waitFor();
+      await page.getByRole('textbox', { name: 'New test case name' }).fill('keeps the id');
+      await page.getByRole('button', { name: 'Add sample as test case' }).click();
+      await page.getByText('keeps the id').waitFor();
+      await page.getByRole('button', { name: 'Create transform' }).click();
+      await page.waitForURL('**/console/transforms/order-view');
+      await page.getByText('1 test pass').waitFor();
+    });
+
+    let apiKey = '';
+    await step('issue an API key to a consumer (shown once)', async () => {
+      await page.getByRole('link', { name: 'Consumers' }).click();
+      await page.getByRole('button', { name: 'New consumer' }).click();
+      const dlg = page.getByRole('dialog', { name: 'New consumer' });
+      await dlg.getByLabel('Name').fill('Acme mobile');
+      await dlg.getByLabel('Slug').fill('acme');
+      await dlg.getByRole('button', { name: 'Create consumer' }).click();
+      await page.getByRole('link', { name: 'Acme mobile' }).click();
+      await page.getByRole('button', { name: 'Issue API key' }).click();
+      const form = page.getByRole('dialog', { name: 'Issue API key' });
+      await form.getByLabel('Name').fill('e2e');
+      await form.getByRole('button', { name: 'Issue key' }).click();
+      const shown = page.getByRole('dialog', { name: 'API key issued' });
+      await shown.getByText("you won't see it again").waitFor();
+      apiKey = (await shown.getByTestId('secret-value').innerText()).trim();
+      if (!/^ptk_/.test(apiKey)) throw new Error(`unexpected key ${apiKey}`);
+      await page.screenshot({ path: path.join(shots, '09-key-shown-once.png'), animations: 'disabled' });
+      await shown.getByRole('button', { name: 'I have copied it' }).click();
+      await shown.waitFor({ state: 'detached' });
+      const row = page.getByRole('table', { name: 'API keys' }).getByRole('row', { name: /e2e/ });
+      await row.getByText(apiKey.slice(0, 12)).waitFor();
+      await row.getByText('active').waitFor();
+      if ((await page.getByText(apiKey).count()) !== 0) throw new Error('the secret is still on the page');
+    });
+
+    await step('JWT issuer: the server refuses a field, it is shown there, fixed', async () => {
+      await page.getByRole('link', { name: 'JWT issuers' }).click();
+      await page.getByRole('button', { name: 'New issuer' }).click();
+      const dlg = page.getByRole('dialog', { name: 'New JWT issuer' });
+      await dlg.getByLabel('Slug').fill('corp-idp');
+      await dlg.getByRole('textbox', { name: /^Issuer/ }).fill('https://login.corp.example/');
+      await dlg.getByLabel('JWKS URL').fill('http://login.corp.example/jwks.json');
+      await dlg.getByRole('textbox', { name: 'Audiences' }).or(dlg.getByRole('combobox', { name: 'Audiences' })).first().fill('shop-api');
+      await page.keyboard.press('Enter');
+      await dlg.getByRole('button', { name: 'Create issuer' }).click();
+      await dlg.getByText('must be an absolute https URL').waitFor();
+      await page.screenshot({ path: path.join(shots, '10-jwt-issuer-error.png'), animations: 'disabled' });
+      await dlg.getByLabel('JWKS URL').fill('https://login.corp.example/jwks.json');
+      await dlg.getByText('must be an absolute https URL').waitFor({ state: 'detached' });
+      await dlg.getByRole('button', { name: 'Create issuer' }).click();
+      await dlg.waitFor({ state: 'detached' });
+      await page.getByRole('table', { name: 'JWT issuers' }).getByText('https://login.corp.example/').waitFor();
+    });
+
+    await step('require an API key on the endpoint', async () => {
+      await page.getByRole('link', { name: 'APIs' }).click();
+      await page.getByRole('link', { name: 'Shop' }).click();
+      await page.getByRole('button', { name: 'Edit GET /products/{id}' }).click();
+      const dlg = page.getByRole('dialog', { name: 'Edit endpoint' });
+      await dlg.getByRole('textbox', { name: 'Authentication' }).or(dlg.getByRole('combobox', { name: 'Authentication' })).first().click();
+      await page.getByRole('option', { name: 'API key' }).click();
+      await dlg.getByRole('textbox', { name: 'Response transforms' }).or(dlg.getByRole('combobox', { name: 'Response transforms' })).first().click();
+      await page.getByRole('option', { name: /order-view/ }).click();
+      await dlg.getByRole('textbox', { name: 'Summary' }).click(); // closes the picker
+      await dlg.getByText('No problems found.').waitFor();
+      await dlg.getByRole('button', { name: 'Save endpoint' }).click();
+      await dlg.waitFor({ state: 'detached' });
+    });
+
     await step('publish v1 after confirming', async () => {
       await page.getByRole('button', { name: 'Publish' }).click();
       const dlg = page.getByRole('dialog', { name: 'Publish v1?' });
       await dlg.getByText('1 endpoint will be served').waitFor();
-      await page.screenshot({ path: path.join(shots, '04-publish-confirm.png') });
+      await page.screenshot({ path: path.join(shots, '04-publish-confirm.png'), animations: 'disabled' });
       await dlg.getByRole('button', { name: 'Publish' }).click();
       await dlg.waitFor({ state: 'detached' });
       await page.getByRole('button', { name: 'Deprecate' }).waitFor();
-      await page.screenshot({ path: path.join(shots, '05-api-builder.png') });
+      await page.screenshot({ path: path.join(shots, '05-api-builder.png'), animations: 'disabled' });
     });
 
-    await step('call the endpoint through the gateway', async () => {
+    await step('call the endpoint through the gateway: 401 without the key, 200 with it', async () => {
       const url = `${base}/t/demo/v1/shop/products/7`;
       const end = Date.now() + 10_000;
       let last = '';
+      // Wait for the published configuration to be served (not 404/503).
       for (;;) {
         const r = await fetch(url);
         last = `${r.status} ${await r.text()}`;
-        if (r.status === 200) {
-          const body = JSON.parse(last.slice(4));
-          if (body.id !== '7') throw new Error(`unexpected upstream answer ${last}`);
-          log(`gateway answered ${last.trim()}`);
-          break;
-        }
-        if (Date.now() > end) throw new Error(`gateway never served ${url}: ${last}`);
+        if (r.status === 401) break;
+        if (Date.now() > end) throw new Error(`gateway never asked for a key at ${url}: ${last}`);
         await new Promise((r) => setTimeout(r, 200));
       }
+      log(`without a key: ${last.trim()}`);
+      const r = await fetch(url, { headers: { 'X-Api-Key': apiKey } });
+      last = `${r.status} ${await r.text()}`;
+      if (r.status !== 200) throw new Error(`with the key: ${last}`);
+      const body = JSON.parse(last.slice(4));
+      // The response transform keeps only the id, as a string.
+      if (body.orderId !== '7' || Object.keys(body).length !== 1) throw new Error(`unexpected answer ${last}`);
+      log(`with the key: ${last.trim()}`);
     });
 
     await step('integrations screen', async () => {
       await page.getByRole('link', { name: 'Integrations' }).click();
       await page.getByRole('table', { name: 'Integrations' }).getByText('demo-upstream').waitFor();
-      await page.screenshot({ path: path.join(shots, '06-integrations.png') });
+      await page.screenshot({ path: path.join(shots, '06-integrations.png'), animations: 'disabled' });
     });
 
     await step('the change is in the audit log, with its diff', async () => {
@@ -231,7 +325,7 @@ async function main() {
       await table.getByText('api/shop', { exact: true }).first().waitFor();
       await table.getByRole('button', { name: 'Show changes of create api/shop', exact: true }).click();
       await page.getByLabel('Changes').getByText('/basePath').waitFor();
-      await page.screenshot({ path: path.join(shots, '07-audit.png') });
+      await page.screenshot({ path: path.join(shots, '07-audit.png'), animations: 'disabled' });
     });
 
     await step('a viewer is not offered changes', async () => {

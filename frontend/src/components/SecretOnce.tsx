@@ -22,7 +22,7 @@ export function SecretOnce({ secret, onClose }: { secret: Secret | null; onClose
       {secret && (
         <Stack>
           <Alert color="orange" variant="light" icon={<IconAlertTriangle size={18} />} title="Copy it now: you won't see it again">
-            <Text size="sm">Portico stores only a hash of this {secret.what.toLowerCase()}. If it is lost, revoke it and issue a new one.</Text>
+            <Text size="sm">Portico stores only a hash of it. If it is lost, revoke it and issue a new one.</Text>
           </Alert>
           {secret.details}
           <Group gap="xs" wrap="nowrap" align="center">

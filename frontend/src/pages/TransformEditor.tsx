@@ -272,10 +272,7 @@ function PreviewPanel({ preview, editable }: { preview: ReturnType<typeof useTra
   const docProblems = preview.problems;
   return (
     <Stack gap={6}>
-      <Group justify="space-between">
-        <Text size="sm" fw={500}>
-          Output
-        </Text>
+      <Group justify="flex-end">
         <Text size="xs" c="dimmed" aria-live="polite" data-testid="preview-status">
           {preview.syntax ? 'Fix the JSON to preview.' : preview.checking ? 'Previewing…' : preview.result ? 'Preview up to date.' : docProblems.length ? 'The document has problems.' : ''}
         </Text>
