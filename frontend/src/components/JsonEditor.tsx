@@ -1,10 +1,14 @@
 import { json, jsonParseLinter } from '@codemirror/lang-json';
-import { forceLinting, linter, lintGutter, type Diagnostic } from '@codemirror/lint';
+import { linter, lintGutter, type Diagnostic } from '@codemirror/lint';
+import { StateEffect } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import CodeMirror from '@uiw/react-codemirror';
 import { Input } from '@mantine/core';
 import { useEffect, useMemo, useRef } from 'react';
 import { pointerRange } from '../lib/jsonPointer';
+
+/** problemsChanged asks the linter to run again: the server's answer arrived. */
+const problemsChanged = StateEffect.define<null>();
 
 export interface PointerProblem {
   pointer: string;
@@ -47,11 +51,11 @@ export function JsonEditor({ label, description, value, onChange, readOnly, prob
       }
       return ds;
     };
-    return [json(), linter(source, { delay: 200 }), lintGutter(), EditorView.lineWrapping, EditorView.contentAttributes.of({ 'aria-label': label })];
+    return [json(), linter(source, { delay: 200, needsRefresh: (u) => u.transactions.some((tr) => tr.effects.some((e) => e.is(problemsChanged))) }), lintGutter(), EditorView.lineWrapping, EditorView.contentAttributes.of({ 'aria-label': label })];
   }, [label]);
   const key = JSON.stringify(problems);
   useEffect(() => {
-    if (view.current) forceLinting(view.current);
+    view.current?.dispatch({ effects: problemsChanged.of(null) });
   }, [key]);
   return (
     <Input.Wrapper label={label} description={description} error={error}>
