@@ -122,7 +122,7 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	  done; done
 
 .PHONY: bench
-BENCHPKGS  ?= ./internal/route/ ./internal/gateway/ ./internal/cache/ ./internal/proxy/ ./internal/store/bolt/ ./internal/identity/ ./internal/auth/apikey/ ./internal/auth/jwtauth/ ./internal/transform/ ./internal/wasmhost/
+BENCHPKGS  ?= ./internal/route/ ./internal/gateway/ ./internal/cache/ ./internal/proxy/ ./internal/store/bolt/ ./internal/identity/ ./internal/auth/apikey/ ./internal/auth/jwtauth/ ./internal/transform/ ./internal/wasmhost/ ./internal/ratelimit/ ./internal/workflow/
 BENCHCOUNT ?= 5
 
 # Rounds are interleaved (-count=1, BENCHCOUNT times) so a candidate and its

@@ -46,6 +46,13 @@ var checks = []check{
 	{what: "Gateway with API-key auth vs without (throughput >= 0.9x)", pkg: "/internal/gateway", bench: "GatewayAPIKey", base: "GatewayNoAuth", maxRatio: 1 / 0.9, maxNs: -1, maxAllocs: -1},
 	{what: "Tenant JWT verification (ES256, cached JWKS) vs raw go-jose verify", pkg: "/internal/auth/jwtauth", bench: "VerifyES256", base: "RawGoJoseES256", maxRatio: 1.2, maxNs: -1, maxAllocs: -1},
 	{what: "1 MiB bearer token rejected", pkg: "/internal/auth/jwtauth", bench: "Reject1MiBToken", maxNs: 1000, maxAllocs: 0},
+	{what: "Rate-limit decision, memory store, fixed window", pkg: "/internal/ratelimit", bench: "MemoryTake/fixedWindow", maxNs: 200, maxAllocs: 0},
+	{what: "Rate-limit decision, memory store, sliding window", pkg: "/internal/ratelimit", bench: "MemoryTake/slidingWindow", maxNs: 200, maxAllocs: 0},
+	{what: "Rate-limit decision, memory store, token bucket (GCRA)", pkg: "/internal/ratelimit", bench: "MemoryTake/tokenBucket", maxNs: 200, maxAllocs: 0},
+	{what: "Cache hit through the gateway vs the same GET proxied upstream (>= 3x faster)", pkg: "/internal/gateway", bench: "GatewayCache/hit", base: "GatewayCache/upstream", maxRatio: 1.0 / 3, maxNs: -1, maxAllocs: -1},
+	{what: "Compiled 10-rule mapping of a 1 KB document", pkg: "/internal/transform", bench: "Mapping1KB/decoded", maxNs: 10_000, maxAllocs: -1},
+	{what: "Workflow validate + compile, 50 steps", pkg: "/internal/workflow", bench: "Compile50Steps", maxNs: 1_000_000, maxAllocs: -1},
+	{what: "Embedded workflow executor overhead per state", pkg: "/internal/workflow", bench: "ExecutorPerState", maxNs: 20_000, maxAllocs: -1},
 }
 
 func main() {
@@ -88,7 +95,7 @@ func parse(r io.Reader, name string) ([]stat, error) {
 		if !ok {
 			continue
 		}
-		k := key{res.GetConfig("pkg"), string(res.Name.Base())}
+		k := key{res.GetConfig("pkg"), benchName(res.Name)}
 		if _, seen := runs[k]; !seen {
 			order = append(order, k)
 		}
@@ -106,6 +113,20 @@ func parse(r io.Reader, name string) ([]stat, error) {
 		out = append(out, stat{pkg: k.pkg, name: k.name, runs: len(rs), ns: median(rs, 0), bytes: median(rs, 1), allocs: median(rs, 2)})
 	}
 	return out, nil
+}
+
+// benchName is the benchmark's full name (sub-benchmarks included) without
+// the "Benchmark" prefix and the -GOMAXPROCS suffix: "GatewayCache/hit".
+func benchName(n benchfmt.Name) string {
+	base, parts := n.Parts()
+	name := string(base)
+	for _, p := range parts {
+		if len(p) > 0 && p[0] == '-' {
+			continue
+		}
+		name += string(p)
+	}
+	return name
 }
 
 func median(rs [][3]float64, i int) float64 {
