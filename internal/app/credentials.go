@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -45,9 +44,8 @@ func newCredentials(e Env, cat *catalog.Catalog, log *slog.Logger) (*credentials
 		return nil, err
 	}
 	cat.OnKeyRevoked(keys.Forget)
-	// JWKS documents are fetched with a plain client for now; the
-	// integration engine's SSRF-guarded client replaces it when it lands.
-	jwts, err := jwtauth.New(jwtauth.Config{Issuers: cat.JWTIssuers, Client: &http.Client{Timeout: 5 * time.Second}})
+	// JWKS documents are fetched behind the upstream SSRF guard (jwks.go).
+	jwts, err := jwtauth.New(jwtauth.Config{Issuers: cat.JWTIssuers, Client: jwksClient(e)})
 	if err != nil {
 		return nil, err
 	}

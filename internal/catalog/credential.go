@@ -206,6 +206,9 @@ var jwtIssuerKind = kind[model.JWTIssuer]{name: "jwtIssuer", prefix: pfxJWT,
 
 // CreateJWTIssuer adds an identity provider the tenant trusts.
 func (c *Catalog) CreateJWTIssuer(ctx context.Context, tenant string, actor Actor, v *model.JWTIssuer) (*model.JWTIssuer, error) {
+	if err := c.checkJWTIssuer(ctx, v); err != nil {
+		return nil, err
+	}
 	return create(ctx, c, jwtIssuerKind, tenant, actor, v, nil)
 }
 
@@ -229,6 +232,9 @@ func (c *Catalog) JWTIssuers(ctx context.Context, tenant string) ([]model.JWTIss
 
 // UpdateJWTIssuer replaces a trusted issuer.
 func (c *Catalog) UpdateJWTIssuer(ctx context.Context, tenant string, actor Actor, slug string, expect int64, v *model.JWTIssuer) (*model.JWTIssuer, error) {
+	if err := c.checkJWTIssuer(ctx, v); err != nil {
+		return nil, err
+	}
 	return update(ctx, c, jwtIssuerKind, tenant, actor, slug, expect, v, nil)
 }
 

@@ -42,8 +42,8 @@ type KeysFor func(tenant string, iss *model.JWTIssuer) (identity.KeySource, erro
 // Config configures a Verifier. Issuers is required.
 type Config struct {
 	Issuers Issuers
-	// Client fetches JWKS documents. Until the integration engine's
-	// SSRF-guarded client is wired in, a plain client with a timeout.
+	// Client fetches JWKS documents; the gateway passes one behind the
+	// SSRF guard (app/jwks.go). Default: a plain client with a timeout.
 	Client *http.Client
 	// KeysFor overrides how an issuer's keys are obtained (tests, static keys).
 	KeysFor KeysFor

@@ -1,0 +1,89 @@
+package catalog_test
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/portico/portico/internal/catalog"
+	"github.com/portico/portico/internal/integration/ssrf"
+	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/problem"
+	"github.com/portico/portico/internal/store/bolt"
+)
+
+// TestJWKSURLCheckedAtSave: with the SSRF guard configured, a trusted
+// issuer whose JWKS URL points at loopback, the metadata service or a
+// private network is a validation error on /jwksUrl, on create and update.
+func TestJWKSURLCheckedAtSave(t *testing.T) {
+	st, err := bolt.Open(t.Context(), bolt.Config{Path: filepath.Join(t.TempDir(), "c.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	c, err := catalog.New(catalog.Config{Store: st, CheckUpstreamURL: ssrf.New(ssrf.Policy{}).CheckURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := c.CreateTenant(ctx, alice, &model.Tenant{ID: "acme", Name: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	pointers := func(err error) []string {
+		t.Helper()
+		var p *problem.Problem
+		if !errors.As(err, &p) {
+			t.Fatalf("err = %v, want a validation problem", err)
+		}
+		var out []string
+		for _, fe := range p.Errors {
+			out = append(out, fe.Pointer)
+		}
+		return out
+	}
+	issuer := func(u string) *model.JWTIssuer {
+		return &model.JWTIssuer{Slug: "idp", Issuer: "https://idp.example.com/", JWKSURL: u, Audiences: []string{"api"}}
+	}
+	for _, u := range []string{
+		"https://169.254.169.254/latest/meta-data",
+		"https://127.0.0.1/jwks.json",
+		"https://localhost/jwks.json",
+		"https://2130706433/jwks.json",
+		"https://[::1]/jwks.json",
+		"https://10.0.0.8/jwks.json",
+		"https://idp.example.com:22/jwks.json",
+	} {
+		_, err := c.CreateJWTIssuer(ctx, "acme", alice, issuer(u))
+		if got := pointers(err); len(got) != 1 || got[0] != "/jwksUrl" {
+			t.Errorf("%s: pointers %v, want [/jwksUrl]", u, got)
+		}
+	}
+	good, err := c.CreateJWTIssuer(ctx, "acme", alice, issuer("https://idp.example.com/.well-known/jwks.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good.JWKSURL = "https://169.254.169.254/jwks"
+	if got := pointers(func() error { _, err := c.UpdateJWTIssuer(ctx, "acme", alice, "idp", good.Revision, good); return err }()); len(got) != 1 || got[0] != "/jwksUrl" {
+		t.Errorf("update to metadata address: pointers %v", got)
+	}
+
+	// An operator allowlist entry admits exactly that address.
+	allowed, err := catalog.New(catalog.Config{Store: st, CheckUpstreamURL: ssrf.New(ssrf.Policy{Allow: []ssrf.Allowed{mustAllow(t, "127.0.0.1:8443")}}).CheckURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := issuer("https://127.0.0.1:8443/jwks.json")
+	ok.Slug = "local"
+	if _, err := allowed.CreateJWTIssuer(ctx, "acme", alice, ok); err != nil {
+		t.Errorf("allowlisted JWKS URL: %v", err)
+	}
+}
+
+func mustAllow(t *testing.T, s string) ssrf.Allowed {
+	t.Helper()
+	a, err := ssrf.ParseAllowList(s)
+	if err != nil || len(a) != 1 {
+		t.Fatalf("allowlist %q: %v", s, err)
+	}
+	return a[0]
+}
