@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/portico/portico/internal/caller"
@@ -83,45 +84,128 @@ func callerKey(r *http.Request) string {
 	return "ip:" + host
 }
 
-// limit runs the rate-limit stage: it sets the RateLimit headers and
-// returns a 429 when r is over the limit, or a 503 when the store cannot
-// decide and the policy fails closed.
-func (g *Gateway) limit(w http.ResponseWriter, r *http.Request, rl *rateLimit, tenant string, now time.Time) *problem.Problem {
-	var d ratelimit.Decision
-	var err error
-	if m, local := g.cfg.RateLimits.(*ratelimit.Memory); local {
-		// No I/O, so no deadline (a timer costs more than the decision).
-		d, err = m.Take(r.Context(), rl.key(r, tenant), rl.limit, now, 1)
-	} else {
-		ctx, cancel := context.WithTimeout(r.Context(), g.cfg.RateLimitTimeout)
-		d, err = g.cfg.RateLimits.Take(ctx, rl.key(r, tenant), rl.limit, now, 1)
-		cancel()
+// rateLimits is every compiled limit of an endpoint, in evaluation order,
+// with the RateLimit-Policy header listing them all.
+type rateLimits struct {
+	list   []*rateLimit
+	policy []string // RateLimit-Policy (shared, read-only)
+}
+
+// compileRateLimits compiles ps (model.Policies.Limits) for the endpoint
+// routed as routeName. Policies that share a scope are named "<scope>",
+// "<scope>-2", ... so every RateLimit-Policy item has its own name. It
+// returns nil and a reason when a policy cannot be enforced.
+func compileRateLimits(ps []model.RateLimitPolicy, routeName string) (*rateLimits, string) {
+	if len(ps) == 0 {
+		return nil, ""
 	}
-	if err != nil {
-		g.log.LogAttrs(r.Context(), slog.LevelWarn, "rate limit store unavailable",
-			slog.String("tenant", tenant), slog.Bool("failOpen", rl.failOpen), slog.String("error", err.Error()))
-		if rl.failOpen {
-			return nil
+	set := &rateLimits{}
+	seen := map[string]int{}
+	items := make([]string, 0, len(ps))
+	for i := range ps {
+		rl, why := compileRateLimit(&ps[i], routeName)
+		if rl == nil {
+			return nil, why
 		}
-		p := problem.New(http.StatusServiceUnavailable, "rate-limit-unavailable", "Service Unavailable",
-			"the rate limit of this endpoint cannot be checked right now; retry").WithCause(err)
-		p.Headers = http.Header{"Retry-After": {"1"}}
-		return p
+		base := strings.Trim(rl.name, `"`)
+		if seen[base]++; seen[base] > 1 {
+			rl.rename(base + "-" + strconv.Itoa(seen[base]))
+		}
+		set.list = append(set.list, rl)
+		items = append(items, rl.policy[0])
+	}
+	set.policy = []string{strings.Join(items, ", ")}
+	return set, ""
+}
+
+// rename gives rl another RateLimit header name.
+func (rl *rateLimit) rename(name string) {
+	rl.name = `"` + name + `"`
+	q, w := rl.limit.Limit, int64(rl.limit.Window/time.Second)
+	rl.policy = []string{rl.name + ";q=" + strconv.FormatInt(q, 10) + ";w=" + strconv.FormatInt(w, 10)}
+}
+
+// taken is a unit admitted by one limit, to refund if another rejects.
+type taken struct {
+	rl  *rateLimit
+	key string
+}
+
+// limit runs the rate-limit stage over every limit in set: the request
+// passes only if each admits it. Limits are taken in order; when one
+// rejects (or fails closed), the units already taken are refunded, so a
+// rejected request consumes no quota (docs/ratelimit.md, "Combined
+// limits"). The RateLimit headers report the most restrictive decision;
+// RateLimit-Policy lists every policy. It returns a 429 when r is over a
+// limit, or a 503 when a store cannot decide and that policy fails closed.
+func (g *Gateway) limit(w http.ResponseWriter, r *http.Request, set *rateLimits, tenant string, now time.Time) *problem.Problem {
+	var took [8]taken
+	done := took[:0]
+	var tight *rateLimit
+	var td ratelimit.Decision
+	for _, rl := range set.list {
+		key := rl.key(r, tenant)
+		d, err := g.take(r.Context(), key, rl.limit, now, 1)
+		if err != nil {
+			g.log.LogAttrs(r.Context(), slog.LevelWarn, "rate limit store unavailable",
+				slog.String("tenant", tenant), slog.Bool("failOpen", rl.failOpen), slog.String("error", err.Error()))
+			if rl.failOpen {
+				continue
+			}
+			g.refund(r.Context(), tenant, done, now)
+			p := problem.New(http.StatusServiceUnavailable, "rate-limit-unavailable", "Service Unavailable",
+				"the rate limit of this endpoint cannot be checked right now; retry").WithCause(err)
+			p.Headers = http.Header{"Retry-After": {"1"}}
+			return p
+		}
+		if tight == nil || !d.Allowed || d.Remaining < td.Remaining || (d.Remaining == td.Remaining && d.Reset > td.Reset) {
+			tight, td = rl, d
+		}
+		if !d.Allowed {
+			g.refund(r.Context(), tenant, done, now)
+			break
+		}
+		done = append(done, taken{rl, key})
+	}
+	if tight == nil {
+		return nil // every store failed open
 	}
 	h := w.Header()
-	reset := strconv.FormatInt(ceilSeconds(d.Reset), 10)
-	remaining := strconv.FormatInt(d.Remaining, 10)
-	h["Ratelimit-Policy"] = rl.policy
-	h["Ratelimit"] = []string{rl.name + ";r=" + remaining + ";t=" + reset}
-	h["X-Ratelimit-Limit"] = rl.limitH
+	reset := strconv.FormatInt(ceilSeconds(td.Reset), 10)
+	remaining := strconv.FormatInt(td.Remaining, 10)
+	h["Ratelimit-Policy"] = set.policy
+	h["Ratelimit"] = []string{tight.name + ";r=" + remaining + ";t=" + reset}
+	h["X-Ratelimit-Limit"] = tight.limitH
 	h["X-Ratelimit-Remaining"] = []string{remaining}
 	h["X-Ratelimit-Reset"] = []string{reset}
-	if d.Allowed {
+	if td.Allowed {
 		return nil
 	}
 	p := problem.New(http.StatusTooManyRequests, "rate-limited", "Too Many Requests", "this endpoint's rate limit is exhausted; retry after the time in Retry-After")
-	p.Headers = http.Header{"Retry-After": {strconv.FormatInt(max(1, ceilSeconds(d.RetryAfter)), 10)}}
+	p.Headers = http.Header{"Retry-After": {strconv.FormatInt(max(1, ceilSeconds(td.RetryAfter)), 10)}}
 	return p
+}
+
+// take asks the store for n units, with RateLimitTimeout for remote stores.
+func (g *Gateway) take(ctx context.Context, key string, l ratelimit.Limit, now time.Time, n int64) (ratelimit.Decision, error) {
+	if m, local := g.cfg.RateLimits.(*ratelimit.Memory); local {
+		// No I/O, so no deadline (a timer costs more than the decision).
+		return m.Take(ctx, key, l, now, n)
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.RateLimitTimeout)
+	defer cancel()
+	return g.cfg.RateLimits.Take(ctx, key, l, now, n)
+}
+
+// refund gives back the units in done; a failed refund is logged and
+// loses that unit until its window ends.
+func (g *Gateway) refund(ctx context.Context, tenant string, done []taken, now time.Time) {
+	for _, t := range done {
+		if _, err := g.take(ctx, t.key, t.rl.limit, now, -1); err != nil {
+			g.log.LogAttrs(ctx, slog.LevelWarn, "rate limit refund failed",
+				slog.String("tenant", tenant), slog.String("error", err.Error()))
+		}
+	}
 }
 
 func ceilSeconds(d time.Duration) int64 {

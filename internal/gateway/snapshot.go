@@ -45,7 +45,7 @@ type endpoint struct {
 	deprecationHdr []string // the same, as a header value (shared, read-only)
 	sunset         []string // Sunset header value, nil when none (shared, read-only)
 
-	rateLimit *rateLimit      // nil: no rate limit
+	rateLimit *rateLimits     // nil: no rate limit
 	cache     *cacheStage     // nil: not cached
 	workflow  *workflowTarget // a published workflow target (workflow.go)
 
@@ -247,8 +247,8 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 		}
 		ce := &endpoint{ep: ep, version: v, routeTmpl: tmplText, routeName: ep.Method + " " + tmplText, stripPrefix: 1 + len(ep.Version)}
 		ce.unsupported = unsupportedPolicy(ep.Policies)
-		if p := ep.Policies.RateLimit; p != nil && ce.unsupported == "" {
-			ce.rateLimit, ce.unsupported = compileRateLimit(p, ce.routeName)
+		if ce.unsupported == "" {
+			ce.rateLimit, ce.unsupported = compileRateLimits(ep.Policies.Limits(), ce.routeName)
 		}
 		if p := ep.Policies.Cache; p != nil && ce.unsupported == "" {
 			ce.cache = compileCache(p, ep)

@@ -101,12 +101,15 @@ type Endpoint struct {
 // Policies configure the pipeline stages of an endpoint. A nil policy means
 // the stage is off (auth nil means public).
 type Policies struct {
-	Auth               *AuthPolicy      `json:"auth,omitempty"`
-	RateLimit          *RateLimitPolicy `json:"rateLimit,omitempty"`
-	Cache              *CachePolicy     `json:"cache,omitempty"`
-	CORS               *CORSPolicy      `json:"cors,omitempty"`
-	RequestTransforms  []TransformRef   `json:"requestTransforms,omitempty"`
-	ResponseTransforms []TransformRef   `json:"responseTransforms,omitempty"`
+	Auth      *AuthPolicy      `json:"auth,omitempty"`
+	RateLimit *RateLimitPolicy `json:"rateLimit,omitempty"`
+	// RateLimits are further limits, all enforced with RateLimit (see
+	// Policies.Limits).
+	RateLimits         []RateLimitPolicy `json:"rateLimits,omitempty"`
+	Cache              *CachePolicy      `json:"cache,omitempty"`
+	CORS               *CORSPolicy       `json:"cors,omitempty"`
+	RequestTransforms  []TransformRef    `json:"requestTransforms,omitempty"`
+	ResponseTransforms []TransformRef    `json:"responseTransforms,omitempty"`
 }
 
 // AuthType selects the authentication scheme of an endpoint.

@@ -229,27 +229,7 @@ func validatePolicies(e *Errors, p Policies, method string) {
 			e.Add("/policies/auth", "scopes and roles need an authentication type other than none")
 		}
 	}
-	if r := p.RateLimit; r != nil {
-		switch r.Algorithm {
-		case FixedWindow, SlidingWindow, TokenBucket:
-		default:
-			e.Add("/policies/rateLimit/algorithm", "must be one of fixedWindow, slidingWindow, tokenBucket")
-		}
-		switch r.Scope {
-		case ScopeConsumer, ScopeEndpoint, ScopeTenant:
-		default:
-			e.Add("/policies/rateLimit/scope", "must be one of consumer, endpoint, tenant")
-		}
-		if r.Limit < 1 || r.Limit > 1_000_000_000 {
-			e.Add("/policies/rateLimit/limit", "must be between 1 and 1000000000")
-		}
-		if r.WindowSeconds < 1 || r.WindowSeconds > 86400 {
-			e.Add("/policies/rateLimit/windowSeconds", "must be between 1 and 86400")
-		}
-		if r.Burst < 0 || (r.Burst > 0 && r.Algorithm != TokenBucket) {
-			e.Add("/policies/rateLimit/burst", "is only valid, and must be positive, for tokenBucket")
-		}
-	}
+	validateRateLimits(e, p)
 	if c := p.Cache; c != nil {
 		if c.TTLSeconds < 1 || c.TTLSeconds > 86400*7 {
 			e.Add("/policies/cache/ttlSeconds", "must be between 1 and 604800")

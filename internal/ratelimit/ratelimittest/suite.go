@@ -34,6 +34,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("FixedWindow", func(t *testing.T) { testFixed(t, open()) })
 	t.Run("FixedWindowBoundaryBurst", func(t *testing.T) { testFixedBurst(t, open()) })
 	t.Run("RejectedDoesNotConsume", func(t *testing.T) { testRejected(t, open()) })
+	t.Run("Refund", func(t *testing.T) { testRefund(t, open()) })
 	t.Run("SlidingWindow", func(t *testing.T) { testSliding(t, open()) })
 	t.Run("TokenBucket", func(t *testing.T) { testBucket(t, open()) })
 	t.Run("KeysAreIndependent", func(t *testing.T) { testKeys(t, open()) })
