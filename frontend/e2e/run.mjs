@@ -8,7 +8,8 @@
 // Run: npm run e2e (needs `npm run build` first, Go, and /usr/bin/chromium).
 // With CI=true a missing Chromium is a failure, not a skip.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,24 @@ const repo = path.resolve(frontend, '..');
 const shots = path.join(here, 'screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CI = process.env.CI === 'true' || process.env.CI === '1';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const a11y = {};
+
+/**
+ * axeScan runs axe-core on the page as it is and fails on serious or
+ * critical violations; the count of lesser ones is reported.
+ */
+async function axeScan(page, name) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 12).map((n) => n.target.join(" ").slice(-60) + " :: " + (n.any[0]?.message ?? "").slice(0, 160)) }));
+  });
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  a11y[name] = violations.map((v) => `${v.id}:${v.impact}`).join(',') || 'none';
+  return serious.map((v) => ({ screen: name, ...v }));
+}
 
 let passed = 0;
 let currentPage = null;
@@ -326,6 +345,25 @@ async function main() {
       await table.getByRole('button', { name: 'Show changes of create api/shop', exact: true }).click();
       await page.getByLabel('Changes').getByText('/basePath').waitFor();
       await page.screenshot({ path: path.join(shots, '07-audit.png'), animations: 'disabled' });
+    });
+
+    await step('accessibility scan (axe) of the main screens: no serious violations', async () => {
+      const serious = [];
+      for (const [name, url, ready] of [
+        ['APIs', '/console/apis', (p) => p.getByRole('link', { name: 'Shop' })],
+        ['API builder', '/console/apis/shop', (p) => p.getByRole('table', { name: 'Endpoints of v1' })],
+        ['transform editor', '/console/transforms/order-view', (p) => p.getByText('Preview up to date.')],
+        ['consumer keys', '/console/consumers/acme', (p) => p.getByRole('table', { name: 'API keys' })],
+        ['JWT issuers', '/console/jwt-issuers', (p) => p.getByRole('table', { name: 'JWT issuers' })],
+        ['integrations', '/console/integrations', (p) => p.getByRole('table', { name: 'Integrations' })],
+        ['audit', '/console/audit', (p) => p.getByRole('table', { name: 'Audit entries' })],
+      ]) {
+        await page.goto(base + url);
+        await ready(page).waitFor();
+        serious.push(...(await axeScan(page, name)));
+      }
+      log('axe (all impacts):', JSON.stringify(a11y));
+      if (serious.length) throw new Error(`serious accessibility violations:\n${JSON.stringify(serious, null, 1)}`);
     });
 
     await step('a viewer is not offered changes', async () => {

@@ -51,7 +51,7 @@ export function JsonEditor({ label, description, value, onChange, readOnly, prob
       }
       return ds;
     };
-    return [json(), linter(source, { delay: 200, needsRefresh: (u) => u.transactions.some((tr) => tr.effects.some((e) => e.is(problemsChanged))) }), lintGutter(), EditorView.lineWrapping, EditorView.contentAttributes.of({ 'aria-label': label })];
+    return [json(), linter(source, { delay: 200, needsRefresh: (u) => u.transactions.some((tr) => tr.effects.some((e) => e.is(problemsChanged))) }), lintGutter(), EditorView.lineWrapping, EditorView.contentAttributes.of({ 'aria-label': label, tabindex: '0' })];
   }, [label]);
   const key = JSON.stringify(problems);
   useEffect(() => {
@@ -65,7 +65,7 @@ export function JsonEditor({ label, description, value, onChange, readOnly, prob
           height={height}
           extensions={extensions}
           readOnly={readOnly}
-          editable={!readOnly}
+          editable
           basicSetup={{ foldGutter: true, highlightActiveLine: !readOnly, autocompletion: false }}
           onChange={onChange}
           onCreateEditor={(v) => (view.current = v)}

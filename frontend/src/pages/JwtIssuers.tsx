@@ -151,9 +151,9 @@ export function IssuerForm({ initial, onDone }: { initial?: JwtIssuer; onDone: (
           <TextInput label="Name" value={doc.name ?? ''} onChange={(e) => set('name', e.currentTarget.value)} error={fe.at('/name')} data-autofocus />
           <TextInput label="Slug" value={doc.slug} onChange={(e) => set('slug', e.currentTarget.value)} error={fe.at('/slug')} required disabled={!!initial} />
         </SimpleGrid>
-        <TextInput label="Issuer" description='Must equal the token\u2019s "iss" exactly.' placeholder="https://login.example.com/" value={doc.issuer} onChange={(e) => set('issuer', e.currentTarget.value)} error={fe.at('/issuer')} required />
+        <TextInput label="Issuer" description='Must equal the token’s "iss" exactly.' placeholder="https://login.example.com/" value={doc.issuer} onChange={(e) => set('issuer', e.currentTarget.value)} error={fe.at('/issuer')} required />
         <TextInput label="JWKS URL" description="The https URL of the provider's public keys." placeholder="https://login.example.com/.well-known/jwks.json" value={doc.jwksUrl} onChange={(e) => set('jwksUrl', e.currentTarget.value)} error={fe.at('/jwksUrl')} required classNames={{ input: 'mono' }} />
-        <TagsInput label="Audiences" description='The token\u2019s "aud" must contain one of them. Press Enter after each.' value={doc.audiences} onChange={(v) => set('audiences', v)} error={fe.under('/audiences')} required />
+        <TagsInput label="Audiences" description='The token’s "aud" must contain one of them. Press Enter after each.' value={doc.audiences} onChange={(v) => set('audiences', v)} error={fe.under('/audiences')} required />
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
           <MultiSelect label="Allowed algorithms" description="Asymmetric only; empty allows RS256 and ES256." data={JWT_ALGORITHMS} value={doc.algorithms ?? []} onChange={(v) => set('algorithms', v)} error={fe.under('/algorithms')} />
           <NumberInput label="Clock leeway (s)" description="On exp, nbf and iat; default 30, at most 300." value={doc.leewaySeconds ?? ''} onChange={(v) => set('leewaySeconds', v === '' ? undefined : Number(v))} error={fe.at('/leewaySeconds')} allowDecimal={false} />
@@ -161,7 +161,7 @@ export function IssuerForm({ initial, onDone }: { initial?: JwtIssuer; onDone: (
         <Divider label="Claim mapping" labelPosition="left" />
         <SimpleGrid cols={{ base: 1, sm: 3 }}>
           <TextInput label="Scopes claim" placeholder="scope" description="Space-separated or an array." value={doc.scopeClaim ?? ''} onChange={(e) => set('scopeClaim', e.currentTarget.value)} error={fe.at('/scopeClaim')} />
-          <TextInput label="Roles claim" placeholder="roles" value={doc.rolesClaim ?? ''} onChange={(e) => set('rolesClaim', e.currentTarget.value)} error={fe.at('/rolesClaim')} />
+          <TextInput label="Roles claim" placeholder="roles" description="An array of role names." value={doc.rolesClaim ?? ''} onChange={(e) => set('rolesClaim', e.currentTarget.value)} error={fe.at('/rolesClaim')} />
           <TextInput label="Consumer claim" placeholder="(the subject)" description="Holds the consumer slug." value={doc.consumerClaim ?? ''} onChange={(e) => set('consumerClaim', e.currentTarget.value)} error={fe.at('/consumerClaim')} />
         </SimpleGrid>
         <ErrorAlert error={save.error && all.length === 0 ? save.error : undefined} fieldErrors={fe.unclaimed(fields)} />
