@@ -1,9 +1,16 @@
 package catalog_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/integration/ssrf"
@@ -86,4 +93,63 @@ func mustAllow(t *testing.T, s string) ssrf.Allowed {
 		t.Fatalf("allowlist %q: %v", s, err)
 	}
 	return a[0]
+}
+
+// TestStaticJWTKeysCheckedAtSave: an issuer holds exactly one key source,
+// and stored keys must fit its algorithm allowlist.
+func TestStaticJWTKeysCheckedAtSave(t *testing.T) {
+	st, err := bolt.Open(t.Context(), bolt.Config{Path: filepath.Join(t.TempDir(), "c.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	c, err := catalog.New(catalog.Config{Store: st, CheckUpstreamURL: ssrf.New(ssrf.Policy{}).CheckURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := c.CreateTenant(ctx, alice, &model.Tenant{ID: "acme", Name: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	doc, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &ec.PublicKey, KeyID: "k1"}}})
+	priv, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: ec, KeyID: "k1"}}})
+	tests := []struct {
+		name string
+		iss  model.JWTIssuer
+		want []string // pointers (the document's own pointer below /keys); nil: saved
+	}{
+		{"ec key, ES256", model.JWTIssuer{Keys: doc, Algorithms: []string{"ES256"}}, nil},
+		{"ec key, default algorithms", model.JWTIssuer{Keys: doc}, nil},
+		{"ec key, RS256 only", model.JWTIssuer{Keys: doc, Algorithms: []string{"RS256"}}, []string{"/keys/keys/0/kty"}},
+		{"private key", model.JWTIssuer{Keys: priv}, []string{"/keys/keys/0"}},
+		{"not a JWKS", model.JWTIssuer{Keys: json.RawMessage(`[1]`)}, []string{"/keys"}},
+		{"url and keys", model.JWTIssuer{Keys: doc, JWKSURL: "https://idp.example.com/jwks"}, []string{"/keys"}},
+		{"neither", model.JWTIssuer{}, []string{"/jwksUrl"}},
+		{"bad algorithm name skips the key check", model.JWTIssuer{Keys: doc, Algorithms: []string{"HS256"}}, []string{"/algorithms/0"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := tt.iss
+			v.Slug, v.Issuer, v.Audiences = "idp-"+string(rune('a'+i)), "https://idp.example.com/", []string{"api"}
+			_, err := c.CreateJWTIssuer(ctx, "acme", alice, &v)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("create: %v", err)
+				}
+				return
+			}
+			var p *problem.Problem
+			if !errors.As(err, &p) {
+				t.Fatalf("err = %v, want a validation problem", err)
+			}
+			var got []string
+			for _, fe := range p.Errors {
+				got = append(got, fe.Pointer)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("pointers %v, want %v", got, tt.want)
+			}
+		})
+	}
 }

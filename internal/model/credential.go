@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"net/url"
 	"slices"
 	"strconv"
@@ -61,8 +62,12 @@ type JWTIssuer struct {
 	Name string `json:"name,omitempty"`
 	// Issuer must equal the token's "iss" exactly.
 	Issuer string `json:"issuer"`
-	// JWKSURL is the https URL of the provider's key set.
-	JWKSURL string `json:"jwksUrl"`
+	// JWKSURL is the https URL of the provider's key set. Exactly one of
+	// JWKSURL and Keys is set.
+	JWKSURL string `json:"jwksUrl,omitempty"`
+	// Keys is a JWKS document stored with the issuer (public keys only),
+	// for providers without a reachable key URL.
+	Keys json.RawMessage `json:"keys,omitempty"`
 	// Audiences: the token's "aud" must contain one of them.
 	Audiences []string `json:"audiences"`
 	// Algorithms allowed in the token header; default ["RS256","ES256"].
@@ -80,6 +85,9 @@ type JWTIssuer struct {
 	Meta
 }
 
+// DefaultJWTAlgorithms are an issuer's algorithms when it lists none.
+var DefaultJWTAlgorithms = []string{"RS256", "ES256"}
+
 // JWTAlgorithms are the signature algorithms an issuer may allow:
 // asymmetric only, so a public key can never verify an HMAC.
 var JWTAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
@@ -92,8 +100,15 @@ func ValidateJWTIssuer(j *JWTIssuer) Errors {
 	if j.Issuer == "" || len(j.Issuer) > 512 {
 		e.Add("/issuer", "is required (at most 512 characters)")
 	}
-	if u, err := url.Parse(j.JWKSURL); err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Fragment != "" || len(j.JWKSURL) > 2048 {
-		e.Add("/jwksUrl", "must be an absolute https URL")
+	switch {
+	case j.JWKSURL == "" && len(j.Keys) == 0:
+		e.Add("/jwksUrl", "is required unless keys holds a JWKS document")
+	case j.JWKSURL != "" && len(j.Keys) > 0:
+		e.Add("/keys", "must be empty when jwksUrl is set (one key source per issuer)")
+	case j.JWKSURL != "":
+		if u, err := url.Parse(j.JWKSURL); err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Fragment != "" || len(j.JWKSURL) > 2048 {
+			e.Add("/jwksUrl", "must be an absolute https URL")
+		}
 	}
 	if len(j.Audiences) == 0 {
 		e.Add("/audiences", "must list at least one audience")

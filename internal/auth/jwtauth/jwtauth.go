@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -94,6 +95,9 @@ func New(cfg Config) (*Verifier, error) {
 }
 
 func (v *Verifier) remoteKeys(_ string, iss *model.JWTIssuer) (identity.KeySource, error) {
+	if iss.JWKSURL == "" && len(iss.Keys) > 0 {
+		return staticKeys(iss)
+	}
 	return identity.NewRemoteJWKS(identity.RemoteJWKSConfig{URL: iss.JWKSURL, Client: v.cfg.Client, Now: v.cfg.Now})
 }
 
@@ -193,7 +197,7 @@ func unverifiedIssuer(token string) (string, error) {
 func algorithms(iss *model.JWTIssuer) []jose.SignatureAlgorithm {
 	names := iss.Algorithms
 	if len(names) == 0 {
-		names = []string{"RS256", "ES256"}
+		names = model.DefaultJWTAlgorithms
 	}
 	out := make([]jose.SignatureAlgorithm, 0, len(names))
 	for _, n := range names {
@@ -227,6 +231,10 @@ func (v *Verifier) issuers(ctx context.Context, tenant string) ([]model.JWTIssue
 
 func (v *Verifier) keySource(tenant string, iss *model.JWTIssuer) (identity.KeySource, error) {
 	id := tenant + "\x00" + iss.JWKSURL
+	if iss.JWKSURL == "" {
+		// Static keys change with the issuer's revision.
+		id = tenant + "\x00static\x00" + iss.Slug + "\x00" + strconv.FormatInt(iss.Revision, 10)
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if ks, ok := v.keys[id]; ok {
