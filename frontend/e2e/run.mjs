@@ -331,9 +331,21 @@ async function main() {
       log(`with the key: ${last.trim()}`);
     });
 
-    await step('integrations screen', async () => {
+    await step('purge the cached responses of the version', async () => {
+      await page.getByRole('button', { name: 'Purge cache' }).click();
+      const dlg = page.getByRole('dialog', { name: 'Purge cached responses of v1' });
+      await dlg.getByRole('button', { name: 'Purge the whole version' }).click();
+      await dlg.getByRole('status').filter({ hasText: /Purged \d+ cached response/ }).waitFor();
+      await dlg.getByRole('button', { name: 'Close' }).click();
+      await dlg.waitFor({ state: 'detached' });
+    });
+
+    await step('integrations screen, with the breaker as the gateway sees it', async () => {
       await page.getByRole('link', { name: 'Integrations' }).click();
-      await page.getByRole('table', { name: 'Integrations' }).getByText('demo-upstream').waitFor();
+      const table = page.getByRole('table', { name: 'Integrations' });
+      await table.getByText('demo-upstream').waitFor();
+      // The gateway has called it: the engine reports what it observed.
+      await table.getByLabel(/^Breaker (closed|no breaker|half-open|open):/).first().waitFor();
       await page.screenshot({ path: path.join(shots, '06-integrations.png'), animations: 'disabled' });
     });
 

@@ -231,3 +231,14 @@ export interface Workflow extends Partial<Meta> {
   kind?: string;
   deployed?: { ref: string; publishedAt: string; revision: number };
 }
+
+/** GET /integrations/{integration}/health: this instance's view of the breaker and retry budget. */
+export interface IntegrationHealth {
+  integration: string;
+  scope: string;
+  breaker: 'none' | 'closed' | 'half-open' | 'open';
+  requests: number;
+  failures: number;
+  retryBudget: number;
+  observed: boolean;
+}

@@ -26,6 +26,7 @@ export const permissions = {
   editConsumer: 'developer',
   deleteConsumer: 'admin',
   issueCredential: 'developer',
+  purgeCache: 'developer',
   manageJwtIssuers: 'admin',
   editTransform: 'developer',
   deleteTransform: 'admin',

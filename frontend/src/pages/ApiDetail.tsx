@@ -204,6 +204,11 @@ function VersionPanel({ api: slug, basePath, version: v }: { api: string; basePa
               />
             ))}
           </Can>
+          {(status === 'published' || status === 'deprecated') && (
+            <Can do="purgeCache">
+              <PurgeCache api={slug} version={v.name} />
+            </Can>
+          )}
           <Can do="editEndpoint">
             <Button size="xs" leftSection={<IconPlus size={14} />} onClick={() => setEditing('new')} disabled={status === 'retired'}>
               Add endpoint
@@ -258,7 +263,7 @@ function VersionPanel({ api: slug, basePath, version: v }: { api: string; basePa
                     )}
                   </Table.Td>
                   <Table.Td>
-                    <Text size="sm">{e.target.integration ?? e.target.workflow}</Text>
+                    <Text size="sm">{e.target.type === 'workflow' ? `workflow ${e.target.workflow}` : e.target.integration}</Text>
                     {e.target.path && (
                       <Text size="xs" ff="monospace" c="dimmed">
                         {e.target.path}
@@ -325,5 +330,72 @@ function policySummary(e: Endpoint): string {
   if (p.rateLimit) parts.push(`${p.rateLimit.limit}/${p.rateLimit.windowSeconds}s`);
   if (p.cache) parts.push(`cache ${p.cache.ttlSeconds}s`);
   if (p.cors) parts.push('CORS');
+  if (p.requestTransforms?.length) parts.push(`in: ${p.requestTransforms.map((t) => t.transform).join(', ')}`);
+  if (p.responseTransforms?.length) parts.push(`out: ${p.responseTransforms.map((t) => t.transform).join(', ')}`);
   return parts.join(' · ');
+}
+
+/**
+ * PurgeCache removes a published version's cached responses, all of them or
+ * one request path's (every variant), from the shared cache.
+ */
+export function PurgeCache({ api: slug, version }: { api: string; version: string }) {
+  const [open, setOpen] = useState(false);
+  const [path, setPath] = useState('');
+  const purge = useMutation({
+    mutationFn: () => api.post<{ purged: number }>(`/apis/${seg(slug)}/versions/${seg(version)}/cache/purge`, path ? { path } : {}),
+  });
+  const fe = new FieldErrors(purge.error instanceof ApiError ? purge.error.fieldErrors : []);
+  const close = () => {
+    setOpen(false);
+    setPath('');
+    purge.reset();
+  };
+  return (
+    <>
+      <Button size="xs" variant="light" color="gray" onClick={() => setOpen(true)}>
+        Purge cache
+      </Button>
+      <Modal opened={open} onClose={close} title={`Purge cached responses of ${version}`}>
+        <form
+          noValidate
+          aria-label="Purge cache"
+          onSubmit={(e) => {
+            e.preventDefault();
+            purge.mutate();
+          }}
+        >
+          <Stack>
+            <TextInput
+              label="Request path"
+              description={`Empty purges the whole version. A path as callers send it, e.g. /${version}/orders/42 (every variant of it).`}
+              placeholder={`/${version}/orders/42`}
+              value={path}
+              onChange={(e) => {
+                setPath(e.currentTarget.value);
+                purge.reset();
+              }}
+              error={fe.at('/path')}
+              classNames={{ input: 'mono' }}
+              data-autofocus
+            />
+            {purge.isSuccess && (
+              <Text size="sm" role="status">
+                Purged {purge.data.purged} cached response{purge.data.purged === 1 ? '' : 's'}.
+              </Text>
+            )}
+            <ErrorAlert error={purge.error && fe.size === 0 ? purge.error : undefined} fieldErrors={fe.unclaimed(['/path'])} />
+            <Group justify="flex-end">
+              <Button variant="default" onClick={close}>
+                Close
+              </Button>
+              <Button type="submit" color="orange" loading={purge.isPending}>
+                {path ? 'Purge this path' : 'Purge the whole version'}
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      </Modal>
+    </>
+  );
 }

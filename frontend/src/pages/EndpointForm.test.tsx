@@ -110,4 +110,46 @@ describe('EndpointForm', () => {
     const post = calls.find((c) => c.method === 'POST' && c.path === '/apis/shop/versions/v1/endpoints');
     expect(post?.body).toEqual({ method: 'GET', path: '/products/{id}', target: { type: 'integration', integration: 'demo-upstream', path: '/items/{id}' }, policies: {} });
   });
+
+  it('offers transforms and a workflow target when the tenant has them', async () => {
+    const calls = mockApi((method, path) => {
+      if (path === '/validate/endpoint') return { status: 200, body: { valid: true, errors: [] } };
+      if (method === 'POST') return { status: 201, body: { id: 'ep1' } };
+      return undefined;
+    });
+    const onDone = vi.fn();
+    renderAs(
+      'developer',
+      <EndpointForm
+        api="shop"
+        version="v1"
+        basePath="/shop"
+        tenant="demo"
+        integrations={integrations}
+        transforms={[
+          { slug: 'strip-pii', name: 'Strip PII', type: 'declarative', tests: { passed: true, results: [] } },
+          { slug: 'camel', name: 'Camel case', type: 'wasm' },
+        ]}
+        workflows={[{ slug: 'checkout', name: 'Checkout', deployed: { ref: 'r', publishedAt: '2026-01-01T00:00:00Z', revision: 1 } }]}
+        onDone={onDone}
+      />,
+    );
+    const user = userEvent.setup();
+    await user.type(screen.getByRole('textbox', { name: /Path template/ }), '/checkout');
+    await user.click(screen.getByRole('radio', { name: 'Workflow' }));
+    expect(screen.queryByRole('textbox', { name: /Upstream path/ })).not.toBeInTheDocument();
+    await user.click(screen.getAllByLabelText(/^Request transforms/)[0]!);
+    await user.click((await screen.findAllByRole('option', { name: 'Strip PII (strip-pii)', hidden: true }))[0]!);
+    // A wasm transform without a module is marked: it cannot be published yet.
+    expect(screen.getAllByRole('option', { name: 'Camel case (camel) · no module', hidden: true })).toHaveLength(2);
+    await user.click(screen.getByRole('button', { name: 'Add endpoint' }));
+    await waitFor(() => expect(onDone).toHaveBeenCalled());
+    const post = calls.find((c) => c.method === 'POST' && c.path === '/apis/shop/versions/v1/endpoints');
+    expect(post?.body).toEqual({
+      method: 'GET',
+      path: '/checkout',
+      target: { type: 'workflow', workflow: 'checkout' },
+      policies: { requestTransforms: [{ transform: 'strip-pii' }] },
+    });
+  });
 });

@@ -1,10 +1,10 @@
 import { ActionIcon, Badge, Button, Group, Modal, NumberInput, SegmentedControl, Select, SimpleGrid, Skeleton, Stack, Switch, Table, TagsInput, Text, TextInput, Textarea, Tooltip } from '@mantine/core';
 import { IconPencil, IconPlus } from '@tabler/icons-react';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { ApiError, api, seg } from '../api/client';
 import { keys, useIntegrations } from '../api/hooks';
-import type { Integration } from '../api/types';
+import type { Integration, IntegrationHealth } from '../api/types';
 import { Can } from '../auth/session';
 import { Card, Confirm, Empty, ErrorAlert, PageHeader } from '../components/common';
 import { FieldErrors } from '../lib/problem';
@@ -42,6 +42,7 @@ export function Integrations() {
                 <Table.Th>Type</Table.Th>
                 <Table.Th>URL</Table.Th>
                 <Table.Th>Resilience</Table.Th>
+                <Table.Th>Breaker</Table.Th>
                 <Table.Th w={100}>
                   <span className="sr-only">Actions</span>
                 </Table.Th>
@@ -78,6 +79,9 @@ export function Integrations() {
                         .filter(Boolean)
                         .join(' · ')}
                     </Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <HealthBadge slug={i.slug} />
                   </Table.Td>
                   <Table.Td>
                     <Group gap={4} wrap="nowrap">
@@ -247,5 +251,28 @@ export function IntegrationForm({ initial, onDone }: { initial?: Integration; on
         </Group>
       </Stack>
     </form>
+  );
+}
+
+const breakerColor: Record<IntegrationHealth['breaker'], string> = { none: 'gray', closed: 'green', 'half-open': 'orange', open: 'red' };
+
+/** HealthBadge shows the breaker state as this instance sees it, refreshed while the page is open. */
+export function HealthBadge({ slug }: { slug: string }) {
+  const h = useQuery({
+    queryKey: ['integrations', slug, 'health'],
+    queryFn: ({ signal }) => api.get<IntegrationHealth>(`/integrations/${seg(slug)}/health`, signal),
+    refetchInterval: 15_000,
+    retry: false,
+  });
+  if (!h.data) return null;
+  const d = h.data;
+  const label = !d.observed ? 'not called yet' : d.breaker === 'none' ? 'no breaker' : d.breaker;
+  const tip = d.observed ? `${d.requests} requests, ${d.failures} failures in the window; retry budget ${d.retryBudget.toFixed(1)} (${d.scope} view)` : `No call seen by this ${d.scope} yet.`;
+  return (
+    <Tooltip label={tip} withArrow multiline w={260}>
+      <Badge variant="light" radius="sm" color={d.observed ? breakerColor[d.breaker] : 'gray'} tabIndex={0} aria-label={`Breaker ${label}: ${tip}`}>
+        {label}
+      </Badge>
+    </Tooltip>
   );
 }
