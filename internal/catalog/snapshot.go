@@ -22,6 +22,8 @@ type TenantConfig struct {
 	// modules their wasm transforms run, by SHA-256 (transform.go).
 	Transforms []model.Transform
 	Modules    map[string][]byte
+	// Plans are the tenant's rate-limit plans, named by API keys.
+	Plans []model.Plan
 }
 
 // LoadTenantConfig reads a consistent view of a tenant's configuration: the
@@ -55,6 +57,9 @@ func (c *Catalog) LoadTenantConfig(ctx context.Context, tenant string) (*TenantC
 			return nil, err
 		}
 		if err := c.loadTransforms(ctx, tenant, cfg); err != nil {
+			return nil, err
+		}
+		if err := c.loadPlans(ctx, tenant, cfg); err != nil {
 			return nil, err
 		}
 		after, err := c.ConfigVersion(ctx, tenant)

@@ -316,10 +316,8 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, res *resolution,
 			return p, nil
 		}
 	}
-	if ce.rateLimit != nil {
-		if p := g.limit(w, r, ce.rateLimit, res.tenant, now); p != nil {
-			return p, nil
-		}
+	if p := g.limits(w, r, ce, res, now); p != nil {
+		return p, nil
 	}
 	if ce.cache != nil {
 		return g.serveCached(w, r, res)

@@ -131,41 +131,50 @@ type taken struct {
 	key string
 }
 
-// limit runs the rate-limit stage over every limit in set: the request
+// limit runs the rate-limit stage over every limit in sets (the
+// endpoint's, then the caller's plan's; either may be nil): the request
 // passes only if each admits it. Limits are taken in order; when one
 // rejects (or fails closed), the units already taken are refunded, so a
 // rejected request consumes no quota (docs/ratelimit.md, "Combined
 // limits"). The RateLimit headers report the most restrictive decision;
 // RateLimit-Policy lists every policy. It returns a 429 when r is over a
 // limit, or a 503 when a store cannot decide and that policy fails closed.
-func (g *Gateway) limit(w http.ResponseWriter, r *http.Request, set *rateLimits, tenant string, now time.Time) *problem.Problem {
-	var took [8]taken
+func (g *Gateway) limit(w http.ResponseWriter, r *http.Request, sets [2]*rateLimits, tenant string, now time.Time) *problem.Problem {
+	var took [16]taken
 	done := took[:0]
 	var tight *rateLimit
 	var td ratelimit.Decision
-	for _, rl := range set.list {
-		key := rl.key(r, tenant)
-		d, err := g.take(r.Context(), key, rl.limit, now, 1)
-		if err != nil {
-			g.log.LogAttrs(r.Context(), slog.LevelWarn, "rate limit store unavailable",
-				slog.String("tenant", tenant), slog.Bool("failOpen", rl.failOpen), slog.String("error", err.Error()))
-			if rl.failOpen {
-				continue
+	for _, set := range sets {
+		if set == nil {
+			continue
+		}
+		for _, rl := range set.list {
+			key := rl.key(r, tenant)
+			d, err := g.take(r.Context(), key, rl.limit, now, 1)
+			if err != nil {
+				g.log.LogAttrs(r.Context(), slog.LevelWarn, "rate limit store unavailable",
+					slog.String("tenant", tenant), slog.Bool("failOpen", rl.failOpen), slog.String("error", err.Error()))
+				if rl.failOpen {
+					continue
+				}
+				g.refund(r.Context(), tenant, done, now)
+				p := problem.New(http.StatusServiceUnavailable, "rate-limit-unavailable", "Service Unavailable",
+					"the rate limit of this endpoint cannot be checked right now; retry").WithCause(err)
+				p.Headers = http.Header{"Retry-After": {"1"}}
+				return p
 			}
-			g.refund(r.Context(), tenant, done, now)
-			p := problem.New(http.StatusServiceUnavailable, "rate-limit-unavailable", "Service Unavailable",
-				"the rate limit of this endpoint cannot be checked right now; retry").WithCause(err)
-			p.Headers = http.Header{"Retry-After": {"1"}}
-			return p
+			if tight == nil || !d.Allowed || d.Remaining < td.Remaining || (d.Remaining == td.Remaining && d.Reset > td.Reset) {
+				tight, td = rl, d
+			}
+			if !d.Allowed {
+				g.refund(r.Context(), tenant, done, now)
+				break
+			}
+			done = append(done, taken{rl, key})
 		}
-		if tight == nil || !d.Allowed || d.Remaining < td.Remaining || (d.Remaining == td.Remaining && d.Reset > td.Reset) {
-			tight, td = rl, d
-		}
-		if !d.Allowed {
-			g.refund(r.Context(), tenant, done, now)
+		if tight != nil && !td.Allowed {
 			break
 		}
-		done = append(done, taken{rl, key})
 	}
 	if tight == nil {
 		return nil // every store failed open
@@ -173,7 +182,7 @@ func (g *Gateway) limit(w http.ResponseWriter, r *http.Request, set *rateLimits,
 	h := w.Header()
 	reset := strconv.FormatInt(ceilSeconds(td.Reset), 10)
 	remaining := strconv.FormatInt(td.Remaining, 10)
-	h["Ratelimit-Policy"] = set.policy
+	h["Ratelimit-Policy"] = policyHeader(sets)
 	h["Ratelimit"] = []string{tight.name + ";r=" + remaining + ";t=" + reset}
 	h["X-Ratelimit-Limit"] = tight.limitH
 	h["X-Ratelimit-Remaining"] = []string{remaining}
@@ -184,6 +193,17 @@ func (g *Gateway) limit(w http.ResponseWriter, r *http.Request, set *rateLimits,
 	p := problem.New(http.StatusTooManyRequests, "rate-limited", "Too Many Requests", "this endpoint's rate limit is exhausted; retry after the time in Retry-After")
 	p.Headers = http.Header{"Retry-After": {strconv.FormatInt(max(1, ceilSeconds(td.RetryAfter)), 10)}}
 	return p
+}
+
+// policyHeader is the RateLimit-Policy value listing every policy of sets.
+func policyHeader(sets [2]*rateLimits) []string {
+	switch {
+	case sets[0] == nil:
+		return sets[1].policy
+	case sets[1] == nil:
+		return sets[0].policy
+	}
+	return []string{sets[0].policy[0] + ", " + sets[1].policy[0]}
 }
 
 // take asks the store for n units, with RateLimitTimeout for remote stores.

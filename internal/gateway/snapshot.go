@@ -66,8 +66,9 @@ type snapshot struct {
 	version int64
 	exists  bool
 	routes  *route.Table[*endpoint]
-	retired map[string]bool // version names that answer 410
-	routed  map[string]bool // version names that are routed
+	retired map[string]bool        // version names that answer 410
+	routed  map[string]bool        // version names that are routed
+	plans   map[string]*planLimits // rate-limit plans by slug (plan.go)
 }
 
 // tenantEntry caches a tenant's snapshot and when it was last validated.
@@ -290,6 +291,7 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 		attachTransforms(ce, units)
 		_ = b.Add(ep.Method, tmpl, ce) // conflicts are rejected at save time
 	}
+	snap.plans = compilePlans(cfg.Plans)
 	snap.routes = b.Build()
 	return snap
 }

@@ -139,6 +139,19 @@ func matrixCalls() map[string]matrixCall {
 
 		"GET /admin/v1/integrations/{integration}/health": fixed("/integrations/backend/health", ""),
 
+		"GET /admin/v1/plans": fixed("/plans", ""),
+		"POST /admin/v1/plans": func(_ *testing.T, _ *env, n int) (string, string) {
+			return prefix + "/plans", fmt.Sprintf(`{"slug":"plan-%d","name":"P","limits":[{"algorithm":"fixedWindow","limit":10,"windowSeconds":60}]}`, n)
+		},
+		"GET /admin/v1/plans/{plan}": func(t *testing.T, e *env, n int) (string, string) {
+			return prefix + "/plans/" + addPlan(t, e, n), ""
+		},
+		"PUT /admin/v1/plans/{plan}": func(t *testing.T, e *env, n int) (string, string) {
+			return prefix + "/plans/" + addPlan(t, e, n), `{"name":"P2","limits":[{"algorithm":"tokenBucket","limit":5,"windowSeconds":1}]}`
+		},
+		"DELETE /admin/v1/plans/{plan}": func(t *testing.T, e *env, n int) (string, string) {
+			return prefix + "/plans/" + addPlan(t, e, n), ""
+		},
 		"GET /admin/v1/webhooks":  fixed("/webhooks", ""),
 		"POST /admin/v1/webhooks": fixed("/webhooks", `{"url":"https://hooks.example.com/in","events":["config.changed"]}`),
 		"GET /admin/v1/webhooks/{webhook}": func(t *testing.T, e *env, _ int) (string, string) {

@@ -93,6 +93,7 @@ func (h *Handler) routes() []apiRoute {
 	rts = append(rts, h.transformCRUDRoutes()...)
 	rts = append(rts, h.integrationHealthRoutes()...)
 	rts = append(rts, h.webhookRoutes()...)
+	rts = append(rts, h.planRoutes()...)
 	rts = append(rts, h.workflowRoutes()...)
 	if h.cfg.DevLogin != nil {
 		rts = append(rts, apiRoute{"POST " + prefix + "/auth/dev-login", public, "", h.devLogin})
