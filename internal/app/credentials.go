@@ -17,6 +17,7 @@ import (
 
 	"github.com/portico/portico/internal/auth/apikey"
 	"github.com/portico/portico/internal/auth/detect"
+	"github.com/portico/portico/internal/auth/introspect"
 	"github.com/portico/portico/internal/auth/jwtauth"
 	"github.com/portico/portico/internal/auth/oauth2"
 	"github.com/portico/portico/internal/catalog"
@@ -45,7 +46,10 @@ func newCredentials(e Env, cat *catalog.Catalog, log *slog.Logger) (*credentials
 	}
 	cat.OnKeyRevoked(keys.Forget)
 	// JWKS documents are fetched behind the upstream SSRF guard (jwks.go).
-	jwts, err := jwtauth.New(jwtauth.Config{Issuers: cat.JWTIssuers, Client: jwksClient(e)})
+	// Opaque tokens go to the tenant's RFC 7662 endpoint through the same
+	// guarded client.
+	jwts, err := jwtauth.New(jwtauth.Config{Issuers: cat.JWTIssuers, Client: jwksClient(e),
+		Introspector: introspect.New(introspect.Config{Client: jwksClient(e)}), IntrospectionSecret: cat.JWTIntrospectionSecret})
 	if err != nil {
 		return nil, err
 	}

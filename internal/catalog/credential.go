@@ -209,7 +209,15 @@ func (c *Catalog) CreateJWTIssuer(ctx context.Context, tenant string, actor Acto
 	if err := c.checkJWTIssuer(ctx, v); err != nil {
 		return nil, err
 	}
-	return create(ctx, c, jwtIssuerKind, tenant, actor, v, nil)
+	v, secret := withoutSecret(v)
+	if v.Introspection != nil && secret == "" {
+		return nil, model.Errors{{Pointer: "/introspection/clientSecret", Detail: "is required"}}.Problem()
+	}
+	out, err := create(ctx, c, jwtIssuerKind, tenant, actor, v, nil)
+	if err != nil {
+		return nil, err
+	}
+	return out, c.saveJWTSecret(ctx, tenant, out.Slug, secret)
 }
 
 // GetJWTIssuer returns a trusted issuer.
@@ -235,12 +243,34 @@ func (c *Catalog) UpdateJWTIssuer(ctx context.Context, tenant string, actor Acto
 	if err := c.checkJWTIssuer(ctx, v); err != nil {
 		return nil, err
 	}
-	return update(ctx, c, jwtIssuerKind, tenant, actor, slug, expect, v, nil)
+	v, secret := withoutSecret(v)
+	if v.Introspection != nil && secret == "" {
+		// Keep the stored secret; without one, introspection cannot work.
+		has, err := c.hasJWTSecret(ctx, tenant, slug)
+		if err != nil {
+			return nil, err
+		}
+		if !has {
+			return nil, model.Errors{{Pointer: "/introspection/clientSecret", Detail: "is required"}}.Problem()
+		}
+		v.Introspection.HasSecret = true
+	}
+	out, err := update(ctx, c, jwtIssuerKind, tenant, actor, slug, expect, v, nil)
+	if err != nil {
+		return nil, err
+	}
+	if v.Introspection == nil {
+		return out, c.deleteJWTSecret(ctx, tenant, slug)
+	}
+	return out, c.saveJWTSecret(ctx, tenant, slug, secret)
 }
 
 // DeleteJWTIssuer removes a trusted issuer; its tokens stop verifying.
 func (c *Catalog) DeleteJWTIssuer(ctx context.Context, tenant string, actor Actor, slug string, expect int64) error {
-	return remove(ctx, c, jwtIssuerKind, tenant, actor, slug, expect, nil)
+	if err := remove(ctx, c, jwtIssuerKind, tenant, actor, slug, expect, nil); err != nil {
+		return err
+	}
+	return c.deleteJWTSecret(ctx, tenant, slug)
 }
 
 // storedClient is the stored form of an OAuth2 client, with its secret's hash.

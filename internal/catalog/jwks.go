@@ -23,6 +23,11 @@ func (c *Catalog) checkJWTIssuer(ctx context.Context, v *model.JWTIssuer) error 
 			errs.Add("/jwksUrl", "is not an allowed JWKS URL: %s", err.Error())
 		}
 	}
+	if in := v.Introspection; in != nil && c.checkURL != nil && !hasPointer(errs, "/introspection/url") {
+		if err := c.checkURL(ctx, in.URL); err != nil {
+			errs.Add("/introspection/url", "is not an allowed introspection URL: %s", err.Error())
+		}
+	}
 	if len(v.Keys) > 0 && v.JWKSURL == "" && !hasPointerPrefix(errs, "/algorithms") {
 		names := v.Algorithms
 		if len(names) == 0 {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
@@ -151,5 +152,82 @@ func TestStaticJWTKeysCheckedAtSave(t *testing.T) {
 				t.Errorf("pointers %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestJWTIntrospectionSecret: the introspection client secret is required,
+// write-only (never in the issuer document, reads or the audit trail),
+// kept across updates that omit it, and removed with the issuer; the
+// introspection URL passes the SSRF guard.
+func TestJWTIntrospectionSecret(t *testing.T) {
+	st, err := bolt.Open(t.Context(), bolt.Config{Path: filepath.Join(t.TempDir(), "c.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	c, err := catalog.New(catalog.Config{Store: st, CheckUpstreamURL: ssrf.New(ssrf.Policy{}).CheckURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := c.CreateTenant(ctx, alice, &model.Tenant{ID: "acme", Name: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	iss := func(u, secret string) *model.JWTIssuer {
+		return &model.JWTIssuer{Slug: "opaque", Issuer: "https://idp.example.com/", Audiences: []string{"api"},
+			Introspection: &model.Introspection{URL: u, ClientID: "gw", ClientSecret: secret}}
+	}
+	pointer := func(err error) string {
+		t.Helper()
+		var p *problem.Problem
+		if !errors.As(err, &p) || len(p.Errors) == 0 {
+			t.Fatalf("err = %v, want a validation problem", err)
+		}
+		return p.Errors[0].Pointer
+	}
+	if _, err := c.CreateJWTIssuer(ctx, "acme", alice, iss("https://169.254.169.254/introspect", "s")); pointer(err) != "/introspection/url" {
+		t.Errorf("metadata introspection URL: %v", err)
+	}
+	if _, err := c.CreateJWTIssuer(ctx, "acme", alice, iss("https://idp.example.com/introspect", "")); pointer(err) != "/introspection/clientSecret" {
+		t.Errorf("no secret: %v", err)
+	}
+	out, err := c.CreateJWTIssuer(ctx, "acme", alice, iss("https://idp.example.com/introspect", "s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetJWTIssuer(ctx, "acme", "opaque")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []*model.JWTIssuer{out, got} {
+		if v.Introspection.ClientSecret != "" || !v.Introspection.HasSecret {
+			t.Errorf("issuer document %+v: secret must be out, hasSecret set", v.Introspection)
+		}
+	}
+	if s, err := c.JWTIntrospectionSecret(ctx, "acme", "opaque"); err != nil || s != "s3cret" {
+		t.Errorf("secret = %q, %v", s, err)
+	}
+	upd := iss("https://idp.example.com/introspect2", "")
+	if _, err := c.UpdateJWTIssuer(ctx, "acme", alice, "opaque", out.Revision, upd); err != nil {
+		t.Fatalf("update keeping the secret: %v", err)
+	}
+	if s, _ := c.JWTIntrospectionSecret(ctx, "acme", "opaque"); s != "s3cret" {
+		t.Errorf("secret after an update without one = %q", s)
+	}
+	entries, _, err := c.ListAudit(ctx, "acme", catalog.AuditFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.Contains(string(e.After)+string(e.Before), "s3cret") {
+			t.Errorf("audit entry %s %s holds the secret", e.Action, e.Resource)
+		}
+	}
+	cur, _ := c.GetJWTIssuer(ctx, "acme", "opaque")
+	if err := c.DeleteJWTIssuer(ctx, "acme", alice, "opaque", cur.Revision); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.JWTIntrospectionSecret(ctx, "acme", "opaque"); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("secret after delete: %v", err)
 	}
 }

@@ -82,6 +82,9 @@ type JWTIssuer struct {
 	// ConsumerClaim names the claim holding the consumer slug; default none
 	// (the consumer is then the token's subject).
 	ConsumerClaim string `json:"consumerClaim,omitempty"`
+	// Introspection, when set, validates opaque (non-JWT) bearer tokens
+	// with the provider's RFC 7662 endpoint (see introspection.go).
+	Introspection *Introspection `json:"introspection,omitempty"`
 	Meta
 }
 
@@ -101,8 +104,8 @@ func ValidateJWTIssuer(j *JWTIssuer) Errors {
 		e.Add("/issuer", "is required (at most 512 characters)")
 	}
 	switch {
-	case j.JWKSURL == "" && len(j.Keys) == 0:
-		e.Add("/jwksUrl", "is required unless keys holds a JWKS document")
+	case j.JWKSURL == "" && len(j.Keys) == 0 && j.Introspection == nil:
+		e.Add("/jwksUrl", "is required unless keys holds a JWKS document or introspection is set")
 	case j.JWKSURL != "" && len(j.Keys) > 0:
 		e.Add("/keys", "must be empty when jwksUrl is set (one key source per issuer)")
 	case j.JWKSURL != "":
@@ -126,6 +129,9 @@ func ValidateJWTIssuer(j *JWTIssuer) Errors {
 		if c.v != "" && !scopeRE.MatchString(c.v) {
 			e.Add(c.ptr, "must be a claim name")
 		}
+	}
+	if j.Introspection != nil {
+		validateIntrospection(&e, j.Introspection)
 	}
 	return e
 }

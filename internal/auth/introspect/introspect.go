@@ -1,7 +1,7 @@
 // Package introspect validates opaque access tokens with a tenant's own
 // authorization server through OAuth 2.0 token introspection (RFC 7662).
 //
-// Results are cached by a hash of the endpoint and token (the token itself
+// Results are cached by a hash of the endpoint, client credentials and token (the token itself
 // is never kept) for the configured TTL, and never past the token's own
 // exp: a cache hit makes no call. Inactive answers are cached for the same
 // bounded time, so a flood of garbage tokens costs one call each at most
@@ -115,6 +115,10 @@ func cacheKey(ep *Endpoint, token string) [sha256.Size]byte {
 	_, _ = io.WriteString(h, ep.URL)
 	_, _ = io.WriteString(h, "\x00")
 	_, _ = io.WriteString(h, ep.ClientID)
+	_, _ = io.WriteString(h, "\x00")
+	// The secret too: an answer fetched with one tenant's credentials is
+	// never served to another that merely names the same endpoint and id.
+	_, _ = io.WriteString(h, ep.ClientSecret)
 	_, _ = io.WriteString(h, "\x00")
 	_, _ = io.WriteString(h, token)
 	var k [sha256.Size]byte

@@ -28,6 +28,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/portico/portico/internal/auth"
+	"github.com/portico/portico/internal/auth/introspect"
 	"github.com/portico/portico/internal/caller"
 	"github.com/portico/portico/internal/identity"
 	"github.com/portico/portico/internal/model"
@@ -54,6 +55,11 @@ type Config struct {
 	Kind caller.Kind
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Introspector and IntrospectionSecret, when both set, check opaque
+	// (non-JWT) bearer tokens with the tenant's introspection issuer
+	// (introspect.go); without them opaque tokens are invalid.
+	Introspector        *introspect.Introspector
+	IntrospectionSecret IntrospectionSecret
 }
 
 // Verifier authenticates bearer JWTs for tenants. Safe for concurrent use.
@@ -63,6 +69,7 @@ type Verifier struct {
 	mu      sync.Mutex
 	tenants map[string]*tenantIssuers
 	keys    map[string]identity.KeySource // by tenant + "\x00" + JWKS URL
+	secrets map[string]string             // introspection secrets by tenant, issuer, revision
 }
 
 type tenantIssuers struct {
@@ -87,7 +94,7 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	v := &Verifier{cfg: cfg, tenants: map[string]*tenantIssuers{}, keys: map[string]identity.KeySource{}}
+	v := &Verifier{cfg: cfg, tenants: map[string]*tenantIssuers{}, keys: map[string]identity.KeySource{}, secrets: map[string]string{}}
 	if v.cfg.KeysFor == nil {
 		v.cfg.KeysFor = v.remoteKeys
 	}
@@ -137,6 +144,9 @@ func (v *Verifier) Authenticate(ctx context.Context, tenant string, h http.Heade
 func (v *Verifier) Verify(ctx context.Context, tenant, token string) (*caller.Caller, error) {
 	if len(token) > identity.MaxTokenSize {
 		return nil, auth.ErrInvalidCredential
+	}
+	if opaque(token) {
+		return v.introspect(ctx, tenant, token)
 	}
 	issName, err := unverifiedIssuer(token)
 	if err != nil {
