@@ -209,7 +209,7 @@ async function main() {
     });
 
     await step('transform editor: live preview, a failing step, save', async () => {
-      await page.getByRole('link', { name: 'Transforms' }).click();
+      await page.getByRole('link', { name: 'Transforms', exact: true }).click();
       await page.getByRole('button', { name: 'New transform' }).click();
       await page.getByRole('textbox', { name: /^Name/ }).fill('Order view');
       await page.getByRole('textbox', { name: /^Slug/ }).fill('order-view');
@@ -238,9 +238,28 @@ async function main() {
       await page.getByText('1 test pass').waitFor();
     });
 
+    await step('wasm transform: upload a module, the refusal is shown', async () => {
+      await page.getByRole('link', { name: 'Transforms', exact: true }).click();
+      await page.getByRole('button', { name: 'New transform' }).click();
+      await page.getByRole('textbox', { name: /^Name/ }).fill('Rate card');
+      await page.getByRole('textbox', { name: /^Slug/ }).fill('rate-card');
+      await page.getByText('WebAssembly module').click();
+      await page.getByRole('button', { name: 'Create transform' }).click();
+      await page.waitForURL('**/console/transforms/rate-card');
+      await page.getByText('no module', { exact: true }).waitFor();
+      // A well-formed but empty module: it exports nothing the ABI needs.
+      await page.locator('input[type=file]').setInputFiles({ name: 'empty.wasm', mimeType: 'application/wasm', buffer: Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]) });
+      await page.getByRole('button', { name: 'Upload and validate' }).click();
+      await page.getByRole('alert').filter({ hasText: 'The module was refused' }).waitFor();
+      await page.screenshot({ path: path.join(shots, '11-wasm-module-refused.png'), animations: 'disabled' });
+      await page.getByRole('link', { name: 'Transforms', exact: true }).click();
+      await page.getByRole('table', { name: 'Transforms' }).getByText('Rate card').waitFor();
+      await page.screenshot({ path: path.join(shots, '12-transforms.png'), animations: 'disabled' });
+    });
+
     let apiKey = '';
     await step('issue an API key to a consumer (shown once)', async () => {
-      await page.getByRole('link', { name: 'Consumers' }).click();
+      await page.getByRole('link', { name: 'Consumers', exact: true }).click();
       await page.getByRole('button', { name: 'New consumer' }).click();
       const dlg = page.getByRole('dialog', { name: 'New consumer' });
       await dlg.getByLabel('Name').fill('Acme mobile');

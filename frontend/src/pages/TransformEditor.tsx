@@ -420,7 +420,19 @@ function WasmPanel({
                 <Button leftSection={<IconUpload size={16} />} disabled={!file} loading={upload.isPending} onClick={() => file && upload.mutate(file)}>
                   Upload and validate
                 </Button>
-                <ErrorAlert error={upload.error && uploadErrors.length === 0 ? upload.error : undefined} fieldErrors={uploadErrors} title="The module was refused" />
+                {/* The module's problems have no field (pointer ""): the detail is the message. */}
+                <ErrorAlert error={upload.error && uploadErrors.length === 0 ? upload.error : undefined} fieldErrors={uploadErrors.filter((e) => e.pointer !== '')} title="The module was refused" />
+                {uploadErrors.some((e) => e.pointer === '') && (
+                  <Alert color="red" variant="light" icon={<IconAlertTriangle size={18} />} title="The module was refused" role="alert">
+                    {uploadErrors
+                      .filter((e) => e.pointer === '')
+                      .map((e) => (
+                        <Text key={e.detail} size="sm">
+                          {e.detail}
+                        </Text>
+                      ))}
+                  </Alert>
+                )}
               </Stack>
             )
           )}
