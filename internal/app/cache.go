@@ -1,19 +1,23 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/portico/portico/internal/cache"
+	cachedynamo "github.com/portico/portico/internal/cache/dynamo"
 	cacheredis "github.com/portico/portico/internal/cache/redis"
 	"github.com/portico/portico/internal/integration"
 	"github.com/portico/portico/internal/proxy"
+	"github.com/portico/portico/internal/store/dynamo"
 )
 
 // NewResponseCache builds a response cache for e: an in-process L1 always,
-// and Redis as L2 when e.CacheStore is redis (docs/cache.md). Build it once
+// and Redis or DynamoDB as L2 when e.CacheStore is redis or dynamodb
+// (docs/cache.md). Build it once
 // per process and give the same one to the gateway and the management API
 // (through Shared), so that locally a purge takes effect at once.
 func NewResponseCache(e Env, log *slog.Logger) (*cache.Cache, error) {
@@ -26,6 +30,17 @@ func NewResponseCache(e Env, log *slog.Logger) (*cache.Cache, error) {
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
 		l2, err := cacheredis.New(cacheredis.Config{Client: goredis.NewClient(opts)})
+		if err != nil {
+			return nil, err
+		}
+		cfg.L2 = l2
+	case "dynamodb":
+		// Loading the AWS configuration reads the environment only.
+		client, err := dynamo.NewClient(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		l2, err := cachedynamo.New(cachedynamo.Config{Client: client, Table: e.Table})
 		if err != nil {
 			return nil, err
 		}

@@ -40,7 +40,7 @@ type Env struct {
 	ConsoleDir         string      // PORTICO_CONSOLE_DIR: built web console served at /console/ locally (default frontend/dist)
 	RedisURL           string      // REDIS_URL: Redis for rate-limit state (redis://host:port/db)
 	RateLimitStore     string      // PORTICO_RATELIMIT_STORE: memory, redis or dynamodb (default redis when REDIS_URL is set, else memory)
-	CacheStore         string      // PORTICO_CACHE_STORE: response cache L2, memory (L1 only) or redis (default redis when REDIS_URL is set)
+	CacheStore         string      // PORTICO_CACHE_STORE: response cache L2, memory (L1 only), redis or dynamodb (the main table; default redis when REDIS_URL is set)
 	// Workflows (workflow.go): the Step Functions adapter in aws mode.
 	WorkflowRoleARN        string // PORTICO_WORKFLOW_ROLE_ARN: IAM role tenant state machines run as
 	WorkflowPrefix         string // PORTICO_WORKFLOW_PREFIX: state machine name prefix (portico-<env>-wf-)
@@ -109,8 +109,8 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 	}
 	e.CacheStore = get("PORTICO_CACHE_STORE", map[bool]string{true: "redis", false: "memory"}[e.RedisURL != ""])
 	switch {
-	case e.CacheStore != "memory" && e.CacheStore != "redis":
-		errs = append(errs, fmt.Errorf("PORTICO_CACHE_STORE=%q: want memory or redis", e.CacheStore))
+	case e.CacheStore != "memory" && e.CacheStore != "redis" && e.CacheStore != "dynamodb":
+		errs = append(errs, fmt.Errorf("PORTICO_CACHE_STORE=%q: want memory, redis or dynamodb", e.CacheStore))
 	case e.CacheStore == "redis" && e.RedisURL == "":
 		errs = append(errs, errors.New("PORTICO_CACHE_STORE=redis needs REDIS_URL"))
 	}
