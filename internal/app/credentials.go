@@ -78,6 +78,9 @@ func newCredentials(e Env, cat *catalog.Catalog, log *slog.Logger) (*credentials
 func securityEvent(cat *catalog.Catalog, log *slog.Logger) func(detect.Event) {
 	return func(ev detect.Event) {
 		log.Warn("security event", "tenant", ev.Tenant, "by", string(ev.By), "value", ev.Value, "failures", ev.Failures, "blockedUntil", ev.BlockedUntil)
+		if ev.Tenant == "" {
+			return // tenant-id enumeration: no tenant's audit trail to write to
+		}
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()

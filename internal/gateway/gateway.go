@@ -233,6 +233,9 @@ func (g *Gateway) resolve(r *http.Request, res *resolution, now time.Time) *prob
 	if !ok {
 		return notFound()
 	}
+	if p := g.enumerationBlocked(r, now); p != nil {
+		return p
+	}
 	snap, err := g.snaps.get(r.Context(), tenant, now)
 	if err != nil {
 		p := problem.New(http.StatusServiceUnavailable, "config-unavailable", "Service Unavailable", "the API configuration cannot be loaded right now; retry").WithCause(err)
@@ -241,6 +244,7 @@ func (g *Gateway) resolve(r *http.Request, res *resolution, now time.Time) *prob
 	}
 	res.snap = snap
 	if !snap.exists {
+		g.unknownTenant(r, now) // enumerate.go
 		return notFound()
 	}
 	ver, hasVersion := leadingVersion(path)

@@ -47,6 +47,10 @@ type Config struct {
 	// Threshold failures per window for one credential prefix or consumer
 	// raise an event; default 20.
 	Threshold int
+	// EnumerationThreshold unknown-tenant answers per window to one IP
+	// raise an event and block it from every tenant (enumerate.go);
+	// default 50.
+	EnumerationThreshold int
 	// BlockFor is how long an IP stays blocked; default 5 minutes.
 	BlockFor time.Duration
 	// MaxEntries bounds the counters; past it the oldest window is
@@ -90,6 +94,9 @@ func New(cfg Config) *Detector {
 	if cfg.Threshold <= 0 {
 		cfg.Threshold = 20
 	}
+	if cfg.EnumerationThreshold <= 0 {
+		cfg.EnumerationThreshold = 50
+	}
 	if cfg.BlockFor <= 0 {
 		cfg.BlockFor = 5 * time.Minute
 	}
@@ -105,7 +112,11 @@ func (d *Detector) Blocked(tenant, ip string, now time.Time) (time.Duration, boo
 	if d.nBlocks.Load() == 0 {
 		return 0, false
 	}
-	k := key{tenant, ByIP, ip}
+	return d.blocked(key{tenant, ByIP, ip}, now)
+}
+
+// blocked is Blocked for any key, once some block exists.
+func (d *Detector) blocked(k key, now time.Time) (time.Duration, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	until, ok := d.blocks[k]
