@@ -246,6 +246,8 @@ async function main() {
       await page.getByText('WebAssembly module').click();
       await page.getByRole('button', { name: 'Create transform' }).click();
       await page.waitForURL('**/console/transforms/rate-card');
+      // The stored transform's editor (it replaces the creation form).
+      await page.getByRole('button', { name: 'Save transform' }).waitFor();
       await page.getByText('no module', { exact: true }).waitFor();
       // A well-formed but empty module: it exports nothing the ABI needs.
       await page.locator('input[type=file]').setInputFiles({ name: 'empty.wasm', mimeType: 'application/wasm', buffer: Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]) });
