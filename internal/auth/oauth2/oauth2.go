@@ -9,11 +9,14 @@
 // Verifier returns the gateway authenticator for endpoints with an oauth2
 // policy: a jwtauth.Verifier pinned to this server's issuer, audience and
 // keys for the request's tenant.
+//
+// The signing key comes from a KeySource: a fixed key locally, or SeedKeys,
+// which derives it (DeriveKey) from a rotated seed so every instance signs
+// with the same key and verifies with the current and previous ones.
 package oauth2
 
 import (
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
@@ -22,13 +25,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -56,11 +59,14 @@ var ErrUnknownClient = errors.New("oauth2: unknown client")
 // ClientLookup returns a tenant's client and the hex SHA-256 of its secret.
 type ClientLookup func(ctx context.Context, tenant, clientID string) (*model.OAuthClient, string, error)
 
-// Config configures a Server. Clients and Key are required.
+// Config configures a Server. Clients and one of Key or Keys are required.
 type Config struct {
 	Clients ClientLookup
-	// Key signs access tokens (ES256).
+	// Key signs access tokens (ES256): a fixed key (local mode).
 	Key *ecdsa.PrivateKey
+	// Keys supplies keys that change (rotation); it takes precedence over
+	// Key.
+	Keys KeySource
 	// TTL of access tokens; default 10 minutes.
 	TTL time.Duration
 	// Now is the clock; default time.Now.
@@ -69,11 +75,8 @@ type Config struct {
 
 // Server serves the token and JWKS endpoints. Safe for concurrent use.
 type Server struct {
-	cfg    Config
-	signer jose.Signer
-	kid    string
-	jwks   []byte
-	public jose.JSONWebKeySet
+	cfg  Config
+	ring atomic.Pointer[keyring]
 	// dummy is compared against when a client does not exist, so unknown
 	// clients and wrong secrets cost the same.
 	dummy [sha256.Size]byte
@@ -81,8 +84,8 @@ type Server struct {
 
 // New validates cfg and fills defaults.
 func New(cfg Config) (*Server, error) {
-	if cfg.Clients == nil || cfg.Key == nil {
-		return nil, errors.New("oauth2: Clients and Key are required")
+	if cfg.Clients == nil || (cfg.Key == nil && cfg.Keys == nil) {
+		return nil, errors.New("oauth2: Clients and Key or Keys are required")
 	}
 	if cfg.TTL <= 0 {
 		cfg.TTL = 10 * time.Minute
@@ -90,21 +93,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	pub := jose.JSONWebKey{Key: &cfg.Key.PublicKey, Algorithm: string(jose.ES256), Use: "sig"}
-	tp, err := pub.Thumbprint(crypto.SHA256)
-	if err != nil {
-		return nil, fmt.Errorf("oauth2: key thumbprint: %w", err)
+	if cfg.Keys == nil {
+		cfg.Keys = fixedKeys{Current: cfg.Key}
 	}
-	kid := base64.RawURLEncoding.EncodeToString(tp)
-	pub.KeyID = kid
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: cfg.Key, KeyID: kid}},
-		(&jose.SignerOptions{}).WithType("at+jwt"))
-	if err != nil {
-		return nil, fmt.Errorf("oauth2: signer: %w", err)
-	}
-	s := &Server{cfg: cfg, signer: signer, kid: kid, public: jose.JSONWebKeySet{Keys: []jose.JSONWebKey{pub}}}
-	if s.jwks, err = json.Marshal(s.public); err != nil {
-		return nil, fmt.Errorf("oauth2: jwks: %w", err)
+	s := &Server{cfg: cfg}
+	if cfg.Key != nil {
+		if _, err := s.keys(context.Background(), false); err != nil {
+			return nil, err
+		}
 	}
 	_, _ = rand.Read(s.dummy[:])
 	return s, nil
@@ -142,9 +138,15 @@ func (s *Server) ServeTenant(w http.ResponseWriter, r *http.Request, tenant, pat
 			tokenError(w, http.StatusMethodNotAllowed, "invalid_request", "use GET")
 			return
 		}
+		ring, err := s.keys(r.Context(), false)
+		if err != nil {
+			w.Header().Set("Retry-After", "1")
+			tokenError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "retry")
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "public, max-age=300")
-		_, _ = w.Write(s.jwks)
+		_, _ = w.Write(ring.jwks)
 	case TokenPath:
 		s.token(w, r, tenant)
 	default:
@@ -222,8 +224,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string) {
 			}
 		}
 	}
-	now := s.cfg.Now()
-	tok, err := s.issue(tenant, client, scopes, now)
+	ring, err := s.keys(r.Context(), false)
+	if err != nil {
+		w.Header().Set("Retry-After", "1")
+		tokenError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "retry")
+		return
+	}
+	tok, err := s.issue(ring.signer, tenant, client, scopes, s.cfg.Now())
 	if err != nil {
 		tokenError(w, http.StatusInternalServerError, "server_error", "the token could not be issued")
 		return
@@ -294,7 +301,7 @@ type accessClaims struct {
 	Consumer string `json:"consumer,omitempty"`
 }
 
-func (s *Server) issue(tenant string, c *model.OAuthClient, scopes []string, now time.Time) (string, error) {
+func (s *Server) issue(signer jose.Signer, tenant string, c *model.OAuthClient, scopes []string, now time.Time) (string, error) {
 	var jti [16]byte
 	_, _ = rand.Read(jti[:])
 	cl := accessClaims{
@@ -305,13 +312,14 @@ func (s *Server) issue(tenant string, c *model.OAuthClient, scopes []string, now
 		},
 		ClientID: c.ID, Scope: strings.Join(scopes, " "), Tenant: tenant, Consumer: c.Consumer,
 	}
-	return jwt.Signed(s.signer).Claims(cl).Serialize()
+	return jwt.Signed(signer).Claims(cl).Serialize()
 }
 
 // Verifier returns the authenticator for endpoints with an oauth2 policy:
-// tokens of this server, for the request's tenant only.
+// tokens of this server, for the request's tenant only, signed with the
+// current or the previous key.
 func (s *Server) Verifier() (*jwtauth.Verifier, error) {
-	keys := identity.StaticKeys(s.public)
+	keys := verifyKeys{s}
 	return jwtauth.New(jwtauth.Config{
 		Issuers: func(_ context.Context, tenant string) ([]model.JWTIssuer, error) {
 			return []model.JWTIssuer{{Slug: "portico", Issuer: Issuer(tenant), Audiences: []string{Audience(tenant)},
