@@ -296,6 +296,11 @@ func allowHeader(methods []string) string {
 // serve resolves r and dispatches it. It returns the problem to answer
 // with, if any, and the error of a response that failed after it started.
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, res *resolution, now time.Time) (*problem.Problem, error) {
+	if isPreflight(r) { // cors.go: answered before authentication
+		if p, ok := g.preflight(w, r, res, now); ok {
+			return p, nil
+		}
+	}
 	if p := g.resolve(r, res, now); p != nil {
 		if p.Status == http.StatusNotFound && g.tenantEndpoint(w, r, res) {
 			return nil, nil
@@ -303,6 +308,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, res *resolution,
 		return p, nil
 	}
 	ce := res.ep
+	if ce.cors != nil {
+		w = ce.cors.decorate(w, r) // cors.go
+	}
 	if ce.deprecation != "" {
 		h := w.Header()
 		h["Deprecation"] = ce.deprecationHdr

@@ -52,6 +52,8 @@ type endpoint struct {
 	graphql *graphqlStage // nil: not a GraphQL integration (graphql.go)
 
 	transforms *transformStage // nil: no transforms (transform.go)
+
+	cors *corsPolicy // nil: no CORS headers, no preflight (cors.go)
 }
 
 // upstreamPart is a piece of a compiled upstream path template: a literal,
@@ -214,8 +216,10 @@ func (s *snapshots) dropNegative() {
 func compile(cfg *catalog.TenantConfig) *snapshot {
 	snap := &snapshot{version: cfg.Version, exists: true, retired: map[string]bool{}, routed: map[string]bool{}}
 	basePaths := make(map[string]string, len(cfg.APIs))
-	for _, a := range cfg.APIs {
+	apis := make(map[string]*model.API, len(cfg.APIs))
+	for i, a := range cfg.APIs {
 		basePaths[a.Slug] = a.BasePath
+		apis[a.Slug] = &cfg.APIs[i]
 	}
 	versions := make(map[string]model.Version, len(cfg.Versions))
 	for _, v := range cfg.Versions {
@@ -288,6 +292,7 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 				ce.sunset = []string{v.SunsetAt.UTC().Format(httpTimeFormat)}
 			}
 		}
+		ce.cors = compileCORS(endpointCORS(ep, apis[ep.API])) // cors.go
 		attachTransforms(ce, units)
 		_ = b.Add(ep.Method, tmpl, ce) // conflicts are rejected at save time
 	}

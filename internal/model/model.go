@@ -31,6 +31,9 @@ type API struct {
 	Description string `json:"description,omitempty"`
 	// BasePath prefixes every endpoint path ("" or "/orders").
 	BasePath string `json:"basePath"`
+	// CORS is the default CORS policy of the API's endpoints; an
+	// endpoint's own policies.cors replaces it.
+	CORS *CORSPolicy `json:"cors,omitempty"`
 	Meta
 }
 

@@ -111,6 +111,7 @@ func ValidateAPI(a *API) Errors {
 			e.Add("/basePath", "must not contain a greedy parameter")
 		}
 	}
+	validateCORS(&e, "/cors", a.CORS) // cors.go
 	return e
 }
 
@@ -253,34 +254,7 @@ func validatePolicies(e *Errors, p Policies, method string) {
 			e.Add("/policies/cache", "caching applies only to GET and HEAD endpoints")
 		}
 	}
-	if c := p.CORS; c != nil {
-		if len(c.AllowOrigins) == 0 {
-			e.Add("/policies/cors/allowOrigins", "must list at least one origin (or \"*\")")
-		}
-		for i, o := range c.AllowOrigins {
-			ptr := "/policies/cors/allowOrigins/" + strconv.Itoa(i)
-			if o == "*" {
-				if c.AllowCredentials {
-					e.Add(ptr, "\"*\" cannot be combined with allowCredentials")
-				}
-				continue
-			}
-			u, err := url.Parse(o)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-				e.Add(ptr, "must be an origin like https://app.example.com")
-			}
-		}
-		for i, m := range c.AllowMethods {
-			if !slices.Contains(knownMethods, m) || m == "ANY" {
-				e.Add("/policies/cors/allowMethods/"+strconv.Itoa(i), "must be an HTTP method")
-			}
-		}
-		stringList(e, "/policies/cors/allowHeaders", c.AllowHeaders, headerNameRE, "must be a valid header name")
-		stringList(e, "/policies/cors/exposeHeaders", c.ExposeHeaders, headerNameRE, "must be a valid header name")
-		if c.MaxAgeSeconds < 0 || c.MaxAgeSeconds > 86400 {
-			e.Add("/policies/cors/maxAgeSeconds", "must be between 0 and 86400")
-		}
-	}
+	validateCORS(e, "/policies/cors", p.CORS) // cors.go
 	for i, t := range p.RequestTransforms {
 		e.slug("/policies/requestTransforms/"+strconv.Itoa(i)+"/transform", t.Transform)
 	}
