@@ -179,9 +179,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // requestID returns the request's X-Request-Id, generating one when the
-// client sent none (or an absurdly long one), and echoes it on w.
+// client sent none (or one that validRequestID refuses), and echoes it on w.
 func requestID(w http.ResponseWriter, r *http.Request) string {
-	if vs := r.Header["X-Request-Id"]; len(vs) > 0 && vs[0] != "" && len(vs[0]) <= 128 {
+	if vs := r.Header["X-Request-Id"]; len(vs) > 0 && validRequestID(vs[0]) { // security.go
 		w.Header()["X-Request-Id"] = vs[:1:1] // shared, read-only
 		return vs[0]
 	}
@@ -435,6 +435,7 @@ type statusRecorder struct {
 func (s *statusRecorder) WriteHeader(code int) {
 	if s.code == 0 && code >= 200 {
 		s.code = code
+		secureHeaders(s.Header()) // security.go
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
@@ -442,6 +443,7 @@ func (s *statusRecorder) WriteHeader(code int) {
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.code == 0 {
 		s.code = http.StatusOK
+		secureHeaders(s.Header())
 	}
 	n, err := s.ResponseWriter.Write(b)
 	s.bytes += int64(n)
