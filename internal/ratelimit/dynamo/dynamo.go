@@ -6,15 +6,15 @@
 // Fixed window: one conditional UpdateItem (ADD C if C <= limit-n).
 // Sliding window: one strongly consistent GetItem of the previous window,
 // then the same conditional UpdateItem with the weighted allowance.
-// Token bucket: GetItem, then an UpdateItem conditioned on V (optimistic;
-// retried on conflict). Rejections write nothing.
+// Token bucket: one conditional UpdateItem on TAT, no read (see bucket).
+// Rejections write nothing.
 package dynamo
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"math"
 	"strconv"
 	"time"
 
@@ -36,8 +36,13 @@ type Config struct {
 	Client API
 	// Table is the single table (store/dynamo's schema: PK, SK, TTL).
 	Table string
-	// Retries bounds optimistic retries of a token-bucket write; default 50.
+	// Retries bounds token-bucket writes retried because the bucket
+	// switched between draining and full meanwhile; default 50.
 	Retries int
+	// Lease, when Lease.Size > 0, turns on token leasing for every key:
+	// each write takes Lease.Size units, spent locally by this Store
+	// (ratelimit.Leasing; the over-admission bound is in docs/ratelimit.md).
+	Lease ratelimit.LeaseConfig
 }
 
 // Store is a ratelimit.Store on DynamoDB. It is safe for concurrent use.
@@ -45,6 +50,14 @@ type Store struct {
 	c       API
 	table   string
 	retries int
+	leasing *ratelimit.Leasing
+}
+
+// direct is the Store without leasing, the Leasing's backend.
+type direct struct{ s *Store }
+
+func (d direct) Take(ctx context.Context, key string, l ratelimit.Limit, now time.Time, n int64) (ratelimit.Decision, error) {
+	return d.s.take(ctx, key, l, now, n)
 }
 
 var _ ratelimit.Store = (*Store)(nil)
@@ -57,7 +70,14 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Retries <= 0 {
 		cfg.Retries = 50
 	}
-	return &Store{c: cfg.Client, table: cfg.Table, retries: cfg.Retries}, nil
+	s := &Store{c: cfg.Client, table: cfg.Table, retries: cfg.Retries}
+	if cfg.Lease.Size > 0 {
+		if cfg.Lease.Size < 2 {
+			return nil, errors.New("ratelimit/dynamo: Lease.Size must be at least 2")
+		}
+		s.leasing = ratelimit.NewLeasing(direct{s}, cfg.Lease)
+	}
+	return s, nil
 }
 
 func num(v int64) types.AttributeValue {
@@ -85,6 +105,13 @@ func unavailable(err error) error {
 
 // Take implements ratelimit.Store.
 func (s *Store) Take(ctx context.Context, key string, l ratelimit.Limit, now time.Time, n int64) (ratelimit.Decision, error) {
+	if s.leasing != nil {
+		return s.leasing.Take(ctx, key, l, now, n)
+	}
+	return s.take(ctx, key, l, now, n)
+}
+
+func (s *Store) take(ctx context.Context, key string, l ratelimit.Limit, now time.Time, n int64) (ratelimit.Decision, error) {
 	if err := l.Validate(); err != nil {
 		return ratelimit.Decision{}, err
 	}
@@ -144,57 +171,84 @@ func (s *Store) Take(ctx context.Context, key string, l ratelimit.Limit, now tim
 	return d, nil
 }
 
-// bucket is GCRA with an optimistic write conditioned on the revision read.
+// bucket is GCRA in one conditional UpdateItem, no read: GCRA's
+// max(TAT, now) is split into its two cases, each an atomic conditional
+// update. While the bucket is draining (TAT > now, a hot key's usual
+// state) it adds n emission intervals if TAT stays within the burst; once
+// it is full (TAT <= now, or no item) it sets TAT to now plus n intervals.
+// A failed condition returns the item, which tells the case to try next or
+// the rejection; the decision is Evaluate on the TAT the write replaced.
 func (s *Store) bucket(ctx context.Context, pk string, l ratelimit.Limit, now time.Time, n int64) (ratelimit.Decision, error) {
 	key := map[string]types.AttributeValue{"PK": str(pk), "SK": str("TB")}
-	for attempt := 0; ; attempt++ {
-		out, err := s.c.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key, ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			return ratelimit.Decision{}, unavailable(err)
+	t := float64(l.Window.Microseconds()) / float64(l.Limit)
+	bt := float64(l.Capacity()) * t
+	nowUs := ratelimit.Micros(now)
+	// The most TAT may be for n more to pass, as Evaluate computes it.
+	maxTAT := nowUs + bt + t*1e-3 - float64(n)*t
+	ttl := num(now.Add(time.Duration(bt+t)*time.Microsecond + time.Second).Unix())
+	f := func(v float64) types.AttributeValue {
+		return &types.AttributeValueMemberN{Value: strconv.FormatFloat(v, 'g', -1, 64)}
+	}
+	var known *float64 // the TAT last seen, if any
+	for attempt := 0; attempt <= s.retries; attempt++ {
+		in := &dynamodb.UpdateItemInput{
+			TableName:                           &s.table,
+			Key:                                 key,
+			ExpressionAttributeNames:            map[string]string{"#ttl": "TTL"},
+			ReturnValues:                        types.ReturnValueUpdatedOld,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}
-		var st ratelimit.State
-		rev, _, err := getNum(out.Item, "V")
-		if err == nil {
-			_, st.TAT, err = getNum(out.Item, "TAT")
+		draining := known == nil || *known > nowUs
+		if draining {
+			in.UpdateExpression = aws.String("SET TAT = TAT + :nt, #ttl = :ttl")
+			in.ConditionExpression = aws.String("TAT > :now AND TAT <= :max")
+			in.ExpressionAttributeValues = map[string]types.AttributeValue{
+				":nt": f(float64(n) * t), ":now": f(nowUs), ":max": f(maxTAT), ":ttl": ttl,
+			}
+		} else {
+			if d, _ := ratelimit.Evaluate(l, now, ratelimit.State{TAT: *known}, n); !d.Allowed {
+				return d, nil // n is more than the burst
+			}
+			in.UpdateExpression = aws.String("SET TAT = :next, #ttl = :ttl")
+			in.ConditionExpression = aws.String("attribute_not_exists(TAT) OR TAT <= :now")
+			in.ExpressionAttributeValues = map[string]types.AttributeValue{
+				":next": f(nowUs + float64(n)*t), ":now": f(nowUs), ":ttl": ttl,
+			}
 		}
-		if err != nil {
-			return ratelimit.Decision{}, unavailable(err)
-		}
-		d, next := ratelimit.Evaluate(l, now, st, n)
-		if !d.Allowed {
-			return d, nil
-		}
-		vals := map[string]types.AttributeValue{
-			":tat": &types.AttributeValueMemberN{Value: strconv.FormatFloat(next.TAT, 'g', -1, 64)},
-			":nv":  num(rev + 1),
-			":ttl": num(now.Add(ratelimit.Expiry(l, now, next) + time.Second).Unix()),
-		}
-		cond := "attribute_not_exists(V)"
-		if out.Item != nil {
-			cond, vals[":v"] = "V = :v", num(rev)
-		}
-		_, err = s.c.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 &s.table,
-			Key:                       key,
-			UpdateExpression:          aws.String("SET TAT = :tat, V = :nv, #ttl = :ttl"),
-			ConditionExpression:       aws.String(cond),
-			ExpressionAttributeNames:  map[string]string{"#ttl": "TTL"},
-			ExpressionAttributeValues: vals,
-		})
+		out, err := s.c.UpdateItem(ctx, in)
 		var ccf *types.ConditionalCheckFailedException
 		switch {
 		case err == nil:
+			var st ratelimit.State
+			if _, st.TAT, err = getNum(out.Attributes, "TAT"); err != nil {
+				return ratelimit.Decision{}, unavailable(err)
+			}
+			if out.Attributes["TAT"] == nil {
+				st.TAT = nowUs
+			}
+			d, _ := ratelimit.Evaluate(l, now, st, n)
+			if !d.Allowed {
+				return ratelimit.Decision{}, unavailable(fmt.Errorf("bucket %s: condition and Evaluate disagree on %+v", pk, st))
+			}
 			return d, nil
 		case !errors.As(err, &ccf):
 			return ratelimit.Decision{}, unavailable(err)
-		case attempt >= s.retries:
-			return ratelimit.Decision{}, unavailable(fmt.Errorf("bucket %s: %d write conflicts", pk, attempt+1))
 		}
-		backoff := time.Duration(rand.Int64N(int64(min(attempt+1, 10)) * int64(2*time.Millisecond)))
-		select {
-		case <-ctx.Done():
-			return ratelimit.Decision{}, unavailable(ctx.Err())
-		case <-time.After(backoff):
+		old := math.Inf(-1)
+		if ccf.Item["TAT"] != nil {
+			if _, old, err = getNum(ccf.Item, "TAT"); err != nil {
+				return ratelimit.Decision{}, unavailable(err)
+			}
 		}
+		if draining && old > nowUs {
+			// Still draining, so TAT > max: rejected.
+			d, _ := ratelimit.Evaluate(l, now, ratelimit.State{TAT: old}, n)
+			if d.Allowed {
+				return ratelimit.Decision{}, unavailable(fmt.Errorf("bucket %s: condition and Evaluate disagree on TAT %v", pk, old))
+			}
+			return d, nil
+		}
+		known = &old
 	}
+	return ratelimit.Decision{}, unavailable(fmt.Errorf("bucket %s: the bucket changed state %d times in a row", pk, s.retries+1))
 }
