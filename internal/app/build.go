@@ -59,7 +59,7 @@ func OpenStore(ctx context.Context, e Env) (store.Store, func() error, error) {
 
 // NewGateway assembles the data plane.
 func NewGateway(e Env, cat *catalog.Catalog, sh *Shared, log *slog.Logger) (*gateway.Gateway, error) {
-	creds, err := newCredentials(e, cat, log)
+	creds, err := newCredentials(context.Background(), e, cat, log)
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ type credentials struct {
 // tokens of Portico's own OAuth2 server. API keys revoked through the same
 // catalog (the local all-in-one server) are forgotten at once; other
 // instances see a revocation within the key cache TTL (30s).
-func newCredentials(e Env, cat *catalog.Catalog, log *slog.Logger) (*credentials, error) {
+func newCredentials(ctx context.Context, e Env, cat *catalog.Catalog, log *slog.Logger) (*credentials, error) {
 	keys, err := apikey.New(apikey.Config{Lookup: keyLookup(cat)})
 	if err != nil {
 		return nil, err
@@ -53,11 +53,20 @@ func newCredentials(e Env, cat *catalog.Catalog, log *slog.Logger) (*credentials
 	if err != nil {
 		return nil, err
 	}
-	key, err := tokenKey(e)
+	cfg := oauth2.Config{Clients: clientLookup(cat)}
+	if e.OAuth2SeedSecretARN != "" {
+		client, err := newSecretsClient(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Keys, err = seedKeys(ctx, client, e.OAuth2SeedSecretARN, time.Now, log)
+	} else {
+		cfg.Key, err = tokenKey(e)
+	}
 	if err != nil {
 		return nil, err
 	}
-	tokens, err := oauth2.New(oauth2.Config{Key: key, Clients: clientLookup(cat)})
+	tokens, err := oauth2.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -94,11 +103,32 @@ func securityEvent(cat *catalog.Catalog, log *slog.Logger) func(detect.Event) {
 	}
 }
 
-// tokenKey is the ES256 key signing OAuth2 access tokens: locally kept in
-// the data dir; elsewhere generated per process for now (tokens then verify
-// only on the instance that issued them) until it comes from the secrets port.
+// seedKeys is the OAuth2 token-signing key source in aws mode: ES256 keys
+// derived from the AWSCURRENT and AWSPREVIOUS values of the seed secret,
+// the same on every instance, read now (failing fast) and again at most
+// every 5 minutes so a rotation reaches warm instances
+// (docs/architecture.md, "Caller authentication").
+func seedKeys(ctx context.Context, client secretsAPI, arn string, now func() time.Time, log *slog.Logger) (*oauth2.SeedKeys, error) {
+	keys, err := oauth2.NewSeedKeys(ctx, oauth2.SeedConfig{
+		Fetch:   func(ctx context.Context) (string, string, error) { return secretStages(ctx, client, arn) },
+		Refresh: 5 * time.Minute,
+		Now:     now,
+		OnError: func(err error) { log.Error("refresh oauth2 signing keys", "error", err.Error()) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("oauth2 signing key: %w", err)
+	}
+	return keys, nil
+}
+
+// tokenKey is the fixed ES256 key signing OAuth2 access tokens locally,
+// kept in the data dir. Elsewhere the key comes from the seed secret
+// (seedKeys): a key per process would verify only on its own instance.
 func tokenKey(e Env) (*ecdsa.PrivateKey, error) {
-	if e.Mode != "local" || e.DataDir == "" {
+	if e.Mode != "local" {
+		return nil, errors.New("oauth2 signing key: set PORTICO_OAUTH2_SEED_SECRET_ARN in aws mode")
+	}
+	if e.DataDir == "" {
 		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	}
 	path := filepath.Join(e.DataDir, "oauth2-es256.pem")

@@ -33,14 +33,18 @@ type Env struct {
 	// CursorKeySecretARN (PORTICO_CURSOR_KEY_SECRET_ARN) names a Secrets
 	// Manager secret holding the cursor key, read at cold start (aws mode).
 	CursorKeySecretARN string
-	DevLogin           bool        // PORTICO_DEV_LOGIN: enable the dev login (default true locally, refused in aws)
-	SeedDemo           bool        // PORTICO_SEED_DEMO: seed the demo tenant (default true locally)
-	LogLevel           slog.Level  // PORTICO_LOG_LEVEL: debug, info, warn, error
-	Upstream           ssrf.Policy // PORTICO_UPSTREAM_ALLOW, PORTICO_UPSTREAM_PORTS: the SSRF guard (upstream.go)
-	ConsoleDir         string      // PORTICO_CONSOLE_DIR: built web console served at /console/ locally (default frontend/dist)
-	RedisURL           string      // REDIS_URL: Redis for rate-limit state (redis://host:port/db)
-	RateLimitStore     string      // PORTICO_RATELIMIT_STORE: memory, redis or dynamodb (default redis when REDIS_URL is set, else memory)
-	CacheStore         string      // PORTICO_CACHE_STORE: response cache L2, memory (L1 only), redis or dynamodb (the main table; default redis when REDIS_URL is set)
+	// OAuth2SeedSecretARN (PORTICO_OAUTH2_SEED_SECRET_ARN) names the Secrets
+	// Manager secret the OAuth2 token-signing key is derived from (gateway,
+	// aws mode; credentials.go).
+	OAuth2SeedSecretARN string
+	DevLogin            bool        // PORTICO_DEV_LOGIN: enable the dev login (default true locally, refused in aws)
+	SeedDemo            bool        // PORTICO_SEED_DEMO: seed the demo tenant (default true locally)
+	LogLevel            slog.Level  // PORTICO_LOG_LEVEL: debug, info, warn, error
+	Upstream            ssrf.Policy // PORTICO_UPSTREAM_ALLOW, PORTICO_UPSTREAM_PORTS: the SSRF guard (upstream.go)
+	ConsoleDir          string      // PORTICO_CONSOLE_DIR: built web console served at /console/ locally (default frontend/dist)
+	RedisURL            string      // REDIS_URL: Redis for rate-limit state (redis://host:port/db)
+	RateLimitStore      string      // PORTICO_RATELIMIT_STORE: memory, redis or dynamodb (default redis when REDIS_URL is set, else memory)
+	CacheStore          string      // PORTICO_CACHE_STORE: response cache L2, memory (L1 only), redis or dynamodb (the main table; default redis when REDIS_URL is set)
 	// Workflows (workflow.go): the Step Functions adapter in aws mode.
 	WorkflowRoleARN        string // PORTICO_WORKFLOW_ROLE_ARN: IAM role tenant state machines run as
 	WorkflowPrefix         string // PORTICO_WORKFLOW_PREFIX: state machine name prefix (portico-<env>-wf-)
@@ -66,19 +70,20 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		return b
 	}
 	e := Env{
-		Mode:               get("PORTICO_MODE", "local"),
-		DataDir:            get("PORTICO_DATA_DIR", ".portico"),
-		Table:              get("PORTICO_TABLE", "portico"),
-		Listen:             get("PORTICO_LISTEN", "127.0.0.1:8080"),
-		UpstreamListen:     get("PORTICO_DEMO_UPSTREAM_LISTEN", "127.0.0.1:8081"),
-		Domain:             get("PORTICO_GATEWAY_DOMAIN", ""),
-		ConsoleIssuer:      get("PORTICO_CONSOLE_ISSUER", ""),
-		ConsoleJWKSURL:     get("PORTICO_CONSOLE_JWKS_URL", ""),
-		ConsoleAudience:    get("PORTICO_CONSOLE_AUDIENCE", ""),
-		ConsoleClaims:      get("PORTICO_CONSOLE_CLAIM_PREFIX", ""),
-		CursorKey:          getenv("PORTICO_CURSOR_KEY"),
-		CursorKeySecretARN: get("PORTICO_CURSOR_KEY_SECRET_ARN", ""),
-		ConsoleDir:         get("PORTICO_CONSOLE_DIR", "frontend/dist"),
+		Mode:                get("PORTICO_MODE", "local"),
+		DataDir:             get("PORTICO_DATA_DIR", ".portico"),
+		Table:               get("PORTICO_TABLE", "portico"),
+		Listen:              get("PORTICO_LISTEN", "127.0.0.1:8080"),
+		UpstreamListen:      get("PORTICO_DEMO_UPSTREAM_LISTEN", "127.0.0.1:8081"),
+		Domain:              get("PORTICO_GATEWAY_DOMAIN", ""),
+		ConsoleIssuer:       get("PORTICO_CONSOLE_ISSUER", ""),
+		ConsoleJWKSURL:      get("PORTICO_CONSOLE_JWKS_URL", ""),
+		ConsoleAudience:     get("PORTICO_CONSOLE_AUDIENCE", ""),
+		ConsoleClaims:       get("PORTICO_CONSOLE_CLAIM_PREFIX", ""),
+		CursorKey:           getenv("PORTICO_CURSOR_KEY"),
+		CursorKeySecretARN:  get("PORTICO_CURSOR_KEY_SECRET_ARN", ""),
+		OAuth2SeedSecretARN: get("PORTICO_OAUTH2_SEED_SECRET_ARN", ""),
+		ConsoleDir:          get("PORTICO_CONSOLE_DIR", "frontend/dist"),
 	}
 	local := e.Mode == "local"
 	if !local && e.Mode != "aws" {

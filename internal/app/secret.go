@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 )
 
 // secretsAPI is the part of the Secrets Manager client app uses.
@@ -36,4 +37,22 @@ func secretString(ctx context.Context, client secretsAPI, arn string) (string, e
 		return "", errors.New("secret " + arn + " has no string value")
 	}
 	return *out.SecretString, nil
+}
+
+// secretStages reads the AWSCURRENT and AWSPREVIOUS values of a string
+// secret; previous is "" before the first rotation (no version has the
+// label).
+func secretStages(ctx context.Context, client secretsAPI, arn string) (current, previous string, err error) {
+	if current, err = secretString(ctx, client, arn); err != nil {
+		return "", "", err
+	}
+	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn), VersionStage: aws.String("AWSPREVIOUS")})
+	var missing *types.ResourceNotFoundException
+	switch {
+	case errors.As(err, &missing):
+		return current, "", nil
+	case err != nil:
+		return "", "", fmt.Errorf("read secret %s (AWSPREVIOUS): %w", arn, err)
+	}
+	return current, aws.ToString(out.SecretString), nil
 }
