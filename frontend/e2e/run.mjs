@@ -232,7 +232,7 @@ async function main() {
       await page.getByText('Preview up to date.').waitFor();
       await page.getByRole('textbox', { name: 'New test case name' }).fill('keeps the id');
       await page.getByRole('button', { name: 'Add sample as test case' }).click();
-      await page.getByText('keeps the id').waitFor();
+      await page.getByLabel('Test case results').getByText('keeps the id').waitFor();
       await page.getByRole('button', { name: 'Create transform' }).click();
       await page.waitForURL('**/console/transforms/order-view');
       await page.getByText('1 test pass').waitFor();
