@@ -62,6 +62,9 @@ func newAPI(scope constructs.Construct, id string, props *awscdk.StackProps, cfg
 			if d := s.GatewayDomain(); d != "" {
 				env["PORTICO_GATEWAY_DOMAIN"] = jsii.String(d)
 			}
+			// The OAuth2 signing key is derived from this secret, read at
+			// cold start and every 5 minutes, never placed in the environment.
+			env["PORTICO_OAUTH2_SEED_SECRET_ARN"] = st.OAuth2Seed.SecretArn()
 		case FnManagement:
 			issuer := st.Users.UserPoolProviderUrl()
 			env["PORTICO_CONSOLE_ISSUER"] = issuer
@@ -75,7 +78,10 @@ func newAPI(scope constructs.Construct, id string, props *awscdk.StackProps, cfg
 		a.Functions[fn.Name] = a.function(cfg, fn, env, st)
 	}
 	if m, ok := a.Functions[FnManagement]; ok {
-		a.grantCursorKey(m.Role(), st)
+		a.grantSecret(m.Role(), "CursorKey", st.CursorKey, st)
+	}
+	if g, ok := a.Functions[FnGateway]; ok {
+		a.grantSecret(g.Role(), "OAuth2Seed", st.OAuth2Seed, st)
 	}
 
 	a.grantTable(fns, st)
@@ -136,16 +142,17 @@ func (a *API) function(cfg Config, fn Function, env map[string]*string, st *Stat
 	return awslambda.NewFunction(a.Stack, id, props)
 }
 
-// grantCursorKey lets role read the cursor-key secret, and decrypt it with
-// the environment key only through Secrets Manager.
-func (a *API) grantCursorKey(role awsiam.IRole, st *State) {
+// grantSecret lets role read secret (any version: the gateway reads
+// AWSPREVIOUS too), and decrypt it with the environment key only through
+// Secrets Manager. sid names the statements: <sid>Secret, <sid>Decrypt.
+func (a *API) grantSecret(role awsiam.IRole, sid string, secret awssecretsmanager.Secret, st *State) {
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("CursorKeySecret"),
+		Sid:       jsii.String(sid + "Secret"),
 		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
-		Resources: &[]*string{st.CursorKey.SecretArn()},
+		Resources: &[]*string{secret.SecretArn()},
 	}))
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("CursorKeyDecrypt"),
+		Sid:       jsii.String(sid + "Decrypt"),
 		Actions:   jsii.Strings("kms:Decrypt"),
 		Resources: &[]*string{st.Key.KeyArn()},
 		Conditions: &map[string]any{"StringEquals": map[string]any{
@@ -341,7 +348,7 @@ func (a *API) workflows(s Settings, wt awslambda.Function, stateMachines, execut
 
 // rotation lets Secrets Manager invoke key-rotation, gives it the four-step
 // contract's actions on the environment's platform secrets, and schedules
-// rotation of the platform-managed cursor key.
+// rotation of the platform-managed cursor key and OAuth2 seed.
 func (a *API) rotation(s Settings, kr awslambda.Function, st *State) {
 	secrets := fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:portico/%s/*", *a.Stack.Partition(), *a.Stack.Region(), *a.Stack.Account(), s.Name)
 	kr.AddPermission(jsii.String("SecretsManagerInvoke"), &awslambda.Permission{
@@ -369,13 +376,18 @@ func (a *API) rotation(s Settings, kr awslambda.Function, st *State) {
 			"kms:ViaService": "secretsmanager." + *a.Stack.Region() + ".amazonaws.com",
 		}},
 	}))
-	awssecretsmanager.NewCfnRotationSchedule(a.Stack, jsii.String("CursorKeyRotation"), &awssecretsmanager.CfnRotationScheduleProps{
-		SecretId:          st.CursorKey.SecretArn(),
-		RotationLambdaArn: kr.FunctionArn(),
-		RotationRules: &awssecretsmanager.CfnRotationSchedule_RotationRulesProperty{
-			ScheduleExpression: jsii.String(fmt.Sprintf("rate(%d days)", int(s.SecretRotationDays))),
-		},
-	})
+	for _, r := range []struct {
+		id     string
+		secret awssecretsmanager.Secret
+	}{{"CursorKeyRotation", st.CursorKey}, {"OAuth2SeedRotation", st.OAuth2Seed}} {
+		awssecretsmanager.NewCfnRotationSchedule(a.Stack, jsii.String(r.id), &awssecretsmanager.CfnRotationScheduleProps{
+			SecretId:          r.secret.SecretArn(),
+			RotationLambdaArn: kr.FunctionArn(),
+			RotationRules: &awssecretsmanager.CfnRotationSchedule_RotationRulesProperty{
+				ScheduleExpression: jsii.String(fmt.Sprintf("rate(%d days)", int(s.SecretRotationDays))),
+			},
+		})
+	}
 }
 
 // camel turns a function name into a construct id: key-rotation -> KeyRotation.

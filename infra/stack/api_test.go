@@ -75,6 +75,43 @@ func TestApiStack(t *testing.T) {
 			})},
 		})
 	})
+	must(t, "only the gateway reads the oauth2 seed, from Secrets Manager", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
+			"FunctionName": "portico-dev-gateway",
+			"Environment":  obj{"Variables": assertions.Match_ObjectLike(&map[string]any{"PORTICO_OAUTH2_SEED_SECRET_ARN": assertions.Match_AnyValue()})},
+		})
+		for _, fn := range todayFunctions {
+			if fn != "gateway" {
+				tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
+					"FunctionName": "portico-dev-" + fn,
+					"Environment":  obj{"Variables": obj{"PORTICO_OAUTH2_SEED_SECRET_ARN": assertions.Match_Absent()}},
+				})
+			}
+		}
+		var grants []string
+		for id, r := range resources(tpl, "AWS::IAM::Policy") {
+			doc, _ := props(r)["PolicyDocument"].(map[string]any)
+			stmts, _ := doc["Statement"].([]any)
+			for _, x := range stmts {
+				st, _ := x.(map[string]any)
+				switch st["Sid"] {
+				case "OAuth2SeedSecret":
+					if st["Action"] != "secretsmanager:GetSecretValue" || strings.Contains(fmt.Sprint(st["Resource"]), "*") {
+						t.Errorf("%s: %v", id, st)
+					}
+					grants = append(grants, id)
+				case "OAuth2SeedDecrypt":
+					cond := fmt.Sprint(st["Condition"])
+					if st["Action"] != "kms:Decrypt" || !strings.Contains(cond, "kms:ViaService") || !strings.Contains(cond, "secretsmanager.") {
+						t.Errorf("%s: %v", id, st)
+					}
+				}
+			}
+		}
+		if len(grants) != 1 || !strings.HasPrefix(grants[0], "GatewayRole") {
+			t.Errorf("OAuth2SeedSecret granted in %v, want the gateway role's policy only", grants)
+		}
+	})
 	must(t, "gateway has no custom domain by default", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
 			"FunctionName": "portico-dev-gateway",
@@ -215,7 +252,8 @@ func TestLaterFunctions(t *testing.T) {
 		})
 	})
 	must(t, "rotation", func() {
-		tpl.HasResourceProperties(jsii.String("AWS::SecretsManager::RotationSchedule"), obj{
+		tpl.ResourceCountIs(jsii.String("AWS::SecretsManager::RotationSchedule"), jsii.Number(2)) // cursor key, oauth2 seed
+		tpl.AllResourcesProperties(jsii.String("AWS::SecretsManager::RotationSchedule"), obj{
 			"RotationLambdaARN": assertions.Match_AnyValue(),
 			"RotationRules":     obj{"ScheduleExpression": "rate(30 days)"},
 		})

@@ -29,8 +29,11 @@ type State struct {
 	Key       awskms.Key
 	Table     awsdynamodb.Table
 	CursorKey awssecretsmanager.Secret
-	Users     awscognito.UserPool
-	Console   awscognito.UserPoolClient
+	// OAuth2Seed is the seed every gateway instance derives the OAuth2
+	// access-token signing key from.
+	OAuth2Seed awssecretsmanager.Secret
+	Users      awscognito.UserPool
+	Console    awscognito.UserPoolClient
 }
 
 func newState(scope constructs.Construct, id string, props *awscdk.StackProps, s Settings) *State {
@@ -70,6 +73,17 @@ func newState(scope constructs.Construct, id string, props *awscdk.StackProps, s
 	st.CursorKey = awssecretsmanager.NewSecret(st.Stack, jsii.String("CursorKey"), &awssecretsmanager.SecretProps{
 		SecretName:    jsii.String("portico/" + s.Name + "/cursor-key"),
 		Description:   jsii.String("PORTICO_CURSOR_KEY: signs management API pagination cursors"),
+		EncryptionKey: st.Key,
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength:     jsii.Number(64),
+			ExcludePunctuation: jsii.Bool(true),
+			IncludeSpace:       jsii.Bool(false),
+		},
+		RemovalPolicy: removal,
+	})
+	st.OAuth2Seed = awssecretsmanager.NewSecret(st.Stack, jsii.String("OAuth2Seed"), &awssecretsmanager.SecretProps{
+		SecretName:    jsii.String("portico/" + s.Name + "/oauth2-seed"),
+		Description:   jsii.String("PORTICO_OAUTH2_SEED_SECRET_ARN: the gateway derives the OAuth2 access-token ES256 key from it"),
 		EncryptionKey: st.Key,
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
 			PasswordLength:     jsii.Number(64),

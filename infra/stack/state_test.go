@@ -47,6 +47,13 @@ func TestStateStack(t *testing.T) {
 			"GenerateSecretString": obj{"PasswordLength": 64, "ExcludePunctuation": true},
 		})
 	})
+	must(t, "generated oauth2 seed secret", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::SecretsManager::Secret"), obj{
+			"Name":                 "portico/dev/oauth2-seed",
+			"KmsKeyId":             assertions.Match_AnyValue(),
+			"GenerateSecretString": obj{"PasswordLength": 64, "ExcludePunctuation": true},
+		})
+	})
 	must(t, "user pool with tenant and role", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), obj{
 			"AdminCreateUserConfig": obj{"AllowAdminCreateUserOnly": true},
