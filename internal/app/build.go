@@ -89,6 +89,7 @@ func NewGateway(e Env, cat *catalog.Catalog, sh *Shared, log *slog.Logger) (*gat
 		Cache:           sh.Cache,
 		Workflows:       workflows,
 		Wasm:            wasm,
+		Idempotency:     cat.Store(),
 	})
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/portico/portico/internal/problem"
 )
 
-// corsPolicy is a model.CORSPolicy compiled for serving (docs/cors.md).
+// corsPolicy is a model.CORSPolicy compiled for serving (docs/gateway-headers.md).
 type corsPolicy struct {
 	anyOrigin   bool
 	origins     []string // lower-case origins without a trailing slash

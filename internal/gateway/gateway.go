@@ -66,6 +66,10 @@ type Config struct {
 	// Wasm runs WebAssembly transforms (transform.go); nil fails endpoints
 	// using one with 502.
 	Wasm *wasmhost.Host
+	// Idempotency keeps Idempotency-Key records (idempotency.go); nil
+	// fails endpoints with an idempotency policy closed (503) when a
+	// request carries a key.
+	Idempotency IdempotencyStore
 }
 
 // Gateway is the data-plane http.Handler.
@@ -333,6 +337,11 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, res *resolution,
 	}
 	if ce.cache != nil {
 		return g.serveCached(w, r, res)
+	}
+	if ce.idempotency != nil {
+		return g.serveIdempotent(w, r, res, func(w http.ResponseWriter, r *http.Request) (*problem.Problem, error) {
+			return g.upstream(w, r, res)
+		}) // idempotency.go
 	}
 	return g.upstream(w, r, res)
 }

@@ -3,7 +3,7 @@ package gateway
 import "net/http"
 
 // Security headers set on every gateway response when it starts, over
-// whatever an upstream sent (docs/architecture.md, "Gateway behaviour").
+// whatever an upstream sent (docs/gateway-headers.md).
 var (
 	hdrHSTS           = []string{"max-age=31536000; includeSubDomains"}
 	hdrNoSniff        = []string{"nosniff"}

@@ -54,6 +54,8 @@ type endpoint struct {
 	transforms *transformStage // nil: no transforms (transform.go)
 
 	cors *corsPolicy // nil: no CORS headers, no preflight (cors.go)
+
+	idempotency *idempotencyStage // nil: Idempotency-Key ignored (idempotency.go)
 }
 
 // upstreamPart is a piece of a compiled upstream path template: a literal,
@@ -292,7 +294,8 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 				ce.sunset = []string{v.SunsetAt.UTC().Format(httpTimeFormat)}
 			}
 		}
-		ce.cors = compileCORS(endpointCORS(ep, apis[ep.API])) // cors.go
+		ce.cors = compileCORS(endpointCORS(ep, apis[ep.API]))        // cors.go
+		ce.idempotency = compileIdempotency(ep.Policies.Idempotency) // idempotency.go
 		attachTransforms(ce, units)
 		_ = b.Add(ep.Method, tmpl, ce) // conflicts are rejected at save time
 	}

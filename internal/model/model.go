@@ -108,11 +108,12 @@ type Policies struct {
 	RateLimit *RateLimitPolicy `json:"rateLimit,omitempty"`
 	// RateLimits are further limits, all enforced with RateLimit (see
 	// Policies.Limits).
-	RateLimits         []RateLimitPolicy `json:"rateLimits,omitempty"`
-	Cache              *CachePolicy      `json:"cache,omitempty"`
-	CORS               *CORSPolicy       `json:"cors,omitempty"`
-	RequestTransforms  []TransformRef    `json:"requestTransforms,omitempty"`
-	ResponseTransforms []TransformRef    `json:"responseTransforms,omitempty"`
+	RateLimits         []RateLimitPolicy  `json:"rateLimits,omitempty"`
+	Cache              *CachePolicy       `json:"cache,omitempty"`
+	CORS               *CORSPolicy        `json:"cors,omitempty"`
+	Idempotency        *IdempotencyPolicy `json:"idempotency,omitempty"`
+	RequestTransforms  []TransformRef     `json:"requestTransforms,omitempty"`
+	ResponseTransforms []TransformRef     `json:"responseTransforms,omitempty"`
 }
 
 // AuthType selects the authentication scheme of an endpoint.

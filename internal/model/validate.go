@@ -254,7 +254,8 @@ func validatePolicies(e *Errors, p Policies, method string) {
 			e.Add("/policies/cache", "caching applies only to GET and HEAD endpoints")
 		}
 	}
-	validateCORS(e, "/policies/cors", p.CORS) // cors.go
+	validateCORS(e, "/policies/cors", p.CORS)                              // cors.go
+	validateIdempotency(e, "/policies/idempotency", p.Idempotency, method) // idempotency.go
 	for i, t := range p.RequestTransforms {
 		e.slug("/policies/requestTransforms/"+strconv.Itoa(i)+"/transform", t.Transform)
 	}
