@@ -302,6 +302,12 @@ async function main() {
       await dlg.getByRole('button', { name: 'Create issuer' }).click();
       await dlg.waitFor({ state: 'detached' });
       await page.getByRole('table', { name: 'JWT issuers' }).getByText('https://login.corp.example/').waitFor();
+      // Edit it: the stored revision goes back with the change.
+      await page.getByRole('button', { name: 'Edit' }).click();
+      const edit = page.getByRole('dialog', { name: 'Edit JWT issuer' });
+      await edit.getByLabel('Clock leeway (s)').fill('60');
+      await edit.getByRole('button', { name: 'Save issuer' }).click();
+      await edit.waitFor({ state: 'detached' });
     });
 
     await step('require an API key on the endpoint', async () => {
@@ -359,6 +365,34 @@ async function main() {
       await dlg.getByRole('status').filter({ hasText: /Purged \d+ cached response/ }).waitFor();
       await dlg.getByRole('button', { name: 'Close' }).click();
       await dlg.waitFor({ state: 'detached' });
+    });
+
+    await step("the server's answers have the shapes the console reads", async () => {
+      // The unit tests mock these answers; this checks the real ones, so the two cannot drift unnoticed.
+      const login = await (await fetch(`${base}/admin/v1/auth/dev-login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ tenant: 'demo', email: 'owner@demo.local', role: 'owner' }) })).json();
+      const call = async (method, p, body) => {
+        const r = await fetch(`${base}/admin/v1${p}`, { method, headers: { Authorization: `Bearer ${login.token}`, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
+        return { status: r.status, body: await r.json() };
+      };
+      const has = (what, obj, fields) => {
+        for (const f of fields) if (!(f in (obj ?? {}))) throw new Error(`${what}: no "${f}" in ${JSON.stringify(obj)}`);
+      };
+      const keys = await call('GET', '/consumers/acme/keys');
+      has('API key', keys.body.items?.[0], ['id', 'consumer', 'prefix', 'status', 'createdAt']);
+      const preview = await call('POST', '/transforms:preview', { transform: { steps: [{ map: { fields: [{ to: '/x', from: 'body.x', required: true }] } }] }, input: { body: {} } });
+      has('preview', preview.body, ['tests', 'publishable', 'error']);
+      has('preview error', preview.body.error, ['step', 'name', 'rule', 'detail']);
+      const refused = await call('POST', '/transforms:preview', { transform: { steps: [{ map: { fields: [{ to: '/x', from: 'body[' }] } }] }, input: {} });
+      if (refused.status !== 400 || !refused.body.errors?.[0]?.pointer?.startsWith('/transform/')) throw new Error(`preview 400: ${JSON.stringify(refused)}`);
+      const t = await call('GET', '/transforms/order-view');
+      has('transform', t.body, ['slug', 'name', 'type', 'document', 'tests', 'revision']);
+      has('transform tests', t.body.tests, ['passed', 'results']);
+      const iss = await call('GET', '/jwt-issuers');
+      has('JWT issuer', iss.body.items?.[0], ['slug', 'issuer', 'jwksUrl', 'audiences', 'revision']);
+      const health = await call('GET', '/integrations/demo-upstream/health');
+      has('integration health', health.body, ['breaker', 'observed', 'scope']);
+      const client = await call('POST', '/consumers/acme/clients', { name: 'shape check' });
+      has('OAuth2 client', client.body, ['id', 'consumer', 'status', 'clientSecret']);
     });
 
     await step('integrations screen, with the breaker as the gateway sees it', async () => {
