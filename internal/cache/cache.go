@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -24,16 +25,23 @@ type Store interface {
 }
 
 // Selector selects entries to purge: those of Tenant, narrowed by API and
-// Version, and by Path (a canonical request path, version first) when set.
-// Empty fields match everything; Tenant is required.
+// Version, and by Path (a canonical request path, version first) when set;
+// or, with Tag, the tenant's entries holding that tag (Tag is used alone:
+// API, Version and Path must then be empty). Empty fields match
+// everything; Tenant is required.
 type Selector struct {
 	Tenant, API, Version, Path string
+	Tag                        string
 }
 
 func (s Selector) matches(e *Entry) bool {
 	return e.Tenant == s.Tenant && (s.API == "" || e.API == s.API) &&
-		(s.Version == "" || e.Version == s.Version) && (s.Path == "" || e.Path == s.Path)
+		(s.Version == "" || e.Version == s.Version) && (s.Path == "" || e.Path == s.Path) &&
+		(s.Tag == "" || slices.Contains(e.Tags, s.Tag))
 }
+
+// ErrSelector is returned by Purge for a Tag combined with other fields.
+var ErrSelector = errors.New("cache: a tag purge selects by tenant and tag only")
 
 // ErrNoTenant is returned by Purge for a Selector without a tenant.
 var ErrNoTenant = errors.New("cache: purge needs a tenant")
@@ -298,6 +306,9 @@ func (c *Cache) Do(ctx context.Context, key string, fill func(context.Context) (
 func (c *Cache) Purge(ctx context.Context, s Selector) (int, error) {
 	if s.Tenant == "" {
 		return 0, ErrNoTenant
+	}
+	if s.Tag != "" && (s.API != "" || s.Version != "" || s.Path != "") {
+		return 0, ErrSelector
 	}
 	var n2 int
 	var err error

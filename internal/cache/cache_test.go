@@ -214,6 +214,9 @@ func TestPurgeL1(t *testing.T) {
 		"acme:4":  mk("acme", "users", "v1", "/v1/users/1"),
 		"other:1": mk("other", "orders", "v1", "/v1/orders/1"),
 	}
+	all["acme:1"].Tags = []string{"orders"}
+	all["acme:3"].Tags = []string{"v2", "orders"}
+	all["other:1"].Tags = []string{"orders"}
 	tests := []struct {
 		name string
 		sel  cache.Selector
@@ -223,6 +226,7 @@ func TestPurgeL1(t *testing.T) {
 		{"version", cache.Selector{Tenant: "acme", API: "orders", Version: "v1"}, []string{"acme:1", "acme:2"}},
 		{"api", cache.Selector{Tenant: "acme", API: "orders"}, []string{"acme:1", "acme:2", "acme:3"}},
 		{"tenant", cache.Selector{Tenant: "acme"}, []string{"acme:1", "acme:2", "acme:3", "acme:4"}},
+		{"tag", cache.Selector{Tenant: "acme", Tag: "orders"}, []string{"acme:1", "acme:3"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -247,5 +251,8 @@ func TestPurgeL1(t *testing.T) {
 	}
 	if _, err := newCache(t, cache.Config{}).Purge(context.Background(), cache.Selector{}); !errors.Is(err, cache.ErrNoTenant) {
 		t.Fatalf("purge without tenant: %v", err)
+	}
+	if _, err := newCache(t, cache.Config{}).Purge(context.Background(), cache.Selector{Tenant: "acme", API: "orders", Tag: "x"}); !errors.Is(err, cache.ErrSelector) {
+		t.Fatalf("purge by tag and API: %v", err)
 	}
 }

@@ -19,6 +19,9 @@ type Entry struct {
 	// Tenant, API, Version and Path (the canonical request path, version
 	// first) say what the entry belongs to, so a purge can find it.
 	Tenant, API, Version, Path string
+	// Tags are purge tags (from the upstream's Cache-Tag or Surrogate-Key
+	// header): a purge by tag removes every entry of the tenant holding it.
+	Tags []string
 }
 
 // Expires is when e stops being fresh.
@@ -39,6 +42,9 @@ func (e *Entry) Age(now time.Time) int64 {
 // maximum entry size.
 func (e *Entry) Size() int {
 	n := 128 + len(e.Body) + len(e.Tenant) + len(e.API) + len(e.Version) + len(e.Path)
+	for _, t := range e.Tags {
+		n += len(t) + 16
+	}
 	for k, vs := range e.Header {
 		n += len(k) + 16
 		for _, v := range vs {
@@ -51,7 +57,8 @@ func (e *Entry) Size() int {
 // ErrCorrupt is returned by Decode for data that is not an encoded Entry.
 var ErrCorrupt = errors.New("cache: corrupt entry")
 
-const encodingVersion = 1
+// encodingVersion 2 adds the tags after the path; Decode still reads 1.
+const encodingVersion = 2
 
 // Encode serialises e for an L2 store: a version byte, then varints and
 // length-prefixed strings. It is compact and cheap, unlike JSON with a
@@ -64,6 +71,10 @@ func (e *Entry) Encode() []byte {
 	b = binary.AppendVarint(b, int64(e.TTL))
 	for _, s := range [...]string{e.Tenant, e.API, e.Version, e.Path} {
 		b = appendString(b, s)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.Tags)))
+	for _, t := range e.Tags {
+		b = appendString(b, t)
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.Header)))
 	for k, vs := range e.Header {
@@ -85,7 +96,8 @@ func appendString(b []byte, s string) []byte {
 // input: every length is checked against what is left.
 func Decode(data []byte) (*Entry, error) {
 	d := decoder{b: data}
-	if v := d.byte(); v != encodingVersion {
+	v := d.byte()
+	if v != 1 && v != encodingVersion {
 		return nil, ErrCorrupt
 	}
 	e := &Entry{}
@@ -93,6 +105,15 @@ func Decode(data []byte) (*Entry, error) {
 	e.StoredAt = time.Unix(0, d.varint())
 	e.TTL = time.Duration(d.varint())
 	e.Tenant, e.API, e.Version, e.Path = d.string(), d.string(), d.string(), d.string()
+	if v >= 2 {
+		nt := d.uvarint()
+		if nt > uint64(len(d.b)) {
+			return nil, ErrCorrupt
+		}
+		for i := uint64(0); i < nt && !d.bad; i++ {
+			e.Tags = append(e.Tags, d.string())
+		}
+	}
 	n := d.uvarint()
 	if n > uint64(len(d.b)) { // each header needs at least one byte
 		return nil, ErrCorrupt

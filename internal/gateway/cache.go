@@ -317,7 +317,7 @@ func (cs *cacheStage) storable(code int, h http.Header, pre []string, now time.T
 			stored[k] = slices.Clone(vs)
 		}
 	}
-	return &cache.Entry{Status: code, Header: stored, StoredAt: now, TTL: ttl, API: cs.api, Version: cs.version}
+	return &cache.Entry{Status: code, Header: stored, StoredAt: now, TTL: ttl, API: cs.api, Version: cs.version, Tags: responseTags(h)}
 }
 
 type cacheControl struct {

@@ -50,6 +50,7 @@ func (h *Handler) routes() []apiRoute {
 		{"POST " + prefix + "/apis/{api}/versions/{version}/deprecate", member, admin, h.transition(model.StatusDeprecated, "deprecate")},
 		{"POST " + prefix + "/apis/{api}/versions/{version}/retire", member, admin, h.transition(model.StatusRetired, "retire")},
 		{"POST " + prefix + "/apis/{api}/versions/{version}/cache/purge", member, dev, h.purgeCache},
+		{"POST " + prefix + "/cache/purge", member, dev, h.purgeTenantCache},
 
 		{"GET " + prefix + "/apis/{api}/versions/{version}/endpoints", member, viewer, h.listEndpoints},
 		{"POST " + prefix + "/apis/{api}/versions/{version}/endpoints", member, dev, h.createEndpoint},

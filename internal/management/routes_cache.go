@@ -74,3 +74,49 @@ func (h *Handler) purgeCache(w http.ResponseWriter, r *http.Request, p identity.
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
+
+type tenantPurgeRequest struct {
+	// Tag selects the entries holding this purge tag (from the upstream's
+	// Cache-Tag or Surrogate-Key header). Empty purges the whole tenant.
+	Tag string `json:"tag"`
+}
+
+type tenantPurgeResult struct {
+	Tag    string `json:"tag,omitempty"`
+	Purged int    `json:"purged"`
+}
+
+// purgeTenantCache is POST /cache/purge: it removes the tenant's cached
+// responses holding a tag, or all of them, from the shared cache and this
+// instance's, and records an audit entry.
+func (h *Handler) purgeTenantCache(w http.ResponseWriter, r *http.Request, p identity.Principal) error {
+	if h.cfg.Cache == nil {
+		return problem.New(http.StatusServiceUnavailable, "cache-unavailable", "Service Unavailable", "no response cache is configured")
+	}
+	var req tenantPurgeRequest
+	if err := h.decodeOptional(w, r, &req); err != nil {
+		return err
+	}
+	if len(req.Tag) > 128 || strings.ContainsFunc(req.Tag, func(c rune) bool { return c <= ' ' || c == 0x7f }) {
+		return problem.BadRequest("/tag", "must be at most 128 characters, without spaces or control characters")
+	}
+	n, err := h.cfg.Cache.Purge(r.Context(), cache.Selector{Tenant: p.Tenant, Tag: req.Tag})
+	if err != nil {
+		p := problem.New(http.StatusServiceUnavailable, "cache-unavailable", "Service Unavailable",
+			"the shared cache could not be purged; retry").WithCause(err)
+		p.Headers = http.Header{"Retry-After": {"1"}}
+		return p
+	}
+	out := tenantPurgeResult{Tag: req.Tag, Purged: n}
+	after, _ := json.Marshal(out)
+	resource := "cache"
+	if req.Tag != "" {
+		resource = "cache/tag/" + req.Tag
+	}
+	if _, err := h.cat.RecordAudit(r.Context(), p.Tenant, h.actor(r, p), model.AuditEntry{
+		Action: "purge", ResourceType: "cache", Resource: resource, After: after,
+	}); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}

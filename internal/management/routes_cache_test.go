@@ -80,3 +80,58 @@ func TestPurgeCache(t *testing.T) {
 		t.Fatalf("unknown version: %d", w.Code)
 	}
 }
+
+func TestPurgeTenantCache(t *testing.T) {
+	e := newEnv(t)
+	c := e.h.cfg.Cache.(*cache.Cache)
+	put := func(tenant, key string, tags ...string) {
+		c.Set(context.Background(), tenant+":"+key, &cache.Entry{Status: 200, StoredAt: time.Now(), TTL: time.Hour,
+			Tenant: tenant, API: "orders", Version: "v1", Path: "/v1/orders/" + key, Tags: tags})
+	}
+	tests := []struct {
+		name, body string
+		status     int
+		purged     int
+		left       []string // keys of tenant A still cached
+	}{
+		{"by tag", `{"tag":"orders"}`, 200, 2, []string{"c"}},
+		{"whole tenant", ``, 200, 3, nil},
+		{"bad tag", `{"tag":"a b"}`, 400, 0, []string{"a", "b", "c"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			put(tenantA, "a", "orders", "order-a")
+			put(tenantA, "b", "orders")
+			put(tenantA, "c", "users")
+			put(tenantB, "a", "orders")
+			r := httptest.NewRequest("POST", prefix+"/cache/purge", strings.NewReader(tc.body))
+			r.Header.Set("Authorization", "Bearer "+e.token(tenantA, identity.RoleDeveloper))
+			if tc.body != "" {
+				r.Header.Set("Content-Type", "application/json")
+			}
+			w := httptest.NewRecorder()
+			e.h.ServeHTTP(w, r)
+			if w.Code != tc.status {
+				t.Fatalf("status %d, body %s", w.Code, w.Body)
+			}
+			if tc.status == 200 {
+				var out tenantPurgeResult
+				if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || out.Purged != tc.purged {
+					t.Fatalf("result %+v (%v), want %d purged", out, err, tc.purged)
+				}
+			}
+			for _, k := range []string{"a", "b", "c"} {
+				want := false
+				for _, l := range tc.left {
+					want = want || l == k
+				}
+				if got := c.Get(context.Background(), tenantA+":"+k) != nil; got != want {
+					t.Errorf("%s cached=%v, want %v", k, got, want)
+				}
+			}
+			if c.Get(context.Background(), tenantB+":a") == nil {
+				t.Fatal("another tenant's entry was purged")
+			}
+		})
+	}
+}

@@ -1,7 +1,8 @@
 // Package dynamo is the DynamoDB adapter of the cache's shared L2
 // (cache.Store). Entries live in the main single table, in partitions of
 // their own: PK "CACHE#<tenant>", SK "E#<key>", the encoded entry in D, its
-// API, version and path in A, V and P (for purges), its expiry in X (unix
+// API, version and path in A, V and P and its tags in the string set T
+// (for purges), its expiry in X (unix
 // ms) and the table's TTL attribute (unix s) so DynamoDB deletes it.
 // DynamoDB's TTL deletion is lazy, so Get also ignores entries past X.
 //
@@ -17,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -142,10 +144,24 @@ func (s *Store) Set(ctx context.Context, key string, e *cache.Entry) error {
 		"A": str(e.API), "V": str(e.Version), "P": str(e.Path),
 		"X": num(exp.UnixMilli()), "TTL": num(exp.Unix() + 1),
 	}
+	if tags := uniq(e.Tags); len(tags) > 0 {
+		item["T"] = &types.AttributeValueMemberSS{Value: tags}
+	}
 	if _, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
 		return fmt.Errorf("cache/dynamo: set: %w", err)
 	}
 	return nil
+}
+
+// uniq returns tags without duplicates (a string set must not repeat).
+func uniq(tags []string) []string {
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		if t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // batch is BatchWriteItem's limit of requests per call.
@@ -155,6 +171,9 @@ const batch = 25
 func (s *Store) Purge(ctx context.Context, sel cache.Selector) (int, error) {
 	if sel.Tenant == "" {
 		return 0, cache.ErrNoTenant
+	}
+	if sel.Tag != "" && (sel.API != "" || sel.Version != "" || sel.Path != "") {
+		return 0, cache.ErrSelector
 	}
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.table,
@@ -173,6 +192,10 @@ func (s *Store) Purge(ctx context.Context, sel cache.Selector) (int, error) {
 		}
 		filter += f.attr + " = :" + f.attr
 		in.ExpressionAttributeValues[":"+f.attr] = str(f.val)
+	}
+	if sel.Tag != "" {
+		filter = "contains(T, :t)"
+		in.ExpressionAttributeValues[":t"] = str(sel.Tag)
 	}
 	if filter != "" {
 		in.FilterExpression = aws.String(filter)

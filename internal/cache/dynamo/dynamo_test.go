@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -119,6 +120,9 @@ func TestStore(t *testing.T) {
 			"acme:4":  entry(now(), "acme", "users", "v1", "/v1/users/1"),
 			"other:1": entry(now(), "other", "orders", "v1", "/v1/orders/1"),
 		}
+		all["acme:1"].Tags = []string{"orders"}
+		all["acme:3"].Tags = []string{"v2", "orders"}
+		all["other:1"].Tags = []string{"orders"}
 		tests := []struct {
 			name string
 			sel  cache.Selector
@@ -128,6 +132,8 @@ func TestStore(t *testing.T) {
 			{"version", cache.Selector{Tenant: "acme", API: "orders", Version: "v1"}, []string{"acme:1", "acme:1b", "acme:2"}},
 			{"api", cache.Selector{Tenant: "acme", API: "orders"}, []string{"acme:1", "acme:1b", "acme:2", "acme:3"}},
 			{"tenant", cache.Selector{Tenant: "acme"}, []string{"acme:1", "acme:1b", "acme:2", "acme:3", "acme:4"}},
+			{"tag", cache.Selector{Tenant: "acme", Tag: "orders"}, []string{"acme:1", "acme:3"}},
+			{"other tag", cache.Selector{Tenant: "acme", Tag: "v2"}, []string{"acme:3"}},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -157,6 +163,9 @@ func TestStore(t *testing.T) {
 		}
 		if _, err := s.Purge(ctx, cache.Selector{}); err == nil {
 			t.Fatal("purge without tenant")
+		}
+		if _, err := s.Purge(ctx, cache.Selector{Tenant: "acme", API: "orders", Tag: "orders"}); !errors.Is(err, cache.ErrSelector) {
+			t.Fatalf("a tag with an API: %v", err)
 		}
 	})
 

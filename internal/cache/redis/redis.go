@@ -1,6 +1,6 @@
 // Package redis is the Redis adapter of the cache's shared L2
 // (cache.Store): entries are SET with PX (Redis expires them), and four
-// sorted-set indexes (tenant, API, version, path) scored by expiry let a
+// sorted-set indexes (tenant, API, version, path), plus one per tag, scored by expiry let a
 // purge find a selection's keys without SCAN. Both writes and purges are Lua
 // scripts, so an entry and its index entries change together.
 package redis
@@ -88,6 +88,12 @@ func (s *Store) index(parts ...string) string {
 	return k
 }
 
+// tagIndex names a tag's index, apart from the API indexes: "tag|" cannot
+// start an index of tenant, API, version and path (they start "idx").
+func (s *Store) tagIndex(tenant, tag string) string {
+	return s.prefix + "tag|" + tenant + "|" + tag
+}
+
 // Get implements cache.Store.
 func (s *Store) Get(ctx context.Context, key string) (*cache.Entry, error) {
 	b, err := s.c.Get(ctx, s.entryKey(key)).Bytes()
@@ -118,6 +124,9 @@ func (s *Store) Set(ctx context.Context, key string, e *cache.Entry) error {
 		s.index(e.Tenant, e.API, e.Version),
 		s.index(e.Tenant, e.API, e.Version, e.Path),
 	}
+	for _, t := range e.Tags {
+		keys = append(keys, s.tagIndex(e.Tenant, t))
+	}
 	err := setScript.Run(ctx, s.c, keys, e.Encode(), strconv.FormatInt(ttl, 10), strconv.FormatInt(now.UnixMilli(), 10)).Err()
 	if err != nil {
 		return fmt.Errorf("cache/redis: set: %w", err)
@@ -135,6 +144,10 @@ func (s *Store) Purge(ctx context.Context, sel cache.Selector) (int, error) {
 	switch {
 	case sel.Tenant == "":
 		return 0, cache.ErrNoTenant
+	case sel.Tag != "" && sel.API == "" && sel.Version == "" && sel.Path == "":
+		idx = s.tagIndex(sel.Tenant, sel.Tag)
+	case sel.Tag != "":
+		return 0, ErrSelector
 	case sel.Path != "" && sel.API != "" && sel.Version != "":
 		idx = s.index(sel.Tenant, sel.API, sel.Version, sel.Path)
 	case sel.Path == "" && sel.API != "" && sel.Version != "":

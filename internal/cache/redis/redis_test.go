@@ -70,6 +70,9 @@ func TestPurge(t *testing.T) {
 		"acme:4":  entry(now, "acme", "users", "v1", "/v1/users/1"),
 		"other:1": entry(now, "other", "orders", "v1", "/v1/orders/1"),
 	}
+	all["acme:1"].Tags = []string{"orders"}
+	all["acme:3"].Tags = []string{"v2", "orders"}
+	all["other:1"].Tags = []string{"orders"}
 	tests := []struct {
 		name string
 		sel  cache.Selector
@@ -79,6 +82,8 @@ func TestPurge(t *testing.T) {
 		{"version", cache.Selector{Tenant: "acme", API: "orders", Version: "v1"}, []string{"acme:1", "acme:1b", "acme:2"}},
 		{"api", cache.Selector{Tenant: "acme", API: "orders"}, []string{"acme:1", "acme:1b", "acme:2", "acme:3"}},
 		{"tenant", cache.Selector{Tenant: "acme"}, []string{"acme:1", "acme:1b", "acme:2", "acme:3", "acme:4"}},
+		{"tag", cache.Selector{Tenant: "acme", Tag: "orders"}, []string{"acme:1", "acme:3"}},
+		{"other tag", cache.Selector{Tenant: "acme", Tag: "v2"}, []string{"acme:3"}},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,6 +116,9 @@ func TestPurge(t *testing.T) {
 	s, _ := open(t, srv.Addr, time.Now)
 	if _, err := s.Purge(context.Background(), cache.Selector{Tenant: "acme", Path: "/x"}); err == nil {
 		t.Fatal("a path without API and version purged")
+	}
+	if _, err := s.Purge(context.Background(), cache.Selector{Tenant: "acme", API: "orders", Tag: "orders"}); err == nil {
+		t.Fatal("a tag with an API purged")
 	}
 }
 

@@ -1,0 +1,79 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/portico/portico/internal/cache"
+	"github.com/portico/portico/internal/model"
+)
+
+func TestResponseTags(t *testing.T) {
+	long := strings.Repeat("x", maxCacheTagLen+1)
+	tests := []struct {
+		name string
+		h    http.Header
+		want []string
+	}{
+		{"none", http.Header{}, nil},
+		{"cache-tag", http.Header{"Cache-Tag": {"orders, order-1,,orders"}}, []string{"orders", "order-1"}},
+		{"surrogate-key", http.Header{"Surrogate-Key": {"a  b a"}}, []string{"a", "b"}},
+		{"both", http.Header{"Cache-Tag": {"a"}, "Surrogate-Key": {"b a"}}, []string{"a", "b"}},
+		{"bad dropped", http.Header{"Cache-Tag": {"ok," + long + ",c\x01d"}}, []string{"ok"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := responseTags(tc.h); !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("responseTags = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	var many strings.Builder
+	for i := range maxCacheTags + 5 {
+		many.WriteString("t" + string(rune('a'+i%26)) + strings.Repeat("x", i/26) + " ")
+	}
+	if got := responseTags(http.Header{"Surrogate-Key": {many.String()}}); len(got) != maxCacheTags {
+		t.Fatalf("%d tags kept, want %d", len(got), maxCacheTags)
+	}
+}
+
+// TestCachePurgeByTag: entries are tagged from the upstream's Cache-Tag
+// header, and a tag purge removes exactly the tenant's entries holding it.
+func TestCachePurgeByTag(t *testing.T) {
+	h := newCacheHarness(t, &model.CachePolicy{TTLSeconds: 600}, nil, nil)
+	h.up.set(200, `{}`, "Cache-Tag", "product-1, products")
+	for _, tn := range []string{"acme", "globex"} {
+		h.do(t, "GET", "/t/"+tn+"/v1/c/1", nil)
+	}
+	h.up.set(200, `{}`, "Cache-Tag", "product-2, products")
+	h.do(t, "GET", "/t/acme/v1/c/2", nil)
+	h.up.set(200, `{}`)
+	h.do(t, "GET", "/t/acme/v1/c/3", nil)
+	hit := func(tenant, id string) bool {
+		return h.do(t, "GET", "/t/"+tenant+"/v1/c/"+id, nil).Header().Get("X-Cache") == "HIT"
+	}
+	n, err := h.gw.cfg.Cache.Purge(context.Background(), cache.Selector{Tenant: "acme", Tag: "product-1"})
+	if err != nil || n != 1 {
+		t.Fatalf("purge product-1 = %d, %v", n, err)
+	}
+	if hit("acme", "1") || !hit("acme", "2") || !hit("acme", "3") || !hit("globex", "1") {
+		t.Fatal("tag purge removed the wrong entries")
+	}
+	// acme/1 was just refilled untagged (the upstream no longer tags it).
+	if n, err := h.gw.cfg.Cache.Purge(context.Background(), cache.Selector{Tenant: "acme", Tag: "products"}); err != nil || n != 1 {
+		t.Fatalf("purge products = %d, %v", n, err)
+	}
+	if hit("acme", "2") || !hit("acme", "3") || !hit("globex", "1") {
+		t.Fatal("tag purge removed the wrong entries")
+	}
+	// A tenant purge removes the rest of the tenant, and nothing of globex.
+	if _, err := h.gw.cfg.Cache.Purge(context.Background(), cache.Selector{Tenant: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	if hit("acme", "3") || !hit("globex", "1") {
+		t.Fatal("tenant purge removed the wrong entries")
+	}
+}
