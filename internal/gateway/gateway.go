@@ -151,9 +151,17 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.String("requestId", rid), slog.String("tenant", res.tenant), slog.String("method", r.Method),
 			slog.String("path", res.path), slog.String("route", res.routeName()), slog.Int("status", logStatus(rec, err)),
 			slog.Int64("bytes", rec.bytes), slog.Float64("latencyMs", float64(g.cfg.Now().Sub(start).Microseconds())/1000),
-			{}, {}, {}, {},
+			{}, {}, {}, {}, {}, {}, {},
 		}
 		n := 8
+		if res.ep != nil {
+			attrs[n], attrs[n+1] = slog.String("api", res.ep.ep.API), slog.String("version", res.ep.ep.Version)
+			n += 2
+		}
+		if !res.upstreamAt.IsZero() {
+			attrs[n] = slog.Float64("upstreamLatencyMs", float64(res.upstreamDur.Microseconds())/1000)
+			n++
+		}
 		if res.call.Attempts > 0 { // an integration call: retries and breaker state
 			attrs[n] = slog.Int("retries", res.call.Attempts-1)
 			n++
@@ -214,6 +222,9 @@ type resolution struct {
 	ep     *endpoint
 	params route.Params
 	call   integration.Stats // of the integration call, for the access log
+	// upstreamAt and upstreamDur time the upstream call (zero: none), for the access log.
+	upstreamAt  time.Time
+	upstreamDur time.Duration
 }
 
 func (res *resolution) routeName() string {
@@ -368,7 +379,9 @@ func (g *Gateway) upstream(w http.ResponseWriter, r *http.Request, res *resoluti
 		Timeout:    ce.timeout,
 		SetHeaders: ce.integration.Headers,
 	}
+	res.upstreamAt = g.cfg.Now()
 	err := g.dispatch(w, r, res, t)
+	res.upstreamDur = g.cfg.Now().Sub(res.upstreamAt)
 	if err == nil {
 		return nil, nil
 	}
