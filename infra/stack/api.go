@@ -97,6 +97,13 @@ func newAPI(scope constructs.Construct, id string, props *awscdk.StackProps, cfg
 	return a
 }
 
+// SecurityMetric counts the gateway's security events (metric filter on its
+// log group); SecurityNamespace is its CloudWatch namespace.
+const SecurityMetric = "SecurityEvents"
+
+// SecurityNamespace is the namespace of Portico's log-derived metrics.
+func SecurityNamespace(s Settings) string { return "Portico/" + s.Name }
+
 // function builds one Lambda with its own role (logs to its own log group
 // only) and log group with the environment's retention.
 func (a *API) function(cfg Config, fn Function, env map[string]*string, st *State) awslambda.Function {
@@ -108,6 +115,18 @@ func (a *API) function(cfg Config, fn Function, env map[string]*string, st *Stat
 		Retention:     s.LogRetention,
 		RemovalPolicy: s.removal(),
 	})
+	if fn.Name == FnGateway {
+		// Detection events (failed-auth thresholds, tenant enumeration) are
+		// logged as {"msg":"security event",...}; this filter turns them into
+		// a metric the monitoring stack alarms on.
+		awslogs.NewMetricFilter(a.Stack, jsii.String("SecurityEvents"), &awslogs.MetricFilterProps{
+			LogGroup:        logs,
+			FilterPattern:   awslogs.FilterPattern_StringValue(jsii.String("$.msg"), jsii.String("="), jsii.String("security event")),
+			MetricNamespace: jsii.String(SecurityNamespace(s)),
+			MetricName:      jsii.String(SecurityMetric),
+			MetricValue:     jsii.String("1"),
+		})
+	}
 	role := awsiam.NewRole(a.Stack, jsii.String(camel(fn.Name)+"Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("Portico " + s.Name + " " + fn.Name + " function"),

@@ -66,6 +66,12 @@ func TestMonitoringStack(t *testing.T) {
 	cfg.Settings.AlarmEmails = []string{"ops@example.com"}
 	s := build(t, cfg)
 	tpl := s.monitoring
+	must(t, "security events metric filter on the gateway log group", func() {
+		s.api.HasResourceProperties(jsii.String("AWS::Logs::MetricFilter"), obj{
+			"FilterPattern":         `{ $.msg = "security event" }`,
+			"MetricTransformations": []any{obj{"MetricName": "SecurityEvents", "MetricNamespace": "Portico/prod", "MetricValue": "1"}},
+		})
+	})
 	must(t, "topic and subscription", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::SNS::Topic"), obj{"TopicName": "portico-prod-alarms"})
 		tpl.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), obj{"Protocol": "email", "Endpoint": "ops@example.com"})
@@ -73,9 +79,14 @@ func TestMonitoringStack(t *testing.T) {
 	must(t, "dashboard", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Dashboard"), obj{"DashboardName": "portico-prod"})
 	})
-	// One error-rate alarm per function, gateway p99 latency, table throttles.
+	// One error-rate alarm per function, gateway p99 latency, table
+	// throttles, gateway security events.
 	must(t, "alarms", func() {
-		tpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(len(todayFunctions)+2))
+		tpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(len(todayFunctions)+3))
+		tpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), obj{
+			"MetricName": "SecurityEvents", "Namespace": "Portico/prod", "Threshold": 1,
+			"ComparisonOperator": "GreaterThanOrEqualToThreshold", "AlarmActions": []any{assertions.Match_AnyValue()},
+		})
 		tpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), obj{
 			"ExtendedStatistic": "p99", "MetricName": "Latency", "Namespace": "AWS/ApiGateway", "Threshold": 1000,
 			"AlarmActions": []any{assertions.Match_AnyValue()},

@@ -104,6 +104,21 @@ func newMonitoring(scope constructs.Construct, id string, props *awscdk.StackPro
 	}
 
 	sum := &awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}
+	if api.Functions[FnGateway] != nil {
+		security := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String(SecurityNamespace(s)), MetricName: jsii.String(SecurityMetric),
+			Period: five, Statistic: jsii.String("Sum"),
+		})
+		alarm("SecurityEvents", awscloudwatch.NewAlarm(m.Stack, jsii.String("SecurityEvents"), &awscloudwatch.AlarmProps{
+			AlarmDescription:   jsii.String("Portico " + s.Name + ": gateway security events (failed-auth thresholds, tenant enumeration)"),
+			Metric:             security,
+			Threshold:          jsii.Number(1),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		}))
+	}
+
 	gsi := &map[string]any{"TableName": st.Table.TableName(), "GlobalSecondaryIndexName": indexGSI1}
 	throttles := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
 		Expression: jsii.String("FILL(r, 0) + FILL(w, 0) + FILL(gr, 0) + FILL(gw, 0)"),
