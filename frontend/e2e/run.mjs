@@ -321,6 +321,7 @@ async function main() {
       await page.getByRole('option', { name: /order-view/ }).click();
       await dlg.getByRole('textbox', { name: 'Summary' }).click(); // closes the picker
       await dlg.getByText('No problems found.').waitFor();
+      await page.screenshot({ path: path.join(shots, '13-endpoint-auth-transforms.png'), animations: 'disabled' });
       await dlg.getByRole('button', { name: 'Save endpoint' }).click();
       await dlg.waitFor({ state: 'detached' });
     });

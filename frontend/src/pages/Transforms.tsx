@@ -29,7 +29,7 @@ export function TestsBadge({ t }: { t: Transform }) {
   const failed = results.filter((r) => !r.pass).length;
   return t.tests.passed ? (
     <Badge color="green" variant="light" radius="sm">
-      {results.length} test{results.length === 1 ? '' : 's'} pass
+      {results.length === 1 ? '1 test passes' : `${results.length} tests pass`}
     </Badge>
   ) : (
     <Badge color="red" variant="light" radius="sm">
