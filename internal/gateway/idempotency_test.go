@@ -47,22 +47,38 @@ func newIdemUpstream(t testing.TB) (*idemUpstream, *httptest.Server) {
 	return u, s
 }
 
+// idemStoreOpener opens an empty store with the clock now.
+type idemStoreOpener func(t *testing.T, now func() time.Time) IdempotencyStore
+
+func openBolt(t *testing.T, now func() time.Time) IdempotencyStore {
+	st, err := bolt.Open(context.Background(), bolt.Config{Path: filepath.Join(t.TempDir(), "idem.db"), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// idemStores are the store adapters the idempotency tests run on: the
+// embedded one always, DynamoDB Local unless -short.
+func idemStores(t *testing.T) map[string]idemStoreOpener {
+	m := map[string]idemStoreOpener{"bolt": openBolt}
+	if open := dynamoIdemStores(t); open != nil {
+		m["dynamodb"] = open
+	}
+	return m
+}
+
 // idemHarness serves acme with POST /items (ttl 60s), POST /strict (key
-// required) and POST /mine (API-key callers), on a bolt store sharing the
-// gateway's clock.
-func idemHarness(t *testing.T, withStore bool) (*harness, *idemUpstream) {
+// required) and POST /mine (API-key callers), on a store (nil: none)
+// sharing the gateway's clock.
+func idemHarness(t *testing.T, open idemStoreOpener) (*harness, *idemUpstream) {
 	t.Helper()
 	h := newHarness(t, func(cfg *Config) {
 		cfg.Authenticators = map[model.AuthType]Authenticator{model.AuthAPIKey: userAuth{}}
-		if !withStore {
-			return
+		if open != nil {
+			cfg.Idempotency = open(t, cfg.Now)
 		}
-		st, err := bolt.Open(context.Background(), bolt.Config{Path: filepath.Join(t.TempDir(), "idem.db"), Now: cfg.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
-		cfg.Idempotency = st
 	})
 	u, s := newIdemUpstream(t)
 	withConfig(t, h, s.URL, func(cfg *catalog.TenantConfig) {
@@ -133,46 +149,60 @@ func TestIdempotencyKey(t *testing.T) {
 			{path: "/mine", key: "k1", body: "a", user: "alice", status: 201, call: "1", replay: true},
 		}, 2},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h, u := idemHarness(t, true)
-			for i, s := range tt.steps {
-				h.clock.Advance(s.advance)
-				hdr := []string{}
-				if s.key != "" {
-					hdr = append(hdr, "Idempotency-Key", s.key)
+	for storeName, open := range idemStores(t) {
+		for _, tt := range tests {
+			t.Run(storeName+"/"+tt.name, func(t *testing.T) {
+				h, u := idemHarness(t, open)
+				runIdemSteps(t, h, tt.steps)
+				if got := u.calls.Load(); got != tt.calls {
+					t.Errorf("upstream calls = %d, want %d", got, tt.calls)
 				}
-				if s.user != "" {
-					hdr = append(hdr, "X-User", s.user)
-				}
-				w := h.do(t, "POST", "/t/acme/v1"+s.path, strings.NewReader(s.body), hdr...)
-				if w.Code != s.status {
-					t.Fatalf("step %d: status = %d, want %d; body %s", i, w.Code, s.status, w.Body)
-				}
-				if s.status >= 400 && s.status != 503 {
-					problemBody(t, w)
-				}
-				if s.call != "" && !strings.Contains(w.Body.String(), `"call":`+s.call+",") {
-					t.Errorf("step %d: body %s, want call %s", i, w.Body, s.call)
-				}
-				if got := w.Header().Get("Idempotent-Replayed") == "true"; got != s.replay {
-					t.Errorf("step %d: replayed = %v, want %v", i, got, s.replay)
-				}
-				if s.replay {
-					if w.Header().Get("Location") != "/items/"+s.call || w.Header().Get("X-Content-Type-Options") != "nosniff" {
-						t.Errorf("step %d: replayed headers %v", i, w.Header())
-					}
-				}
+			})
+		}
+	}
+}
+
+// runIdemSteps sends each step's POST and checks its answer.
+func runIdemSteps(t *testing.T, h *harness, steps []idemStep) {
+	t.Helper()
+	for i, s := range steps {
+		h.clock.Advance(s.advance)
+		hdr := []string{}
+		if s.key != "" {
+			hdr = append(hdr, "Idempotency-Key", s.key)
+		}
+		if s.user != "" {
+			hdr = append(hdr, "X-User", s.user)
+		}
+		w := h.do(t, "POST", "/t/acme/v1"+s.path, strings.NewReader(s.body), hdr...)
+		if w.Code != s.status {
+			t.Fatalf("step %d: status = %d, want %d; body %s", i, w.Code, s.status, w.Body)
+		}
+		if s.status >= 400 && s.status != 503 {
+			problemBody(t, w)
+		}
+		if s.call != "" && !strings.Contains(w.Body.String(), `"call":`+s.call+",") {
+			t.Errorf("step %d: body %s, want call %s", i, w.Body, s.call)
+		}
+		if got := w.Header().Get("Idempotent-Replayed") == "true"; got != s.replay {
+			t.Errorf("step %d: replayed = %v, want %v", i, got, s.replay)
+		}
+		if s.replay {
+			if w.Header().Get("Location") != "/items/"+s.call || w.Header().Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("step %d: replayed headers %v", i, w.Header())
 			}
-			if got := u.calls.Load(); got != tt.calls {
-				t.Errorf("upstream calls = %d, want %d", got, tt.calls)
-			}
-		})
+		}
 	}
 }
 
 func TestIdempotencyKeyInFlight(t *testing.T) {
-	h, u := idemHarness(t, true)
+	for storeName, open := range idemStores(t) {
+		t.Run(storeName, func(t *testing.T) { testInFlight(t, open) })
+	}
+}
+
+func testInFlight(t *testing.T, open idemStoreOpener) {
+	h, u := idemHarness(t, open)
 	first := make(chan *httptest.ResponseRecorder)
 	go func() {
 		first <- h.do(t, "POST", "/t/acme/v1/items", strings.NewReader("block"), "Idempotency-Key", "k1")
@@ -202,7 +232,7 @@ func TestIdempotencyKeyInFlight(t *testing.T) {
 }
 
 func TestIdempotencyKeyWithoutStoreFailsClosed(t *testing.T) {
-	h, u := idemHarness(t, false)
+	h, u := idemHarness(t, nil)
 	w := h.do(t, "POST", "/t/acme/v1/items", strings.NewReader("a"), "Idempotency-Key", "k1")
 	if w.Code != http.StatusServiceUnavailable {
 		t.Fatalf("status = %d, want 503", w.Code)
