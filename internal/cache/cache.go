@@ -72,6 +72,7 @@ type Cache struct {
 	l1      *otter.Cache[string, *l1Item]
 	flights singleflight.Group
 	stats   counters
+	eps     endpoints
 }
 
 // l1Item is an L1 value: the entry and when L1 must stop serving it.
@@ -139,6 +140,7 @@ func New(cfg Config) (*Cache, error) {
 			if ev.Cause == otter.CauseOverflow {
 				c.stats.evictions.Add(1)
 			}
+			c.l1Deleted(ev)
 		},
 	})
 	if err != nil {
@@ -207,6 +209,7 @@ func (c *Cache) setL1(key string, e *Entry, now time.Time) {
 		until = minTime(until, now.Add(c.cfg.L1TTL))
 	}
 	if now.Before(until) {
+		c.l1Added(e)
 		c.l1.Set(key, &l1Item{e: e, until: until})
 	}
 }
@@ -232,6 +235,7 @@ func (c *Cache) Set(ctx context.Context, key string, e *Entry) bool {
 	}
 	c.setL1(key, e, now)
 	c.stats.stored.Add(1)
+	c.Endpoint(e.Tenant, e.Endpoint).stored.Add(1)
 	if c.cfg.L2 != nil {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.L2Timeout)
 		err := c.cfg.L2.Set(ctx, key, e)

@@ -22,6 +22,9 @@ type Entry struct {
 	// Tags are purge tags (from the upstream's Cache-Tag or Surrogate-Key
 	// header): a purge by tag removes every entry of the tenant holding it.
 	Tags []string
+	// Endpoint is the ID of the endpoint that stored the entry, for the
+	// per-endpoint metrics.
+	Endpoint string
 }
 
 // Expires is when e stops being fresh.
@@ -41,7 +44,7 @@ func (e *Entry) Age(now time.Time) int64 {
 // Size estimates e's memory footprint in bytes, for the L1 bound and the
 // maximum entry size.
 func (e *Entry) Size() int {
-	n := 128 + len(e.Body) + len(e.Tenant) + len(e.API) + len(e.Version) + len(e.Path)
+	n := 128 + len(e.Body) + len(e.Tenant) + len(e.API) + len(e.Version) + len(e.Path) + len(e.Endpoint)
 	for _, t := range e.Tags {
 		n += len(t) + 16
 	}
@@ -57,7 +60,8 @@ func (e *Entry) Size() int {
 // ErrCorrupt is returned by Decode for data that is not an encoded Entry.
 var ErrCorrupt = errors.New("cache: corrupt entry")
 
-// encodingVersion 2 adds the tags after the path; Decode still reads 1.
+// encodingVersion 2 adds the endpoint and the tags after the path; Decode
+// still reads 1.
 const encodingVersion = 2
 
 // Encode serialises e for an L2 store: a version byte, then varints and
@@ -72,6 +76,7 @@ func (e *Entry) Encode() []byte {
 	for _, s := range [...]string{e.Tenant, e.API, e.Version, e.Path} {
 		b = appendString(b, s)
 	}
+	b = appendString(b, e.Endpoint)
 	b = binary.AppendUvarint(b, uint64(len(e.Tags)))
 	for _, t := range e.Tags {
 		b = appendString(b, t)
@@ -106,6 +111,7 @@ func Decode(data []byte) (*Entry, error) {
 	e.TTL = time.Duration(d.varint())
 	e.Tenant, e.API, e.Version, e.Path = d.string(), d.string(), d.string(), d.string()
 	if v >= 2 {
+		e.Endpoint = d.string()
 		nt := d.uvarint()
 		if nt > uint64(len(d.b)) {
 			return nil, ErrCorrupt

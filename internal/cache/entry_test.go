@@ -16,6 +16,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 		Status: 203, Header: http.Header{"Etag": {`"abc"`}, "Vary": {"Accept", "Accept-Language"}},
 		Body: []byte("{\"id\":1}"), StoredAt: time.Unix(1764000000, 123456789), TTL: 90 * time.Second,
 		Tenant: "acme", API: "orders", Version: "v1", Path: "/v1/orders/1", Tags: []string{"orders", "order-1"},
+		Endpoint: "get-order",
 	}
 	got, err := cache.Decode(e.Encode())
 	if err != nil {
@@ -35,13 +36,14 @@ func TestEncodeRoundTrip(t *testing.T) {
 func TestDecodeVersion1(t *testing.T) {
 	e := &cache.Entry{Status: 200, Body: []byte("x"), StoredAt: time.Unix(1764000000, 0), TTL: time.Second}
 	v2 := e.Encode()
-	// version, status, stored at, TTL, four empty strings, then the tag count.
+	// version, status, stored at, TTL, four empty strings, then the
+	// endpoint and the tag count.
 	n := 1 + len(binary.AppendUvarint(nil, 200)) + len(binary.AppendVarint(nil, e.StoredAt.UnixNano())) +
 		len(binary.AppendVarint(nil, int64(e.TTL))) + 4
-	if v2[n] != 0 {
-		t.Fatalf("no empty tag list at %d: % x", n, v2)
+	if v2[n] != 0 || v2[n+1] != 0 {
+		t.Fatalf("no empty endpoint and tag list at %d: % x", n, v2)
 	}
-	v1 := append(append([]byte{1}, v2[1:n]...), v2[n+1:]...)
+	v1 := append(append([]byte{1}, v2[1:n]...), v2[n+2:]...)
 	got, err := cache.Decode(v1)
 	if err != nil || got.Status != 200 || string(got.Body) != "x" || got.Tags != nil {
 		t.Fatalf("Decode(v1) = %+v, %v", got, err)

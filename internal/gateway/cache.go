@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/portico/portico/internal/cache"
@@ -36,6 +37,8 @@ type cacheStage struct {
 	statuses         []int // non-2xx statuses that may be stored
 	maxBody          int   // 0: the cache's maximum entry size
 	api, version     string
+	// metrics are the endpoint's counters, set on first use (cachemetrics.go).
+	metrics atomic.Pointer[cache.EndpointCounters]
 }
 
 var (
@@ -133,9 +136,11 @@ func (g *Gateway) serveCached(w http.ResponseWriter, r *http.Request, res *resol
 	}
 	if r.Method == http.MethodHead && !cs.storeHead {
 		if e := g.cfg.Cache.Get(r.Context(), key); e != nil {
+			g.cacheCounters(res).Hit()
 			writeHit(w, r, e, g.cfg.Now())
 			return nil, nil
 		}
+		g.cacheCounters(res).Miss()
 		w.Header()["X-Cache"] = xCacheMiss
 		return g.upstream(w, r, res)
 	}
@@ -165,11 +170,14 @@ func (g *Gateway) serveCached(w http.ResponseWriter, r *http.Request, res *resol
 	})
 	switch {
 	case out == cache.Filled:
+		g.cacheCounters(res).Miss()
 		return prob, err
 	case e != nil:
+		g.cacheCounters(res).Hit()
 		writeHit(w, r, e, g.cfg.Now())
 		return nil, nil
 	}
+	g.cacheCounters(res).Miss()
 	// A waiter whose fill produced nothing shareable.
 	if p := (*problem.Problem)(nil); errors.As(ferr, &p) {
 		mine := *p
@@ -248,7 +256,7 @@ func (cw *captureWriter) WriteHeader(code int) {
 		cw.wrote = true
 		cw.e = cw.cs.storable(code, cw.ResponseWriter.Header(), cw.pre, cw.now)
 		if cw.e != nil {
-			cw.e.Tenant, cw.e.Path = cw.res.tenant, cw.res.path
+			cw.e.Tenant, cw.e.Path, cw.e.Endpoint = cw.res.tenant, cw.res.path, cw.res.ep.ep.ID
 		}
 	}
 	cw.ResponseWriter.WriteHeader(code)

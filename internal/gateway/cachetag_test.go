@@ -77,3 +77,26 @@ func TestCachePurgeByTag(t *testing.T) {
 		t.Fatal("tenant purge removed the wrong entries")
 	}
 }
+
+// TestCacheEndpointMetrics: hits, misses, stored entries and L1 bytes are
+// counted per endpoint and tenant.
+func TestCacheEndpointMetrics(t *testing.T) {
+	h := newCacheHarness(t, &model.CachePolicy{TTLSeconds: 600}, nil, nil)
+	for range 3 {
+		h.do(t, "GET", "/t/acme/v1/c/1", nil)
+	}
+	h.do(t, "GET", "/t/acme/v1/c/2", nil)
+	h.do(t, "HEAD", "/t/acme/v1/c/3", nil)
+	h.do(t, "GET", "/t/globex/v1/c/1", nil)
+	st := h.gw.cfg.Cache.EndpointStats("acme")
+	if len(st) != 1 {
+		t.Fatalf("acme endpoints %+v, want c only", st)
+	}
+	c := st[0]
+	if c.Endpoint != "c" || c.Hits != 2 || c.Misses != 3 || c.Stored != 2 || c.Entries != 2 || c.Bytes <= 0 {
+		t.Fatalf("acme c: %+v, want 2 hits, 3 misses, 2 stored", c)
+	}
+	if g := h.gw.cfg.Cache.EndpointStats("globex"); len(g) != 1 || g[0].Misses != 1 || g[0].Hits != 0 {
+		t.Fatalf("globex: %+v", g)
+	}
+}

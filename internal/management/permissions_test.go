@@ -106,6 +106,7 @@ func matrixCalls() map[string]matrixCall {
 		},
 		"POST /admin/v1/apis/{api}/versions/{version}/cache/purge": fixed("/apis/orders/versions/v1/cache/purge", `{"path":"/orders/items"}`),
 		"POST /admin/v1/cache/purge":                               fixed("/cache/purge", `{"tag":"orders"}`),
+		"GET /admin/v1/cache/stats":                                fixed("/cache/stats", ""),
 
 		"GET /admin/v1/apis/{api}/versions/{version}/endpoints": fixed("/apis/orders/versions/v1/endpoints", ""),
 		"POST /admin/v1/apis/{api}/versions/{version}/endpoints": func(_ *testing.T, _ *env, n int) (string, string) {

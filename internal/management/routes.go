@@ -51,6 +51,7 @@ func (h *Handler) routes() []apiRoute {
 		{"POST " + prefix + "/apis/{api}/versions/{version}/retire", member, admin, h.transition(model.StatusRetired, "retire")},
 		{"POST " + prefix + "/apis/{api}/versions/{version}/cache/purge", member, dev, h.purgeCache},
 		{"POST " + prefix + "/cache/purge", member, dev, h.purgeTenantCache},
+		{"GET " + prefix + "/cache/stats", member, viewer, h.cacheStats},
 
 		{"GET " + prefix + "/apis/{api}/versions/{version}/endpoints", member, viewer, h.listEndpoints},
 		{"POST " + prefix + "/apis/{api}/versions/{version}/endpoints", member, dev, h.createEndpoint},

@@ -120,3 +120,31 @@ func (h *Handler) purgeTenantCache(w http.ResponseWriter, r *http.Request, p ide
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
+
+// CacheStatser reports per-endpoint cache counters; *cache.Cache
+// implements it. Config.Cache is checked for it, so a purger alone still
+// serves purges.
+type CacheStatser interface {
+	EndpointStats(tenant string) []cache.EndpointStats
+}
+
+type cacheStatsResult struct {
+	// Scope says whose counters these are: this instance's, since it
+	// started (each gateway instance counts its own).
+	Scope     string                `json:"scope"`
+	Endpoints []cache.EndpointStats `json:"endpoints"`
+}
+
+// cacheStats is GET /cache/stats: the tenant's per-endpoint cache counters
+// of the instance that serves the call.
+func (h *Handler) cacheStats(w http.ResponseWriter, r *http.Request, p identity.Principal) error {
+	s, ok := h.cfg.Cache.(CacheStatser)
+	if !ok {
+		return problem.New(http.StatusServiceUnavailable, "cache-unavailable", "Service Unavailable", "no response cache is configured")
+	}
+	out := cacheStatsResult{Scope: "instance", Endpoints: s.EndpointStats(p.Tenant)}
+	if out.Endpoints == nil {
+		out.Endpoints = []cache.EndpointStats{}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}

@@ -135,3 +135,33 @@ func TestPurgeTenantCache(t *testing.T) {
 		})
 	}
 }
+
+func TestCacheStats(t *testing.T) {
+	e := newEnv(t)
+	c := e.h.cfg.Cache.(*cache.Cache)
+	c.Set(context.Background(), tenantA+":a", &cache.Entry{Status: 200, StoredAt: time.Now(), TTL: time.Hour,
+		Tenant: tenantA, API: "orders", Version: "v1", Path: "/v1/orders/a", Endpoint: "get-order"})
+	c.Endpoint(tenantA, "get-order").Hit()
+	c.Endpoint(tenantB, "theirs").Miss()
+	r := httptest.NewRequest("GET", prefix+"/cache/stats", nil)
+	r.Header.Set("Authorization", "Bearer "+e.token(tenantA, identity.RoleViewer))
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	if w.Code != 200 {
+		t.Fatalf("status %d, body %s", w.Code, w.Body)
+	}
+	var out struct {
+		Scope     string
+		Endpoints []map[string]any
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Scope != "instance" || len(out.Endpoints) != 1 {
+		t.Fatalf("stats %s: want tenant A's one endpoint", w.Body)
+	}
+	ep := out.Endpoints[0]
+	if ep["endpoint"] != "get-order" || ep["hits"] != 1.0 || ep["stored"] != 1.0 || ep["entries"] != 1.0 || ep["bytes"].(float64) <= 0 {
+		t.Fatalf("endpoint stats %v", ep)
+	}
+}
