@@ -66,7 +66,9 @@ export function JsonEditor({ label, description, value, onChange, readOnly, prob
           extensions={extensions}
           readOnly={readOnly}
           editable
+          // Tab moves focus on (no keyboard trap); indent with the editor's own commands.
           basicSetup={{ foldGutter: true, highlightActiveLine: !readOnly, autocompletion: false }}
+          indentWithTab={false}
           onChange={onChange}
           onCreateEditor={(v) => (view.current = v)}
         />
