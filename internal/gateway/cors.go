@@ -115,15 +115,21 @@ func isPreflight(r *http.Request) bool {
 
 // preflight answers a CORS preflight for the route the requested method
 // would reach, without authentication and without calling the upstream.
-// ok is false when the route has no CORS policy: the request then goes
-// through the pipeline as a plain OPTIONS request.
+// ok is false when no route matches or the route has no CORS policy: the
+// request then goes through the pipeline as a plain OPTIONS request.
 func (g *Gateway) preflight(w http.ResponseWriter, r *http.Request, res *resolution, now time.Time) (p *problem.Problem, ok bool) {
 	reqMethod := r.Header.Get("Access-Control-Request-Method")
 	pr := *r // shallow: only the method differs, for the route match
 	pr.Method = reqMethod
 	if p := g.resolve(&pr, res, now); p != nil {
-		if p.Status == http.StatusMethodNotAllowed {
+		switch p.Status {
+		case http.StatusMethodNotAllowed:
 			return corsForbidden("the requested method is not allowed on this route"), true
+		case http.StatusNotFound:
+			if res.snap != nil && res.snap.exists { // maybe a tenant endpoint (token, JWKS)
+				*res = resolution{}
+				return nil, false
+			}
 		}
 		return p, true
 	}

@@ -124,3 +124,11 @@ func TestCORS(t *testing.T) {
 		})
 	}
 }
+
+func TestCORSPreflightUnknownTenant(t *testing.T) {
+	h := newHarness(t, nil)
+	w := h.do(t, "OPTIONS", "/t/nobody/v1/items", nil, "Origin", "https://app.example.com", "Access-Control-Request-Method", "GET")
+	if w.Code != 404 || w.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("status %d, headers %v", w.Code, w.Header())
+	}
+}
