@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"strings"
@@ -98,5 +99,27 @@ func TestCacheEndpointMetrics(t *testing.T) {
 	}
 	if g := h.gw.cfg.Cache.EndpointStats("globex"); len(g) != 1 || g[0].Misses != 1 || g[0].Hits != 0 {
 		t.Fatalf("globex: %+v", g)
+	}
+}
+
+// TestCacheAccessLogField: the access line carries cache=HIT|MISS on a
+// cached endpoint, and no cache field when the request bypassed the cache.
+func TestCacheAccessLogField(t *testing.T) {
+	h := newCacheHarness(t, &model.CachePolicy{TTLSeconds: 600}, nil, nil)
+	h.do(t, "GET", "/t/acme/v1/c/1", nil)
+	h.do(t, "GET", "/t/acme/v1/c/1", nil)
+	h.do(t, "GET", "/t/acme/v1/c/1", nil, "Range", "bytes=0-1")
+	var got []any
+	for l := range strings.Lines(h.logs.String()) {
+		if strings.Contains(l, `"msg":"access"`) {
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(l), &rec); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, rec["cache"])
+		}
+	}
+	if want := []any{"MISS", "HIT", nil}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("cache fields %v, want %v", got, want)
 	}
 }

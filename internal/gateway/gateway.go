@@ -151,12 +151,16 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.String("requestId", rid), slog.String("tenant", res.tenant), slog.String("method", r.Method),
 			slog.String("path", res.path), slog.String("route", res.routeName()), slog.Int("status", logStatus(rec, err)),
 			slog.Int64("bytes", rec.bytes), slog.Float64("latencyMs", float64(g.cfg.Now().Sub(start).Microseconds())/1000),
-			{}, {}, {}, {}, {}, {}, {},
+			{}, {}, {}, {}, {}, {}, {}, {},
 		}
 		n := 8
 		if res.ep != nil {
 			attrs[n], attrs[n+1] = slog.String("api", res.ep.ep.API), slog.String("version", res.ep.ep.Version)
 			n += 2
+			if x := rec.Header()["X-Cache"]; len(x) > 0 && res.ep.cache != nil { // HIT or MISS (cache.go)
+				attrs[n] = slog.String("cache", x[0])
+				n++
+			}
 		}
 		if !res.upstreamAt.IsZero() {
 			attrs[n] = slog.Float64("upstreamLatencyMs", float64(res.upstreamDur.Microseconds())/1000)
