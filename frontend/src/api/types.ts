@@ -28,6 +28,17 @@ export interface Api extends Partial<Meta> {
   name: string;
   description?: string;
   basePath: string;
+  /** Default CORS policy of the API's endpoints; an endpoint's own policies.cors replaces it. */
+  cors?: CorsPolicy;
+}
+
+export interface CorsPolicy {
+  allowOrigins: string[];
+  allowMethods?: string[];
+  allowHeaders?: string[];
+  exposeHeaders?: string[];
+  allowCredentials?: boolean;
+  maxAgeSeconds?: number;
 }
 
 export type VersionStatus = 'draft' | 'published' | 'deprecated' | 'retired';
@@ -57,7 +68,9 @@ export interface Policies {
     failOpen?: boolean;
   };
   cache?: { ttlSeconds: number; methods?: string[]; keyHeaders?: string[]; perPrincipal?: boolean };
-  cors?: { allowOrigins: string[]; allowMethods?: string[]; allowHeaders?: string[]; allowCredentials?: boolean; maxAgeSeconds?: number };
+  cors?: CorsPolicy;
+  /** Honour Idempotency-Key: keep the first response for ttlSeconds and replay it (docs/gateway-headers.md). */
+  idempotency?: { ttlSeconds: number; required?: boolean };
   requestTransforms?: { transform: string }[];
   responseTransforms?: { transform: string }[];
 }
