@@ -37,6 +37,7 @@ type cacheStage struct {
 	statuses         []int // non-2xx statuses that may be stored
 	maxBody          int   // 0: the cache's maximum entry size
 	api, version     string
+	tags             []string // purge tags from the policy
 	// metrics are the endpoint's counters, set on first use (cachemetrics.go).
 	metrics atomic.Pointer[cache.EndpointCounters]
 }
@@ -51,6 +52,7 @@ func compileCache(p *model.CachePolicy, ep model.Endpoint) *cacheStage {
 	cs := &cacheStage{
 		ttl: time.Duration(p.TTLSeconds) * time.Second, storeHead: ep.Method == http.MethodHead,
 		ignoreCC: p.IgnoreCacheControl, statuses: p.Statuses, maxBody: p.MaxEntrySize, api: ep.API, version: ep.Version,
+		tags: p.Tags,
 	}
 	methods := p.Methods
 	if len(methods) == 0 {
@@ -325,7 +327,7 @@ func (cs *cacheStage) storable(code int, h http.Header, pre []string, now time.T
 			stored[k] = slices.Clone(vs)
 		}
 	}
-	return &cache.Entry{Status: code, Header: stored, StoredAt: now, TTL: ttl, API: cs.api, Version: cs.version, Tags: responseTags(h)}
+	return &cache.Entry{Status: code, Header: stored, StoredAt: now, TTL: ttl, API: cs.api, Version: cs.version, Tags: responseTags(cs.tags, h)}
 }
 
 type cacheControl struct {

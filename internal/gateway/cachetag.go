@@ -6,19 +6,19 @@ import (
 	"strings"
 )
 
-// Purge tags come from the upstream's response: Cache-Tag (comma-separated,
-// as Cloudflare reads it) and Surrogate-Key (space-separated, as Fastly
-// reads it). A purge by tag (POST /admin/v1/cache/purge {"tag": ...})
+// Purge tags come from the endpoint's cache policy (tags) and from the
+// upstream's response: Cache-Tag (comma-separated, as Cloudflare reads it)
+// and Surrogate-Key (space-separated, as Fastly reads it). A purge by tag (POST /admin/v1/cache/purge {"tag": ...})
 // removes every entry of the tenant holding it (docs/cache.md).
 const (
 	maxCacheTags   = 32
 	maxCacheTagLen = 128
 )
 
-// responseTags returns the purge tags of a response, without duplicates;
-// tags past maxCacheTags, longer than maxCacheTagLen or holding control
-// characters are dropped.
-func responseTags(h http.Header) []string {
+// responseTags returns the purge tags of a response: the policy's (config),
+// then the headers', without duplicates; tags past maxCacheTags, longer
+// than maxCacheTagLen or holding control characters are dropped.
+func responseTags(config []string, h http.Header) []string {
 	var tags []string
 	add := func(t string) {
 		if t == "" || len(t) > maxCacheTagLen || len(tags) >= maxCacheTags || slices.Contains(tags, t) {
@@ -30,6 +30,9 @@ func responseTags(h http.Header) []string {
 			}
 		}
 		tags = append(tags, t)
+	}
+	for _, t := range config {
+		add(t)
 	}
 	for _, v := range h["Cache-Tag"] {
 		for t := range strings.SplitSeq(v, ",") {

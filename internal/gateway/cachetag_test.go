@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portico/portico/internal/cache"
 	"github.com/portico/portico/internal/model"
@@ -15,19 +16,21 @@ import (
 func TestResponseTags(t *testing.T) {
 	long := strings.Repeat("x", maxCacheTagLen+1)
 	tests := []struct {
-		name string
-		h    http.Header
-		want []string
+		name   string
+		config []string
+		h      http.Header
+		want   []string
 	}{
-		{"none", http.Header{}, nil},
-		{"cache-tag", http.Header{"Cache-Tag": {"orders, order-1,,orders"}}, []string{"orders", "order-1"}},
-		{"surrogate-key", http.Header{"Surrogate-Key": {"a  b a"}}, []string{"a", "b"}},
-		{"both", http.Header{"Cache-Tag": {"a"}, "Surrogate-Key": {"b a"}}, []string{"a", "b"}},
-		{"bad dropped", http.Header{"Cache-Tag": {"ok," + long + ",c\x01d"}}, []string{"ok"}},
+		{"none", nil, http.Header{}, nil},
+		{"config first", []string{"c", "a"}, http.Header{"Cache-Tag": {"a, b"}}, []string{"c", "a", "b"}},
+		{"cache-tag", nil, http.Header{"Cache-Tag": {"orders, order-1,,orders"}}, []string{"orders", "order-1"}},
+		{"surrogate-key", nil, http.Header{"Surrogate-Key": {"a  b a"}}, []string{"a", "b"}},
+		{"both", nil, http.Header{"Cache-Tag": {"a"}, "Surrogate-Key": {"b a"}}, []string{"a", "b"}},
+		{"bad dropped", nil, http.Header{"Cache-Tag": {"ok," + long + ",c\x01d"}}, []string{"ok"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := responseTags(tc.h); !reflect.DeepEqual(got, tc.want) {
+			if got := responseTags(tc.config, tc.h); !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("responseTags = %q, want %q", got, tc.want)
 			}
 		})
@@ -36,7 +39,7 @@ func TestResponseTags(t *testing.T) {
 	for i := range maxCacheTags + 5 {
 		many.WriteString("t" + string(rune('a'+i%26)) + strings.Repeat("x", i/26) + " ")
 	}
-	if got := responseTags(http.Header{"Surrogate-Key": {many.String()}}); len(got) != maxCacheTags {
+	if got := responseTags([]string{"cfg"}, http.Header{"Surrogate-Key": {many.String()}}); len(got) != maxCacheTags {
 		t.Fatalf("%d tags kept, want %d", len(got), maxCacheTags)
 	}
 }
@@ -46,6 +49,11 @@ func TestResponseTags(t *testing.T) {
 func TestCachePurgeByTag(t *testing.T) {
 	h := newCacheHarness(t, &model.CachePolicy{TTLSeconds: 600}, nil, nil)
 	h.up.set(200, `{}`, "Cache-Tag", "product-1, products")
+	// Every entry of acme's c also gets the policy's tag (globex keeps the
+	// policy without it).
+	cfg := cacheConfig("acme", 2, h.src.cfgs["acme"].Integrations[0].URL, &model.CachePolicy{TTLSeconds: 600, Tags: []string{"shop-c"}}, nil)
+	h.src.set(cfg)
+	h.clock.Advance(3 * time.Second)
 	for _, tn := range []string{"acme", "globex"} {
 		h.do(t, "GET", "/t/"+tn+"/v1/c/1", nil)
 	}
@@ -69,6 +77,14 @@ func TestCachePurgeByTag(t *testing.T) {
 	}
 	if hit("acme", "2") || !hit("acme", "3") || !hit("globex", "1") {
 		t.Fatal("tag purge removed the wrong entries")
+	}
+	// The policy's tag: every acme entry of c (1 and 2 were refilled by
+	// the checks above).
+	if n, err := h.gw.cfg.Cache.Purge(context.Background(), cache.Selector{Tenant: "acme", Tag: "shop-c"}); err != nil || n != 3 {
+		t.Fatalf("purge shop-c = %d, %v", n, err)
+	}
+	if hit("acme", "1") || hit("acme", "2") || hit("acme", "3") || !hit("globex", "1") {
+		t.Fatal("policy tag purge removed the wrong entries")
 	}
 	// A tenant purge removes the rest of the tenant, and nothing of globex.
 	if _, err := h.gw.cfg.Cache.Purge(context.Background(), cache.Selector{Tenant: "acme"}); err != nil {

@@ -179,6 +179,10 @@ type CachePolicy struct {
 	IgnoreCacheControl bool `json:"ignoreCacheControl,omitempty"`
 	// Statuses lists non-2xx statuses that may be cached too (e.g. 404).
 	Statuses []int `json:"statuses,omitempty"`
+	// Tags are purge tags given to every entry the endpoint stores, in
+	// addition to those of the upstream's Cache-Tag and Surrogate-Key
+	// headers (POST /admin/v1/cache/purge {"tag": ...}).
+	Tags []string `json:"tags,omitempty"`
 }
 
 // CORSPolicy answers preflights and decorates responses.

@@ -292,6 +292,7 @@ func TestValidateEndpoint(t *testing.T) {
 		{"cache ttl above a week", func(e *model.Endpoint) { e.Policies.Cache.TTLSeconds = 604801 }, []string{"/policies/cache/ttlSeconds"}, ""},
 		{"cache method POST", func(e *model.Endpoint) { e.Policies.Cache.Methods = []string{"GET", "POST"} }, []string{"/policies/cache/methods/1"}, "GET or HEAD"},
 		{"cache bad key header", func(e *model.Endpoint) { e.Policies.Cache.KeyHeaders = []string{"Bad Header"} }, []string{"/policies/cache/keyHeaders/0"}, "header name"},
+		{"cache bad tag", func(e *model.Endpoint) { e.Policies.Cache.Tags = []string{"ok", "a,b", "a b", ""} }, []string{"/policies/cache/tags/1", "/policies/cache/tags/2", "/policies/cache/tags/3"}, "printable ASCII"},
 		{"cache entry too big", func(e *model.Endpoint) { e.Policies.Cache.MaxEntrySize = 6<<20 + 1 }, []string{"/policies/cache/maxEntryBytes"}, ""},
 		{"cache entry negative", func(e *model.Endpoint) { e.Policies.Cache.MaxEntrySize = -1 }, []string{"/policies/cache/maxEntryBytes"}, ""},
 		{"cache status 206", func(e *model.Endpoint) { e.Policies.Cache.Statuses = []int{404, 206} }, []string{"/policies/cache/statuses/1"}, "not 206"},
