@@ -67,7 +67,7 @@ export interface Policies {
     burst?: number;
     failOpen?: boolean;
   };
-  cache?: { ttlSeconds: number; methods?: string[]; keyHeaders?: string[]; perPrincipal?: boolean };
+  cache?: { ttlSeconds: number; methods?: string[]; keyHeaders?: string[]; perPrincipal?: boolean; tags?: string[] };
   cors?: CorsPolicy;
   /** Honour Idempotency-Key: keep the first response for ttlSeconds and replay it (docs/gateway-headers.md). */
   idempotency?: { ttlSeconds: number; required?: boolean };
