@@ -44,6 +44,7 @@ type Env struct {
 	ConsoleDir          string      // PORTICO_CONSOLE_DIR: built web console served at /console/ locally (default frontend/dist)
 	RedisURL            string      // REDIS_URL: Redis for rate-limit state (redis://host:port/db)
 	RateLimitStore      string      // PORTICO_RATELIMIT_STORE: memory, redis or dynamodb (default redis when REDIS_URL is set, else memory)
+	RateLimitLease      int64       // PORTICO_RATELIMIT_LEASE: dynamodb token-leasing size, 0 (off, default) or 2-10000 (docs/ratelimit.md)
 	CacheStore          string      // PORTICO_CACHE_STORE: response cache L2, memory (L1 only), redis or dynamodb (the main table; default redis when REDIS_URL is set)
 	// Workflows (workflow.go): the Step Functions adapter in aws mode.
 	WorkflowRoleARN        string // PORTICO_WORKFLOW_ROLE_ARN: IAM role tenant state machines run as
@@ -111,6 +112,17 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("PORTICO_RATELIMIT_STORE=%q: want memory, redis or dynamodb", e.RateLimitStore))
+	}
+	if v := get("PORTICO_RATELIMIT_LEASE", "0"); v != "0" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		switch {
+		case err != nil || n < 2 || n > 10000:
+			errs = append(errs, fmt.Errorf("PORTICO_RATELIMIT_LEASE=%q: want 0 (off) or 2-10000", v))
+		case e.RateLimitStore != "dynamodb":
+			errs = append(errs, errors.New("PORTICO_RATELIMIT_LEASE needs PORTICO_RATELIMIT_STORE=dynamodb"))
+		default:
+			e.RateLimitLease = n
+		}
 	}
 	e.CacheStore = get("PORTICO_CACHE_STORE", map[bool]string{true: "redis", false: "memory"}[e.RedisURL != ""])
 	switch {

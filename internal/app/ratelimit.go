@@ -13,7 +13,8 @@ import (
 )
 
 // RateLimitStore builds the rate-limit store e names: memory (exact per
-// instance), redis (REDIS_URL) or dynamodb (the main table).
+// instance), redis (REDIS_URL) or dynamodb (the main table; token leasing
+// when PORTICO_RATELIMIT_LEASE is set).
 func RateLimitStore(ctx context.Context, e Env) (ratelimit.Store, error) {
 	switch e.RateLimitStore {
 	case "memory":
@@ -29,7 +30,7 @@ func RateLimitStore(ctx context.Context, e Env) (ratelimit.Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		return rldynamo.New(rldynamo.Config{Client: client, Table: e.Table})
+		return rldynamo.New(rldynamo.Config{Client: client, Table: e.Table, Lease: ratelimit.LeaseConfig{Size: e.RateLimitLease}})
 	}
 	return nil, fmt.Errorf("unknown rate-limit store %q", e.RateLimitStore)
 }

@@ -13,6 +13,7 @@ func TestRateLimitStoreFromEnv(t *testing.T) {
 		name    string
 		env     map[string]string
 		want    string
+		lease   int64
 		wantErr bool
 	}{
 		{name: "default", want: "memory"},
@@ -20,6 +21,10 @@ func TestRateLimitStoreFromEnv(t *testing.T) {
 		{name: "explicit memory beats REDIS_URL", env: map[string]string{"REDIS_URL": "redis://127.0.0.1:1", "PORTICO_RATELIMIT_STORE": "memory"}, want: "memory"},
 		{name: "redis without URL", env: map[string]string{"PORTICO_RATELIMIT_STORE": "redis"}, wantErr: true},
 		{name: "unknown", env: map[string]string{"PORTICO_RATELIMIT_STORE": "etcd"}, wantErr: true},
+		{name: "dynamodb with leasing", env: map[string]string{"PORTICO_RATELIMIT_STORE": "dynamodb", "PORTICO_RATELIMIT_LEASE": "20"}, want: "dynamodb", lease: 20},
+		{name: "lease of 1", env: map[string]string{"PORTICO_RATELIMIT_STORE": "dynamodb", "PORTICO_RATELIMIT_LEASE": "1"}, wantErr: true},
+		{name: "lease not a number", env: map[string]string{"PORTICO_RATELIMIT_STORE": "dynamodb", "PORTICO_RATELIMIT_LEASE": "lots"}, wantErr: true},
+		{name: "lease without dynamodb", env: map[string]string{"PORTICO_RATELIMIT_LEASE": "20"}, wantErr: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, err := LoadEnv(func(k string) string { return tc.env[k] })
@@ -32,8 +37,11 @@ func TestRateLimitStoreFromEnv(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if e.RateLimitStore != tc.want {
-				t.Fatalf("store %q, want %q", e.RateLimitStore, tc.want)
+			if e.RateLimitStore != tc.want || e.RateLimitLease != tc.lease {
+				t.Fatalf("store %q lease %d, want %q lease %d", e.RateLimitStore, e.RateLimitLease, tc.want, tc.lease)
+			}
+			if tc.want == "dynamodb" {
+				return // building it needs AWS configuration
 			}
 			s, err := RateLimitStore(context.Background(), e)
 			if err != nil {
