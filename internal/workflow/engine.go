@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"time"
 
 	"github.com/portico/portico/internal/problem"
 )
@@ -38,6 +39,8 @@ type Execution struct {
 	Status ExecutionStatus `json:"status"`
 	Output json.RawMessage `json:"output,omitempty"`
 	Error  *Error          `json:"error,omitempty"`
+	// StoppedAt is when the execution ended, where the engine reports it.
+	StoppedAt *time.Time `json:"stoppedAt,omitempty"`
 	// History is the execution's events, where the engine keeps them
 	// (Local; on AWS use GetExecutionHistory or the Express log group).
 	History []Event `json:"history,omitempty"`

@@ -98,6 +98,8 @@ func (l *Local) Start(ctx context.Context, ref, key string, input json.RawMessag
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		x := l.executions[id]
+		stopped := l.exec.cfg.Clock.Now()
+		x.StoppedAt = &stopped
 		var e *Error
 		switch {
 		case err == nil:
