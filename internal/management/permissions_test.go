@@ -140,6 +140,7 @@ func matrixCalls() map[string]matrixCall {
 		},
 
 		"GET /admin/v1/integrations/{integration}/health": fixed("/integrations/backend/health", ""),
+		"POST /admin/v1/integrations/{integration}/test":  probeMatrixCall,
 
 		"GET /admin/v1/plans": fixed("/plans", ""),
 		"POST /admin/v1/plans": func(_ *testing.T, _ *env, n int) (string, string) {

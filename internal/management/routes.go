@@ -94,6 +94,7 @@ func (h *Handler) routes() []apiRoute {
 	rts = append(rts, h.transformRoutes()...)
 	rts = append(rts, h.transformCRUDRoutes()...)
 	rts = append(rts, h.integrationHealthRoutes()...)
+	rts = append(rts, h.integrationProbeRoutes()...)
 	rts = append(rts, h.webhookRoutes()...)
 	rts = append(rts, h.planRoutes()...)
 	rts = append(rts, h.workflowRoutes()...)
