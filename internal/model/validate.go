@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/portico/portico/internal/problem"
+	"github.com/portico/portico/internal/reqtmpl"
 	"github.com/portico/portico/internal/route"
 )
 
@@ -205,6 +206,10 @@ func validateTarget(e *Errors, t Target, params []string) {
 	if t.Path == "" {
 		return
 	}
+	if reqtmpl.Uses(t.Path) {
+		validateTargetTemplate(e, t.Path, params) // reqtemplate.go
+		return
+	}
 	tp, err := route.Parse(t.Path)
 	if err != nil {
 		e.Add("/target/path", "%s", templateDetail(err))
@@ -319,6 +324,7 @@ func ValidateIntegration(in *Integration) Errors {
 			e.Add(ptr, "value must not contain CR, LF or NUL")
 		}
 	}
+	validateIntegrationTemplates(&e, in) // reqtemplate.go
 	if in.TimeoutMs < 0 || in.TimeoutMs > 300_000 {
 		e.Add("/timeoutMs", "must be between 0 (default) and 300000")
 	}
