@@ -383,6 +383,11 @@ func (g *Gateway) upstream(w http.ResponseWriter, r *http.Request, res *resoluti
 		Timeout:    ce.timeout,
 		SetHeaders: ce.integration.Headers,
 	}
+	if ce.reqTmpl != nil {
+		if p := ce.reqTmpl.apply(&t, r, &res.params); p != nil { // reqtemplate.go
+			return p, nil
+		}
+	}
 	res.upstreamAt = g.cfg.Now()
 	err := g.dispatch(w, r, res, t)
 	res.upstreamDur = g.cfg.Now().Sub(res.upstreamAt)

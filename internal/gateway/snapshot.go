@@ -56,6 +56,8 @@ type endpoint struct {
 	cors *corsPolicy // nil: no CORS headers, no preflight (cors.go)
 
 	idempotency *idempotencyStage // nil: Idempotency-Key ignored (idempotency.go)
+
+	reqTmpl *requestTemplates // nil: nothing templated from the request (reqtemplate.go)
 }
 
 // upstreamPart is a piece of a compiled upstream path template: a literal,
@@ -268,6 +270,7 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 				}
 				ce.timeout = time.Duration(ce.integration.TimeoutMs) * time.Millisecond
 				ce.plan = integration.Compile(cfg.Tenant.ID, ce.integration)
+				ce.reqTmpl = compileRequestTemplates(ce.integration, ep.Target.Path) // reqtemplate.go
 				if ce.integration.Type == model.IntegrationGraphQL {
 					ce.graphql = compileGraphQL(ce.integration, ce.plan)
 				}
