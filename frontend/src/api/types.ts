@@ -245,6 +245,22 @@ export interface Workflow extends Partial<Meta> {
   deployed?: { ref: string; publishedAt: string; revision: number };
 }
 
+/** POST /integrations/{integration}/test: one call through the engine (no retries, short timeout). */
+export interface IntegrationProbe {
+  integration: string;
+  method: string;
+  ok: boolean;
+  /** The upstream's status; absent when it could not be reached (see error). */
+  status?: number;
+  latencyMs: number;
+  headers?: Record<string, string>;
+  /** The start of the response body (4 KiB at most), as text. */
+  preview?: string;
+  truncated?: boolean;
+  breaker: IntegrationHealth['breaker'];
+  error?: { type: string; title: string; detail?: string };
+}
+
 /** GET /integrations/{integration}/health: this instance's view of the breaker and retry budget. */
 export interface IntegrationHealth {
   integration: string;

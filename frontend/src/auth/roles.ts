@@ -23,6 +23,7 @@ export const permissions = {
   editEndpoint: 'developer',
   editIntegration: 'developer',
   deleteIntegration: 'admin',
+  testIntegration: 'developer',
   editConsumer: 'developer',
   deleteConsumer: 'admin',
   issueCredential: 'developer',

@@ -1,5 +1,5 @@
 import { ActionIcon, Badge, Button, Group, Modal, NumberInput, SegmentedControl, Select, SimpleGrid, Skeleton, Stack, Switch, Table, TagsInput, Text, TextInput, Textarea, Tooltip } from '@mantine/core';
-import { IconPencil, IconPlus } from '@tabler/icons-react';
+import { IconPencil, IconPlayerPlay, IconPlus } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { ApiError, api, seg } from '../api/client';
@@ -9,11 +9,13 @@ import { Can } from '../auth/session';
 import { Card, Confirm, Empty, ErrorAlert, PageHeader } from '../components/common';
 import { FieldErrors } from '../lib/problem';
 import { useDryRun } from '../lib/useDryRun';
+import { TestConnection } from './IntegrationTest';
 
 export function Integrations() {
   const list = useIntegrations();
   const qc = useQueryClient();
   const [editing, setEditing] = useState<Integration | 'new' | null>(null);
+  const [testing, setTesting] = useState<Integration | null>(null);
   const items = list.data?.items ?? [];
   return (
     <>
@@ -43,7 +45,7 @@ export function Integrations() {
                 <Table.Th>URL</Table.Th>
                 <Table.Th>Resilience</Table.Th>
                 <Table.Th>Breaker</Table.Th>
-                <Table.Th w={100}>
+                <Table.Th w={130}>
                   <span className="sr-only">Actions</span>
                 </Table.Th>
               </Table.Tr>
@@ -85,6 +87,13 @@ export function Integrations() {
                   </Table.Td>
                   <Table.Td>
                     <Group gap={4} wrap="nowrap">
+                      <Can do="testIntegration">
+                        <Tooltip label="Test connection">
+                          <ActionIcon variant="subtle" aria-label={`Test connection to ${i.name}`} onClick={() => setTesting(i)}>
+                            <IconPlayerPlay size={16} />
+                          </ActionIcon>
+                        </Tooltip>
+                      </Can>
                       <Can do="editIntegration">
                         <Tooltip label="Edit">
                           <ActionIcon variant="subtle" aria-label={`Edit ${i.name}`} onClick={() => setEditing(i)}>
@@ -114,6 +123,9 @@ export function Integrations() {
           </Table>
         )}
       </Card>
+      <Modal opened={testing !== null} onClose={() => setTesting(null)} title={testing ? `Test connection: ${testing.name}` : ''} size="lg">
+        {testing !== null && <TestConnection integration={testing} />}
+      </Modal>
       <Modal opened={editing !== null} onClose={() => setEditing(null)} title={editing === 'new' ? 'New integration' : 'Edit integration'} size="xl">
         {editing !== null && <IntegrationForm initial={editing === 'new' ? undefined : editing} onDone={() => setEditing(null)} />}
       </Modal>
