@@ -41,6 +41,7 @@ var checks = []check{
 	{what: "Route match + config resolution, 1,000 endpoints, warm snapshot", pkg: "/internal/gateway", bench: "Resolve", maxNs: 2000, maxAllocs: 0},
 	{what: "Route table match alone, 1,000 endpoints", pkg: "/internal/route", bench: "Match", maxNs: 2000, maxAllocs: 0},
 	{what: "Gateway proxying a 1 KB response vs plain httputil.ReverseProxy", pkg: "/internal/gateway", bench: "GatewayProxy", base: "ReverseProxy", maxRatio: 1.3, maxNs: -1, maxAllocs: -1},
+	{what: "Gateway with JSON access log + CORS + security headers vs plain httputil.ReverseProxy", pkg: "/internal/gateway", bench: "GatewayProxyFull", base: "ReverseProxy", maxRatio: 1.3, maxNs: -1, maxAllocs: -1},
 	{what: "Forwarder alone vs plain httputil.ReverseProxy", pkg: "/internal/proxy", bench: "Forward", base: "ReverseProxy", maxRatio: 1.3, maxNs: -1, maxAllocs: -1},
 	{what: "API-key auth on a cache hit (0 store calls)", pkg: "/internal/auth/apikey", bench: "AuthenticateHit", maxNs: 1000, maxAllocs: 0},
 	{what: "Gateway with API-key auth vs without (throughput >= 0.9x)", pkg: "/internal/gateway", bench: "GatewayAPIKey", base: "GatewayNoAuth", maxRatio: 1 / 0.9, maxNs: -1, maxAllocs: -1},
