@@ -129,7 +129,7 @@ BENCHCOUNT ?= 5
 # baseline see the same machine conditions; the report takes medians.
 bench: ## run the benchmarks and write docs/benchmarks.md
 	@rm -f $(DIST)/bench.txt
-	@for i in $$(seq $(BENCHCOUNT)); do \
+	@set -o pipefail; for i in $$(seq $(BENCHCOUNT)); do \
 	  $(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) -count=1 $(BENCHPKGS) | tee -a $(DIST)/bench.txt || exit 1; \
 	done
 	$(GO) run ./cmd/benchreport -in $(DIST)/bench.txt -out docs/benchmarks.md

@@ -77,7 +77,8 @@ func BenchmarkExecutorPerState(b *testing.B) {
 			states++
 		}
 	}})
-	input := json.RawMessage(`{"n":2,"s":"b","payload":{"items":[1,2,3],"note":"hello"}}`)
+	// Call steps send $.input.body by default (docs/workflows.md).
+	input := json.RawMessage(`{"n":2,"s":"b","body":{"items":[1,2,3],"note":"hello"}}`)
 	if _, err := ex.Run(context.Background(), m, input); err != nil {
 		b.Fatal(err)
 	}
