@@ -261,6 +261,13 @@ func matrixCalls() map[string]matrixCall {
 		"POST /admin/v1/workflows/{workflow}/executions": func(t *testing.T, e *env, n int) (string, string) {
 			return prefix + "/workflows/" + e.addWorkflow(t, n, true) + "/executions", `{"body":{"a":1}}`
 		},
+		"GET /admin/v1/workflows/{workflow}/executions": func(t *testing.T, e *env, n int) (string, string) {
+			return prefix + "/workflows/" + e.addWorkflow(t, n, false) + "/executions?status=FAILED", ""
+		},
+		"GET /admin/v1/workflows/{workflow}/executions/{execution}": func(t *testing.T, e *env, n int) (string, string) {
+			slug := e.addWorkflow(t, n, false)
+			return prefix + "/workflows/" + slug + "/executions/" + e.addExecution(t, slug), ""
+		},
 
 		"POST /admin/v1/auth/dev-login":       fixed("/auth/dev-login", `{"tenant":"acme","email":"dev@acme.test","role":"viewer"}`),
 		"GET /admin/v1/.well-known/jwks.json": fixed("/.well-known/jwks.json", ""),

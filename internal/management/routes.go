@@ -98,6 +98,7 @@ func (h *Handler) routes() []apiRoute {
 	rts = append(rts, h.webhookRoutes()...)
 	rts = append(rts, h.planRoutes()...)
 	rts = append(rts, h.workflowRoutes()...)
+	rts = append(rts, h.workflowExecutionRoutes()...)
 	if h.cfg.DevLogin != nil {
 		rts = append(rts, apiRoute{"POST " + prefix + "/auth/dev-login", public, "", h.devLogin})
 	}

@@ -244,6 +244,7 @@ func (h *Handler) testWorkflow(w http.ResponseWriter, r *http.Request, p identit
 		return &catalog.ConflictError{Detail: fmt.Sprintf("workflow %q is not published; publish it first", slug), Err: catalog.ErrInUse}
 	}
 	model := wf.Deployed.Model(slug)
+	engine = h.recording(engine, r, p.Tenant, slug)
 	if wf.Deployed.Kind == workflow.KindStandard {
 		id, err := engine.Start(r.Context(), wf.Deployed.Ref, "", input)
 		if err != nil {
