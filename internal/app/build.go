@@ -88,6 +88,7 @@ func NewGateway(e Env, cat *catalog.Catalog, sh *Shared, log *slog.Logger) (*gat
 		RateLimits:      limits,
 		Cache:           sh.Cache,
 		Workflows:       workflows,
+		WorkflowRecords: cat,
 		Wasm:            wasm,
 		Idempotency:     cat.Store(),
 	})

@@ -63,6 +63,9 @@ type Config struct {
 	// Workflows runs endpoints whose target is a workflow (workflow.go);
 	// nil answers them 503.
 	Workflows workflow.Engine
+	// WorkflowRecords, when set, records every workflow execution the
+	// gateway runs or starts (the catalog).
+	WorkflowRecords workflow.Recorder
 	// Wasm runs WebAssembly transforms (transform.go); nil fails endpoints
 	// using one with 502.
 	Wasm *wasmhost.Host

@@ -47,7 +47,12 @@ func (g *Gateway) serveWorkflow(w http.ResponseWriter, r *http.Request, res *res
 		}
 		params[k] = v
 	}
-	err := workflow.Serve(w, r, workflow.Invocation{Engine: g.cfg.Workflows, Ref: ce.workflow.ref, Workflow: ce.workflow.model, Params: params})
+	var engine workflow.Engine = g.cfg.Workflows
+	if g.cfg.WorkflowRecords != nil {
+		engine = &workflow.Recording{Engine: engine, Recorder: g.cfg.WorkflowRecords, Tenant: res.tenant, Workflow: ce.ep.Target.Workflow,
+			Source: workflow.SourceGateway, IdempotencyKey: r.Header.Get("Idempotency-Key"), Log: g.log, Now: g.cfg.Now}
+	}
+	err := workflow.Serve(w, r, workflow.Invocation{Engine: engine, Ref: ce.workflow.ref, Workflow: ce.workflow.model, Params: params})
 	if p := (*problem.Problem)(nil); errors.As(err, &p) {
 		return p, nil
 	}
