@@ -124,6 +124,9 @@ fuzz: ## run every fuzz target for FUZZTIME each
 .PHONY: bench
 BENCHPKGS  ?= ./internal/route/ ./internal/gateway/ ./internal/cache/ ./internal/proxy/ ./internal/store/bolt/ ./internal/identity/ ./internal/auth/apikey/ ./internal/auth/jwtauth/ ./internal/transform/ ./internal/wasmhost/ ./internal/ratelimit/ ./internal/workflow/
 BENCHCOUNT ?= 5
+# The open-loop load test (cmd/loadgen, loopback only): rate and measured time per target.
+LOADRATE   ?= 5000
+LOADTIME   ?= 10s
 
 # Rounds are interleaved (-count=1, BENCHCOUNT times) so a candidate and its
 # baseline see the same machine conditions; the report takes medians.
@@ -133,6 +136,7 @@ bench: ## run the benchmarks and write docs/benchmarks.md
 	  $(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) -count=1 $(BENCHPKGS) | tee -a $(DIST)/bench.txt || exit 1; \
 	done
 	$(GO) run ./cmd/benchreport -in $(DIST)/bench.txt -out docs/benchmarks.md
+	$(GO) run ./cmd/loadgen -rate $(LOADRATE) -duration $(LOADTIME) -out docs/benchmarks.md
 
 $(DIST):
 	@mkdir -p $(DIST)
