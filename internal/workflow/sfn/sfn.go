@@ -30,6 +30,7 @@ type API interface {
 	StartSyncExecution(ctx context.Context, in *awssfn.StartSyncExecutionInput, optFns ...func(*awssfn.Options)) (*awssfn.StartSyncExecutionOutput, error)
 	StartExecution(ctx context.Context, in *awssfn.StartExecutionInput, optFns ...func(*awssfn.Options)) (*awssfn.StartExecutionOutput, error)
 	DescribeExecution(ctx context.Context, in *awssfn.DescribeExecutionInput, optFns ...func(*awssfn.Options)) (*awssfn.DescribeExecutionOutput, error)
+	GetExecutionHistory(ctx context.Context, in *awssfn.GetExecutionHistoryInput, optFns ...func(*awssfn.Options)) (*awssfn.GetExecutionHistoryOutput, error)
 }
 
 // NewClient builds a Step Functions client from the default AWS
@@ -209,6 +210,10 @@ func (e *Engine) Describe(ctx context.Context, id string) (*workflow.Execution, 
 			name = workflow.ErrorTimeout
 		}
 		x.Error = &workflow.Error{Name: name, Cause: aws.ToString(out.Cause)}
+	}
+	if out.StopDate != nil {
+		x.StoppedAt = out.StopDate
+		x.History = e.history(ctx, id)
 	}
 	return x, nil
 }
