@@ -16,6 +16,7 @@ const Transforms = lazy(() => import('./pages/Transforms').then((m) => ({ defaul
 const TransformEditor = lazy(() => import('./pages/TransformEditor').then((m) => ({ default: m.TransformEditor })));
 const Audit = lazy(() => import('./pages/Audit').then((m) => ({ default: m.Audit })));
 const Members = lazy(() => import('./pages/Members').then((m) => ({ default: m.Members })));
+const AuthCallback = lazy(() => import('./pages/AuthCallback').then((m) => ({ default: m.AuthCallback })));
 
 function Loading() {
   return (
@@ -52,6 +53,14 @@ function NotFound() {
 
 export const routes = [
   { path: '/signin', element: <SignIn /> },
+  {
+    path: '/auth/callback',
+    element: (
+      <Suspense fallback={<Loading />}>
+        <AuthCallback />
+      </Suspense>
+    ),
+  },
   {
     path: '/',
     element: (

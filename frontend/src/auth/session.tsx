@@ -6,9 +6,11 @@ import { can as canRole, type Permission } from './roles';
 
 const KEY = 'portico.session';
 
-interface Stored {
+export interface Stored {
   token: string;
   expiresAt: string;
+  /** The identity provider's logout URL (hosted UI sign-in); signing out goes there. */
+  logoutUrl?: string;
 }
 
 function load(): Stored | null {
@@ -21,6 +23,11 @@ function load(): Stored | null {
   } catch {
     return null;
   }
+}
+
+/** remember stores a token obtained outside the provider (the OIDC callback); the caller reloads. */
+export function remember(s: Stored): void {
+  sessionStorage.setItem(KEY, JSON.stringify(s));
 }
 
 /** forget drops the stored token; the caller reloads or navigates away. */
@@ -46,9 +53,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [stored, setStored] = useState<Stored | null>(load);
 
   const signOut = useCallback(() => {
+    const logoutUrl = load()?.logoutUrl;
     forget();
     setStored(null);
     qc.clear();
+    // Hosted UI sign-in: end the provider's session too, or the next
+    // sign-in would be silent.
+    if (logoutUrl) window.location.assign(logoutUrl);
   }, [qc]);
 
   // Configure synchronously so the first queries already carry the token.
