@@ -100,7 +100,11 @@ func newConsole(scope constructs.Construct, id string, props *awscdk.StackProps,
 			"region":     *c.Stack.Region(),
 			"userPoolId": st.Users.UserPoolId(),
 			"clientId":   st.Console.UserPoolClientId(),
-			"apiBase":    "/admin/v1",
+			// the OpenID Provider the console signs in with (code + PKCE)
+			"issuer": awscdk.Fn_Join(jsii.String(""), &[]*string{
+				jsii.String("https://cognito-idp."), c.Stack.Region(), jsii.String(".amazonaws.com/"), st.Users.UserPoolId(),
+			}),
+			"apiBase": "/admin/v1",
 		}
 		awss3deployment.NewBucketDeployment(c.Stack, jsii.String("Deploy"), &awss3deployment.BucketDeploymentProps{
 			DestinationBucket: c.Bucket,

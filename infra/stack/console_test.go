@@ -1,6 +1,8 @@
 package stack
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -58,6 +60,11 @@ func TestConsoleStack(t *testing.T) {
 				"Prune":             true,
 			})
 		})
+		// config.json's tokens are the deployment's source markers.
+		markers, _ := json.Marshal(s.console.FindResources(jsii.String("Custom::CDKBucketDeployment"), nil))
+		if !strings.Contains(string(markers), `https://cognito-idp.eu-west-1.amazonaws.com/`) {
+			t.Errorf("config.json has no Cognito issuer: %s", markers)
+		}
 	})
 }
 
