@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -25,8 +24,12 @@ type Config struct {
 	// BodyLen, when > 0, is the expected response body length; any other
 	// length counts as an error.
 	BodyLen int
-	// MaxInFlight bounds concurrent requests; a request due while at the
-	// bound is not sent and counts as an error. Zero means 10,000.
+	// Workers is how many requests may be in flight (like wrk2's
+	// connections); zero means 64. Requests due while all are busy queue,
+	// and the queueing shows in their latency.
+	Workers int
+	// MaxInFlight bounds the queue; a request due while it is full is not
+	// sent and counts as an error. Zero means 10,000.
 	MaxInFlight int
 }
 
@@ -56,13 +59,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.MaxInFlight == 0 {
 		cfg.MaxInFlight = 10_000
 	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 64
+	}
 	n := int(int64(cfg.Rate) * int64(cfg.Duration) / int64(time.Second))
 	period := time.Second / time.Duration(cfg.Rate)
 	var (
-		mu       sync.Mutex
-		res      = &Result{Latencies: make([]time.Duration, 0, n)}
-		wg       sync.WaitGroup
-		inFlight atomic.Int64
+		mu  sync.Mutex
+		res = &Result{Latencies: make([]time.Duration, 0, n)}
+		wg  sync.WaitGroup
 	)
 	fail := func(msg string) {
 		mu.Lock()
@@ -71,6 +76,25 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			res.FirstError = msg
 		}
 		mu.Unlock()
+	}
+	// Workers take scheduled start times from the queue; a request that
+	// waits in the queue has that wait in its latency.
+	queue := make(chan time.Time, cfg.MaxInFlight)
+	for range cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for due := range queue {
+				lat, err := one(ctx, cfg, due)
+				if err != nil {
+					fail(err.Error())
+					continue
+				}
+				mu.Lock()
+				res.Latencies = append(res.Latencies, lat)
+				mu.Unlock()
+			}
+		}()
 	}
 	start := time.Now()
 	for i := range n {
@@ -82,25 +106,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			break
 		}
 		res.Sent++
-		if inFlight.Add(1) > int64(cfg.MaxInFlight) {
-			inFlight.Add(-1)
-			fail("too many requests in flight")
-			continue
+		select {
+		case queue <- due:
+		default:
+			fail("too many requests queued")
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer inFlight.Add(-1)
-			lat, err := one(ctx, cfg, due)
-			if err != nil {
-				fail(err.Error())
-				return
-			}
-			mu.Lock()
-			res.Latencies = append(res.Latencies, lat)
-			mu.Unlock()
-		}()
 	}
+	close(queue)
 	wg.Wait()
 	res.Elapsed = time.Since(start)
 	slices.Sort(res.Latencies)
