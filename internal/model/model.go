@@ -83,7 +83,9 @@ type Target struct {
 	Integration string     `json:"integration,omitempty"`
 	Workflow    string     `json:"workflow,omitempty"`
 	// Path is the upstream path template, rendered with the endpoint's path
-	// params ("/items/{id}"); "" forwards the matched endpoint path.
+	// params ("/items/{id}") or with request placeholders
+	// ("/items/{path.id}/{query.sub}", internal/reqtmpl); "" forwards the
+	// matched endpoint path.
 	Path string `json:"path,omitempty"`
 }
 
