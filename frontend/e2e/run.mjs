@@ -405,6 +405,20 @@ async function main() {
       await page.screenshot({ path: path.join(shots, '06-integrations.png'), animations: 'disabled' });
     });
 
+    await step('test connection to the demo upstream: status, latency, breaker, preview', async () => {
+      const row = page.getByRole('table', { name: 'Integrations' }).getByRole('row').filter({ hasText: 'demo-upstream' });
+      await row.getByRole('button', { name: /^Test connection to / }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('button', { name: 'Send test request' }).click();
+      const result = dialog.getByTestId('probe-result');
+      await result.getByText(/^GET \d{3}$/).waitFor();
+      await result.getByText(/^\d+ ms$/).waitFor();
+      await result.getByText(/^breaker /).waitFor();
+      await page.screenshot({ path: path.join(shots, '06b-integration-test.png'), animations: 'disabled' });
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+    });
+
     await step('the change is in the audit log, with its diff', async () => {
       await page.getByRole('link', { name: 'Audit log' }).click();
       await page.getByLabel('Resource', { exact: true }).fill('api/shop');
