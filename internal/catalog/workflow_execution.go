@@ -2,13 +2,21 @@ package catalog
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/portico/portico/internal/store"
 	"github.com/portico/portico/internal/workflow"
 )
+
+// pfxExecutionStart marks a started execution id as recorded:
+// WFXS#<sha256(execution id)>, so a repeated start (the same
+// Idempotency-Key, hence the same execution) is recorded once.
+const pfxExecutionStart = "WFXS#"
 
 // pfxExecution prefixes execution records: WFX#<workflow>#<reverse time>#<id>,
 // newest first within a workflow.
@@ -45,6 +53,19 @@ func (c *Catalog) RecordExecution(ctx context.Context, r *workflow.Record) error
 		return fmt.Errorf("encode execution record: %w", err)
 	}
 	it := store.Item{PK: TenantPK(r.Tenant), SK: sk, Data: data, ExpiresAt: r.StartedAt.Add(ExecutionRetention).Unix()}
+	if r.Status == workflow.StatusRunning && r.ExecutionID != "" {
+		// A start: recorded once per engine execution.
+		sum := sha256.Sum256([]byte(r.ExecutionID))
+		mark := store.Item{PK: it.PK, SK: pfxExecutionStart + hex.EncodeToString(sum[:]), Data: []byte(`{}`), ExpiresAt: it.ExpiresAt}
+		err := c.st.Transact(ctx, []store.WriteOp{{Put: &mark, Cond: store.IfAbsent()}, {Put: &it}})
+		if errors.Is(err, store.ErrConditionFailed) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("write execution record %s: %w", r.ID, err)
+		}
+		return nil
+	}
 	if err := c.st.Put(ctx, it, store.Cond{}); err != nil {
 		return fmt.Errorf("write execution record %s: %w", r.ID, err)
 	}

@@ -92,3 +92,33 @@ func TestExecutionRecords(t *testing.T) {
 		t.Errorf("expired record: err = %v", err)
 	}
 }
+
+// A repeated start (same Idempotency-Key, same engine execution) is
+// recorded once; its end is written over the record.
+func TestExecutionRecordedOncePerStart(t *testing.T) {
+	c, clk := newCatalog(t)
+	ctx := t.Context()
+	start := func() *workflow.Record {
+		at := clk.Now()
+		r := &workflow.Record{ID: workflow.NewRecordID(at), Tenant: "acme", Workflow: "long", Kind: workflow.KindStandard,
+			ExecutionID: "local:x:idem-1", Status: workflow.StatusRunning, StartedAt: at, IdempotencyKey: "k"}
+		if err := c.RecordExecution(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	first := start()
+	start()
+	recs, _, err := c.ListExecutions(ctx, "acme", "long", "", 10, "")
+	if err != nil || len(recs) != 1 || recs[0].ID != first.ID {
+		t.Fatalf("records = %+v, %v", recs, err)
+	}
+	first.Status = workflow.StatusSucceeded
+	if err := c.RecordExecution(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	recs, _, _ = c.ListExecutions(ctx, "acme", "long", workflow.StatusSucceeded, 10, "")
+	if len(recs) != 1 {
+		t.Fatalf("records = %+v", recs)
+	}
+}
