@@ -349,6 +349,12 @@ func (a *API) workflows(s Settings, wt awslambda.Function, stateMachines, execut
 			Resources:  &[]*string{a.WorkflowRole.RoleArn()},
 			Conditions: &map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "states.amazonaws.com"}},
 		}))
+		// The console's execution view: a standard execution's end and history.
+		m.Role().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadTenantWorkflowHistory"),
+			Actions:   jsii.Strings("states:DescribeExecution", "states:GetExecutionHistory"),
+			Resources: jsii.Strings(executions),
+		}))
 	}
 	if g := a.Functions[FnGateway]; g != nil {
 		g.Role().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -241,6 +241,9 @@ func TestLaterFunctions(t *testing.T) {
 	if got := statements("StartTenantWorkflows"); len(got) != 1 {
 		t.Errorf("StartTenantWorkflows statements: %v", got)
 	}
+	if got := statements("ReadTenantWorkflowHistory"); len(got) != 1 || !strings.HasSuffix(fmt.Sprint(got[0]["Resource"]), ":execution:portico-staging-wf-*]]]") {
+		t.Errorf("ReadTenantWorkflowHistory statements: %v", got)
+	}
 	must(t, "workflow-task reads the table; gateway knows the workflow role", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
 			"FunctionName": "portico-staging-workflow-task",
