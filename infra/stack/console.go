@@ -11,14 +11,15 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// spaRewrite serves index.html for every path without a file extension
-// (client-side routes) on the default behaviour only, so /admin/* API
-// errors are never replaced by the page (which distribution-wide custom
-// error responses would do).
+// spaRewrite serves the console's index.html for every path without a file
+// extension (client-side routes) on the default behaviour only, so /admin/*
+// API errors are never replaced by the page (which distribution-wide custom
+// error responses would do). The console is built with base /console/ (as
+// the local server serves it), so it is deployed under the console/ prefix.
 const spaRewrite = `function handler(event) {
   var r = event.request;
   var last = r.uri.substring(r.uri.lastIndexOf('/') + 1);
-  if (last.indexOf('.') === -1) { r.uri = '/index.html'; }
+  if (last.indexOf('.') === -1) { r.uri = '/console/index.html'; }
   return r;
 }`
 
@@ -50,7 +51,7 @@ func newConsole(scope constructs.Construct, id string, props *awscdk.StackProps,
 	})
 	dp := &awscloudfront.DistributionProps{
 		Comment:                jsii.String("Portico " + s.Name + " console"),
-		DefaultRootObject:      jsii.String("index.html"),
+		DefaultRootObject:      jsii.String("console/index.html"),
 		MinimumProtocolVersion: awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021,
 		DefaultBehavior: &awscloudfront.BehaviorOptions{
 			Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(c.Bucket, nil),
@@ -107,19 +108,20 @@ func newConsole(scope constructs.Construct, id string, props *awscdk.StackProps,
 			"apiBase": "/admin/v1",
 		}
 		awss3deployment.NewBucketDeployment(c.Stack, jsii.String("Deploy"), &awss3deployment.BucketDeploymentProps{
-			DestinationBucket: c.Bucket,
+			DestinationBucket:    c.Bucket,
+			DestinationKeyPrefix: jsii.String("console/"),
 			Sources: &[]awss3deployment.ISource{
 				awss3deployment.Source_Asset(jsii.String(dir), nil),
 				awss3deployment.Source_JsonData(jsii.String("config.json"), runtimeConfig, nil),
 			},
 			Distribution:      c.Distribution,
-			DistributionPaths: jsii.Strings("/*"),
+			DistributionPaths: jsii.Strings("/console/*"),
 			Prune:             jsii.Bool(true),
 			MemoryLimit:       jsii.Number(512),
 		})
 	}
 	awscdk.NewCfnOutput(c.Stack, jsii.String("ConsoleUrl"), &awscdk.CfnOutputProps{
-		Value: awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), c.Distribution.DistributionDomainName()}),
+		Value: awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), c.Distribution.DistributionDomainName(), jsii.String("/console/")}),
 	})
 	return c
 }

@@ -34,7 +34,7 @@ func TestConsoleStack(t *testing.T) {
 		must(t, "SPA routing and /admin/* to the management API", func() {
 			tpl.HasResourceProperties(jsii.String("AWS::CloudFront::Function"), obj{"FunctionCode": spaRewrite})
 			tpl.HasResourceProperties(jsii.String("AWS::CloudFront::Distribution"), obj{"DistributionConfig": assertions.Match_ObjectLike(&map[string]any{
-				"DefaultRootObject": "index.html",
+				"DefaultRootObject": "console/index.html",
 				"DefaultCacheBehavior": assertions.Match_ObjectLike(&map[string]any{
 					"ViewerProtocolPolicy": "redirect-to-https",
 					"FunctionAssociations": []any{obj{"EventType": "viewer-request", "FunctionARN": assertions.Match_AnyValue()}},
@@ -56,8 +56,8 @@ func TestConsoleStack(t *testing.T) {
 		must(t, "bucket deployment with invalidation", func() {
 			s.console.HasResourceProperties(jsii.String("Custom::CDKBucketDeployment"), obj{
 				"DistributionId":    assertions.Match_AnyValue(),
-				"DistributionPaths": []any{"/*"},
-				"Prune":             true,
+				"DistributionPaths": []any{"/console/*"}, "DestinationBucketKeyPrefix": "console/",
+				"Prune": true,
 			})
 		})
 		// config.json's tokens are the deployment's source markers.
