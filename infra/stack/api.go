@@ -203,6 +203,32 @@ func (a *API) grantTable(fns []Function, st *State) {
 			Actions:   jsii.Strings(actions...),
 			Resources: &[]*string{st.Table.TableArn(), awscdk.Fn_Join(jsii.String(""), &[]*string{st.Table.TableArn(), jsii.String("/index/" + indexGSI1)})},
 		}))
+		if fn.Name == FnGateway {
+			// Runtime state the gateway writes: idempotency records, rate-limit
+			// counters, cache entries (when those stores are DynamoDB) and
+			// workflow execution records, each in partitions of its own. The
+			// leading-keys condition keeps configuration (TENANT#) read-only.
+			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("RuntimePartitions"),
+				Actions:   jsii.Strings("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"),
+				Resources: &[]*string{st.Table.TableArn()},
+				Conditions: &map[string]any{"ForAllValues:StringLike": map[string]any{
+					"dynamodb:LeadingKeys": []string{"IDEM#*", "RL#*", "CACHE#*", "WFXREC#*"},
+				}},
+			}))
+			kms = append(kms, "kms:Encrypt", "kms:GenerateDataKey")
+		}
+		if fn.Name == FnManagement {
+			// Cache purges delete L2 entries 25 at a time.
+			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("CachePurge"),
+				Actions:   jsii.Strings("dynamodb:BatchWriteItem"),
+				Resources: &[]*string{st.Table.TableArn()},
+				Conditions: &map[string]any{"ForAllValues:StringLike": map[string]any{
+					"dynamodb:LeadingKeys": []string{"CACHE#*"},
+				}},
+			}))
+		}
 		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("TableKey"),
 			Actions:    jsii.Strings(kms...),
@@ -341,6 +367,12 @@ func (a *API) workflows(s Settings, wt awslambda.Function, stateMachines, execut
 			Sid: jsii.String("TenantStateMachines"),
 			Actions: jsii.Strings("states:CreateStateMachine", "states:UpdateStateMachine", "states:DeleteStateMachine",
 				"states:DescribeStateMachine", "states:TagResource"),
+			Resources: jsii.Strings(stateMachines),
+		}))
+		// Console test runs of a published workflow.
+		m.Role().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("TestRunTenantWorkflows"),
+			Actions:   jsii.Strings("states:StartExecution", "states:StartSyncExecution"),
 			Resources: jsii.Strings(stateMachines),
 		}))
 		m.Role().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

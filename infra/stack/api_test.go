@@ -241,6 +241,12 @@ func TestLaterFunctions(t *testing.T) {
 	if got := statements("StartTenantWorkflows"); len(got) != 1 {
 		t.Errorf("StartTenantWorkflows statements: %v", got)
 	}
+	if got := statements("TestRunTenantWorkflows"); len(got) != 1 {
+		t.Errorf("TestRunTenantWorkflows statements: %v", got)
+	}
+	if got := statements("RuntimePartitions"); len(got) != 1 || !strings.Contains(fmt.Sprint(got[0]["Condition"]), "WFXREC#*") || strings.Contains(fmt.Sprint(got[0]["Condition"]), "TENANT#") {
+		t.Errorf("RuntimePartitions statements: %v", got)
+	}
 	if got := statements("ReadTenantWorkflowHistory"); len(got) != 1 || !strings.HasSuffix(fmt.Sprint(got[0]["Resource"]), ":execution:portico-staging-wf-*]]]") {
 		t.Errorf("ReadTenantWorkflowHistory statements: %v", got)
 	}

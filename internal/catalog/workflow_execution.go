@@ -52,7 +52,7 @@ func (c *Catalog) RecordExecution(ctx context.Context, r *workflow.Record) error
 	if err != nil {
 		return fmt.Errorf("encode execution record: %w", err)
 	}
-	it := store.Item{PK: TenantPK(r.Tenant), SK: sk, Data: data, ExpiresAt: r.StartedAt.Add(ExecutionRetention).Unix()}
+	it := store.Item{PK: executionPK(r.Tenant), SK: sk, Data: data, ExpiresAt: r.StartedAt.Add(ExecutionRetention).Unix()}
 	if r.Status == workflow.StatusRunning && r.ExecutionID != "" {
 		// A start: recorded once per engine execution.
 		sum := sha256.Sum256([]byte(r.ExecutionID))
@@ -78,7 +78,18 @@ func (c *Catalog) GetExecution(ctx context.Context, tenant, workflowSlug, id str
 	if err != nil {
 		return nil, err
 	}
-	return getItem[workflow.Record](ctx, c.st, tenant, sk)
+	it, err := c.st.Get(ctx, store.Key{PK: executionPK(tenant), SK: sk})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%s: %w", sk, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", sk, err)
+	}
+	rec := new(workflow.Record)
+	if err := json.Unmarshal(it.Data, rec); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", sk, err)
+	}
+	return rec, nil
 }
 
 // ListExecutions returns one page of a workflow's execution records,
@@ -92,7 +103,7 @@ func (c *Catalog) ListExecutions(ctx context.Context, tenant, workflowSlug strin
 	prefix := pfxExecution + workflowSlug + "#"
 	out := []workflow.Record{}
 	for range maxFilterQueries {
-		page, err := c.st.Query(ctx, store.Query{PK: TenantPK(tenant), SKPrefix: prefix, Limit: limit - len(out), Cursor: cursor})
+		page, err := c.st.Query(ctx, store.Query{PK: executionPK(tenant), SKPrefix: prefix, Limit: limit - len(out), Cursor: cursor})
 		if err != nil {
 			return nil, "", fmt.Errorf("list executions of %s: %w", workflowSlug, err)
 		}
@@ -114,3 +125,9 @@ func (c *Catalog) ListExecutions(ctx context.Context, tenant, workflowSlug strin
 }
 
 var _ workflow.Recorder = (*Catalog)(nil)
+
+// executionPK is the partition of a tenant's workflow execution records. It
+// is apart from the tenant's configuration partition so that the gateway,
+// which records executions, can be granted writes to these partitions only
+// (IAM dynamodb:LeadingKeys), never to configuration.
+func executionPK(tenant string) string { return "WFXREC#" + tenant }
