@@ -167,5 +167,5 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 
 // Logger returns the JSON logger every component uses.
 func (e Env) Logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: e.LogLevel})).With("version", Version())
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: e.LogLevel})).With("build", Version())
 }
