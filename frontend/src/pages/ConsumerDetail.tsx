@@ -1,13 +1,13 @@
-import { Anchor, Badge, Button, Code, Group, Modal, Select, Skeleton, Stack, Table, Tabs, TagsInput, Text, TextInput } from '@mantine/core';
-import { IconKey, IconLock, IconPlus } from '@tabler/icons-react';
+import { Anchor, Badge, Button, Code, Group, Modal, Select, Stack, Table, Tabs, TagsInput, Text, TextInput } from '@mantine/core';
+import { IconKey, IconLock } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, api, seg } from '../api/client';
 import { keys, useClients, useConsumer, useKeys } from '../api/hooks';
-import type { ApiKey, IssuedClient, IssuedKey, OAuthClient } from '../api/types';
-import { Can } from '../auth/session';
-import { Card, Confirm, Empty, ErrorAlert, PageHeader, fmtTime } from '../components/common';
+import type { IssuedClient, IssuedKey } from '../api/types';
+import { ErrorAlert, PageHeader, fmtTime } from '../components/common';
+import { RevocableList } from '../components/ResourceList';
 import { SecretOnce, type Secret } from '../components/SecretOnce';
 import { FieldErrors } from '../lib/problem';
 
@@ -76,87 +76,52 @@ export function KeysPanel({ consumer, onIssued }: { consumer: string; onIssued: 
   const list = useKeys(consumer);
   const qc = useQueryClient();
   const [issuing, setIssuing] = useState(false);
-  const items = list.data?.items ?? [];
   return (
-    <Card
+    <RevocableList
       title="API keys"
-      actions={
-        <Can do="issueCredential">
-          <Button size="xs" leftSection={<IconPlus size={14} />} onClick={() => setIssuing(true)}>
-            Issue API key
-          </Button>
-        </Can>
-      }
-    >
-      <ErrorAlert error={list.error} />
-      {list.isPending ? (
-        <Skeleton h={60} />
-      ) : items.length === 0 ? (
-        <Empty>No API keys yet.</Empty>
-      ) : (
-        <Table verticalSpacing="sm" aria-label="API keys">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Name</Table.Th>
-              <Table.Th>Prefix</Table.Th>
-              <Table.Th>Scopes</Table.Th>
-              <Table.Th>Plan</Table.Th>
-              <Table.Th>Expires</Table.Th>
-              <Table.Th>Status</Table.Th>
-              <Table.Th w={100}>
-                <span className="sr-only">Actions</span>
-              </Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {items.map((k: ApiKey) => (
-              <Table.Tr key={k.id}>
-                <Table.Td>
-                  <Text size="sm" fw={600}>
-                    {k.name || '—'}
-                  </Text>
-                  <Text size="xs" c="dimmed">
-                    issued {fmtTime(k.createdAt)}
-                  </Text>
-                </Table.Td>
-                <Table.Td>
-                  <Code>{k.prefix}…</Code>
-                </Table.Td>
-                <Table.Td>
-                  <Scopes scopes={k.scopes} />
-                </Table.Td>
-                <Table.Td>
-                  <Text size="sm">{k.plan || '—'}</Text>
-                </Table.Td>
-                <Table.Td>
-                  <Text size="sm">{k.expiresAt ? fmtTime(k.expiresAt) : 'never'}</Text>
-                </Table.Td>
-                <Table.Td>
-                  <StatusBadge status={k.status} expiresAt={k.expiresAt} />
-                </Table.Td>
-                <Table.Td>
-                  {k.status === 'active' && (
-                    <Can do="issueCredential">
-                      <Confirm
-                        label="Revoke"
-                        variant="subtle"
-                        color="red"
-                        title={`Revoke key ${k.prefix}…?`}
-                        message="Requests with this key are refused from now on. A revoked key cannot be restored."
-                        confirmLabel="Revoke key"
-                        onConfirm={async () => {
-                          await api.post(`/consumers/${seg(consumer)}/keys/${seg(k.id)}/revoke`);
-                          await qc.invalidateQueries({ queryKey: keys.keys(consumer) });
-                        }}
-                      />
-                    </Can>
-                  )}
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+      create={{ label: 'Issue API key', role: 'issueCredential', onClick: () => setIssuing(true) }}
+      list={list}
+      empty="No API keys yet."
+      columns={[{ label: 'Name' }, { label: 'Prefix' }, { label: 'Scopes' }, { label: 'Plan' }, { label: 'Expires' }, { label: 'Status' }]}
+      rowKey={(k) => k.id}
+      row={(k) => (
+        <>
+          <Table.Td>
+            <Text size="sm" fw={600}>
+              {k.name || '—'}
+            </Text>
+            <Text size="xs" c="dimmed">
+              issued {fmtTime(k.createdAt)}
+            </Text>
+          </Table.Td>
+          <Table.Td>
+            <Code>{k.prefix}…</Code>
+          </Table.Td>
+          <Table.Td>
+            <Scopes scopes={k.scopes} />
+          </Table.Td>
+          <Table.Td>
+            <Text size="sm">{k.plan || '—'}</Text>
+          </Table.Td>
+          <Table.Td>
+            <Text size="sm">{k.expiresAt ? fmtTime(k.expiresAt) : 'never'}</Text>
+          </Table.Td>
+          <Table.Td>
+            <StatusBadge status={k.status} expiresAt={k.expiresAt} />
+          </Table.Td>
+        </>
       )}
+      revoke={{
+        active: (k) => k.status === 'active',
+        title: (k) => `Revoke key ${k.prefix}…?`,
+        message: 'Requests with this key are refused from now on. A revoked key cannot be restored.',
+        confirmLabel: 'Revoke key',
+        onConfirm: async (k) => {
+          await api.post(`/consumers/${seg(consumer)}/keys/${seg(k.id)}/revoke`);
+          await qc.invalidateQueries({ queryKey: keys.keys(consumer) });
+        },
+      }}
+    >
       <Modal opened={issuing} onClose={() => setIssuing(false)} title="Issue API key">
         {issuing && (
           <KeyForm
@@ -178,7 +143,7 @@ export function KeysPanel({ consumer, onIssued }: { consumer: string; onIssued: 
           />
         )}
       </Modal>
-    </Card>
+    </RevocableList>
   );
 }
 
@@ -246,82 +211,51 @@ function ClientsPanel({ consumer, onIssued }: { consumer: string; onIssued: (s: 
   const list = useClients(consumer);
   const qc = useQueryClient();
   const [creating, setCreating] = useState(false);
-  const items = list.data?.items ?? [];
   return (
-    <Card
+    <RevocableList
       title="OAuth2 clients"
-      actions={
-        <Can do="issueCredential">
-          <Button size="xs" leftSection={<IconPlus size={14} />} onClick={() => setCreating(true)}>
-            New OAuth2 client
-          </Button>
-        </Can>
+      create={{ label: 'New OAuth2 client', role: 'issueCredential', onClick: () => setCreating(true) }}
+      intro={
+        <Text size="sm" c="dimmed" mb="sm">
+          Client-credentials clients exchange their id and secret for a token at the tenant's token endpoint.
+        </Text>
       }
-    >
-      <Text size="sm" c="dimmed" mb="sm">
-        Client-credentials clients exchange their id and secret for a token at the tenant's token endpoint.
-      </Text>
-      <ErrorAlert error={list.error} />
-      {list.isPending ? (
-        <Skeleton h={60} />
-      ) : items.length === 0 ? (
-        <Empty>No OAuth2 clients yet.</Empty>
-      ) : (
-        <Table verticalSpacing="sm" aria-label="OAuth2 clients">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Name</Table.Th>
-              <Table.Th>Client id</Table.Th>
-              <Table.Th>Scopes</Table.Th>
-              <Table.Th>Status</Table.Th>
-              <Table.Th w={100}>
-                <span className="sr-only">Actions</span>
-              </Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {items.map((c: OAuthClient) => (
-              <Table.Tr key={c.id}>
-                <Table.Td>
-                  <Text size="sm" fw={600}>
-                    {c.name || '—'}
-                  </Text>
-                  <Text size="xs" c="dimmed">
-                    created {fmtTime(c.createdAt)}
-                  </Text>
-                </Table.Td>
-                <Table.Td>
-                  <Code>{c.id}</Code>
-                </Table.Td>
-                <Table.Td>
-                  <Scopes scopes={c.scopes} />
-                </Table.Td>
-                <Table.Td>
-                  <StatusBadge status={c.status} />
-                </Table.Td>
-                <Table.Td>
-                  {c.status === 'active' && (
-                    <Can do="issueCredential">
-                      <Confirm
-                        label="Revoke"
-                        variant="subtle"
-                        color="red"
-                        title={`Revoke client ${c.name || c.id}?`}
-                        message="The client can no longer obtain tokens. A revoked client cannot be restored."
-                        confirmLabel="Revoke client"
-                        onConfirm={async () => {
-                          await api.post(`/consumers/${seg(consumer)}/clients/${seg(c.id)}/revoke`);
-                          await qc.invalidateQueries({ queryKey: keys.clients(consumer) });
-                        }}
-                      />
-                    </Can>
-                  )}
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+      list={list}
+      empty="No OAuth2 clients yet."
+      columns={[{ label: 'Name' }, { label: 'Client id' }, { label: 'Scopes' }, { label: 'Status' }]}
+      rowKey={(c) => c.id}
+      row={(c) => (
+        <>
+          <Table.Td>
+            <Text size="sm" fw={600}>
+              {c.name || '—'}
+            </Text>
+            <Text size="xs" c="dimmed">
+              created {fmtTime(c.createdAt)}
+            </Text>
+          </Table.Td>
+          <Table.Td>
+            <Code>{c.id}</Code>
+          </Table.Td>
+          <Table.Td>
+            <Scopes scopes={c.scopes} />
+          </Table.Td>
+          <Table.Td>
+            <StatusBadge status={c.status} />
+          </Table.Td>
+        </>
       )}
+      revoke={{
+        active: (c) => c.status === 'active',
+        title: (c) => `Revoke client ${c.name || c.id}?`,
+        message: 'The client can no longer obtain tokens. A revoked client cannot be restored.',
+        confirmLabel: 'Revoke client',
+        onConfirm: async (c) => {
+          await api.post(`/consumers/${seg(consumer)}/clients/${seg(c.id)}/revoke`);
+          await qc.invalidateQueries({ queryKey: keys.clients(consumer) });
+        },
+      }}
+    >
       <Modal opened={creating} onClose={() => setCreating(false)} title="New OAuth2 client">
         {creating && (
           <ClientForm
@@ -343,7 +277,7 @@ function ClientsPanel({ consumer, onIssued }: { consumer: string; onIssued: (s: 
           />
         )}
       </Modal>
-    </Card>
+    </RevocableList>
   );
 }
 

@@ -1,5 +1,4 @@
-import { Anchor, Button, Group, Modal, Skeleton, Stack, Table, Text, TextInput, Textarea } from '@mantine/core';
-import { IconPlus } from '@tabler/icons-react';
+import { Anchor, Button, Group, Modal, Stack, Table, Text, TextInput, Textarea } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
@@ -7,7 +6,8 @@ import { ApiError, api, seg } from '../api/client';
 import { keys, useConsumers } from '../api/hooks';
 import type { Consumer } from '../api/types';
 import { Can } from '../auth/session';
-import { Card, Confirm, Empty, ErrorAlert, PageHeader, fmtTime } from '../components/common';
+import { Confirm, ErrorAlert, fmtTime } from '../components/common';
+import { ResourceList } from '../components/ResourceList';
 import { FieldErrors } from '../lib/problem';
 import { useDryRun } from '../lib/useDryRun';
 
@@ -15,86 +15,60 @@ export function Consumers() {
   const list = useConsumers();
   const qc = useQueryClient();
   const [editing, setEditing] = useState<Consumer | 'new' | null>(null);
-  const items = list.data?.items ?? [];
   return (
     <>
-      <PageHeader
+      <ResourceList
         title="Consumers"
         description="Applications and partners that call your APIs. Open one to issue its API keys and OAuth2 clients."
-        actions={
-          <Can do="editConsumer">
-            <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
-              New consumer
-            </Button>
-          </Can>
-        }
-      />
-      <ErrorAlert error={list.error} />
-      <Card>
-        {list.isPending ? (
-          <Skeleton h={60} />
-        ) : items.length === 0 ? (
-          <Empty>No consumers yet.</Empty>
-        ) : (
-          <Table verticalSpacing="sm" highlightOnHover aria-label="Consumers">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Description</Table.Th>
-                <Table.Th>Created</Table.Th>
-                <Table.Th w={160}>
-                  <span className="sr-only">Actions</span>
-                </Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((c) => (
-                <Table.Tr key={c.slug}>
-                  <Table.Td>
-                    <Anchor component={Link} to={`/consumers/${seg(c.slug)}`} fw={600} size="sm">
-                      {c.name}
-                    </Anchor>
-                    <Text size="xs" c="dimmed">
-                      {c.slug}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="sm">{c.description}</Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="sm" c="dimmed">
-                      {fmtTime(c.createdAt)}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Group gap={4} wrap="nowrap">
-                      <Can do="editConsumer">
-                        <Button size="xs" variant="subtle" onClick={() => setEditing(c)}>
-                          Edit
-                        </Button>
-                      </Can>
-                      <Can do="deleteConsumer">
-                        <Confirm
-                          label="Delete"
-                          variant="subtle"
-                          color="red"
-                          title={`Delete ${c.name}?`}
-                          message="The consumer can no longer be identified by its credentials."
-                          confirmLabel="Delete"
-                          onConfirm={async () => {
-                            await api.del(`/consumers/${seg(c.slug)}`);
-                            await qc.invalidateQueries({ queryKey: keys.consumers });
-                          }}
-                        />
-                      </Can>
-                    </Group>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+        create={{ label: 'New consumer', role: 'editConsumer', onClick: () => setEditing('new') }}
+        list={list}
+        empty="No consumers yet."
+        columns={[{ label: 'Name' }, { label: 'Description' }, { label: 'Created' }, { w: 160 }]}
+        rowKey={(c) => c.slug}
+        row={(c) => (
+          <>
+            <Table.Td>
+              <Anchor component={Link} to={`/consumers/${seg(c.slug)}`} fw={600} size="sm">
+                {c.name}
+              </Anchor>
+              <Text size="xs" c="dimmed">
+                {c.slug}
+              </Text>
+            </Table.Td>
+            <Table.Td>
+              <Text size="sm">{c.description}</Text>
+            </Table.Td>
+            <Table.Td>
+              <Text size="sm" c="dimmed">
+                {fmtTime(c.createdAt)}
+              </Text>
+            </Table.Td>
+            <Table.Td>
+              <Group gap={4} wrap="nowrap">
+                <Can do="editConsumer">
+                  <Button size="xs" variant="subtle" onClick={() => setEditing(c)}>
+                    Edit
+                  </Button>
+                </Can>
+                <Can do="deleteConsumer">
+                  <Confirm
+                    label="Delete"
+                    variant="subtle"
+                    color="red"
+                    title={`Delete ${c.name}?`}
+                    message="The consumer can no longer be identified by its credentials."
+                    confirmLabel="Delete"
+                    onConfirm={async () => {
+                      await api.del(`/consumers/${seg(c.slug)}`);
+                      await qc.invalidateQueries({ queryKey: keys.consumers });
+                    }}
+                  />
+                </Can>
+              </Group>
+            </Table.Td>
+          </>
         )}
-      </Card>
+      />
       <Modal opened={editing !== null} onClose={() => setEditing(null)} title={editing === 'new' ? 'New consumer' : 'Edit consumer'}>
         {editing !== null && <ConsumerForm initial={editing === 'new' ? undefined : editing} onDone={() => setEditing(null)} />}
       </Modal>

@@ -1,12 +1,13 @@
-import { ActionIcon, Badge, Button, Group, Modal, NumberInput, SegmentedControl, Select, SimpleGrid, Skeleton, Stack, Switch, Table, TagsInput, Text, TextInput, Textarea, Tooltip } from '@mantine/core';
-import { IconPencil, IconPlayerPlay, IconPlus } from '@tabler/icons-react';
+import { ActionIcon, Badge, Button, Group, Modal, NumberInput, SegmentedControl, Select, SimpleGrid, Stack, Switch, Table, TagsInput, Text, TextInput, Textarea, Tooltip } from '@mantine/core';
+import { IconPencil, IconPlayerPlay } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { ApiError, api, seg } from '../api/client';
 import { keys, useIntegrations } from '../api/hooks';
 import type { Integration, IntegrationHealth } from '../api/types';
 import { Can } from '../auth/session';
-import { Card, Confirm, Empty, ErrorAlert, PageHeader } from '../components/common';
+import { Confirm, ErrorAlert } from '../components/common';
+import { ResourceList } from '../components/ResourceList';
 import { FieldErrors } from '../lib/problem';
 import { useDryRun } from '../lib/useDryRun';
 import { TestConnection } from './IntegrationTest';
@@ -16,113 +17,85 @@ export function Integrations() {
   const qc = useQueryClient();
   const [editing, setEditing] = useState<Integration | 'new' | null>(null);
   const [testing, setTesting] = useState<Integration | null>(null);
-  const items = list.data?.items ?? [];
   return (
     <>
-      <PageHeader
+      <ResourceList
         title="Integrations"
         description="Upstream HTTP and GraphQL services your endpoints call, with their timeouts, retries and circuit breakers."
-        actions={
-          <Can do="editIntegration">
-            <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
-              New integration
-            </Button>
-          </Can>
-        }
-      />
-      <ErrorAlert error={list.error} />
-      <Card>
-        {list.isPending ? (
-          <Skeleton h={60} />
-        ) : items.length === 0 ? (
-          <Empty>No integrations yet.</Empty>
-        ) : (
-          <Table verticalSpacing="sm" highlightOnHover aria-label="Integrations">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Type</Table.Th>
-                <Table.Th>URL</Table.Th>
-                <Table.Th>Resilience</Table.Th>
-                <Table.Th>Breaker</Table.Th>
-                <Table.Th w={130}>
-                  <span className="sr-only">Actions</span>
-                </Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((i) => (
-                <Table.Tr key={i.slug}>
-                  <Table.Td>
-                    <Text fw={600} size="sm">
-                      {i.name}
-                    </Text>
-                    <Text size="xs" c="dimmed">
-                      {i.slug}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Badge variant="light" radius="sm" color={i.type === 'graphql' ? 'pink' : 'blue'}>
-                      {i.type === 'graphql' ? 'GraphQL' : 'HTTP'}
-                    </Badge>
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="sm" ff="monospace" style={{ wordBreak: 'break-all' }}>
-                      {i.url}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="xs" c="dimmed">
-                      {[
-                        i.timeoutMs ? `timeout ${i.timeoutMs} ms` : 'default timeout',
-                        i.retry ? `${i.retry.maxAttempts} attempts` : null,
-                        i.circuitBreaker ? `breaker ${Math.round(i.circuitBreaker.failureRatio * 100)}%` : null,
-                      ]
-                        .filter(Boolean)
-                        .join(' · ')}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <HealthBadge slug={i.slug} />
-                  </Table.Td>
-                  <Table.Td>
-                    <Group gap={4} wrap="nowrap">
-                      <Can do="testIntegration">
-                        <Tooltip label="Test connection">
-                          <ActionIcon variant="subtle" aria-label={`Test connection to ${i.name}`} onClick={() => setTesting(i)}>
-                            <IconPlayerPlay size={16} />
-                          </ActionIcon>
-                        </Tooltip>
-                      </Can>
-                      <Can do="editIntegration">
-                        <Tooltip label="Edit">
-                          <ActionIcon variant="subtle" aria-label={`Edit ${i.name}`} onClick={() => setEditing(i)}>
-                            <IconPencil size={16} />
-                          </ActionIcon>
-                        </Tooltip>
-                      </Can>
-                      <Can do="deleteIntegration">
-                        <Confirm
-                          label="Delete"
-                          variant="subtle"
-                          color="red"
-                          title={`Delete ${i.name}?`}
-                          message="Endpoints that use it must be changed first; the server refuses otherwise."
-                          confirmLabel="Delete"
-                          onConfirm={async () => {
-                            await api.del(`/integrations/${seg(i.slug)}`);
-                            await qc.invalidateQueries({ queryKey: keys.integrations });
-                          }}
-                        />
-                      </Can>
-                    </Group>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+        create={{ label: 'New integration', role: 'editIntegration', onClick: () => setEditing('new') }}
+        list={list}
+        empty="No integrations yet."
+        columns={[{ label: 'Name' }, { label: 'Type' }, { label: 'URL' }, { label: 'Resilience' }, { label: 'Breaker' }, { w: 130 }]}
+        rowKey={(i) => i.slug}
+        row={(i) => (
+          <>
+            <Table.Td>
+              <Text fw={600} size="sm">
+                {i.name}
+              </Text>
+              <Text size="xs" c="dimmed">
+                {i.slug}
+              </Text>
+            </Table.Td>
+            <Table.Td>
+              <Badge variant="light" radius="sm" color={i.type === 'graphql' ? 'pink' : 'blue'}>
+                {i.type === 'graphql' ? 'GraphQL' : 'HTTP'}
+              </Badge>
+            </Table.Td>
+            <Table.Td>
+              <Text size="sm" ff="monospace" style={{ wordBreak: 'break-all' }}>
+                {i.url}
+              </Text>
+            </Table.Td>
+            <Table.Td>
+              <Text size="xs" c="dimmed">
+                {[
+                  i.timeoutMs ? `timeout ${i.timeoutMs} ms` : 'default timeout',
+                  i.retry ? `${i.retry.maxAttempts} attempts` : null,
+                  i.circuitBreaker ? `breaker ${Math.round(i.circuitBreaker.failureRatio * 100)}%` : null,
+                ]
+                  .filter(Boolean)
+                  .join(' · ')}
+              </Text>
+            </Table.Td>
+            <Table.Td>
+              <HealthBadge slug={i.slug} />
+            </Table.Td>
+            <Table.Td>
+              <Group gap={4} wrap="nowrap">
+                <Can do="testIntegration">
+                  <Tooltip label="Test connection">
+                    <ActionIcon variant="subtle" aria-label={`Test connection to ${i.name}`} onClick={() => setTesting(i)}>
+                      <IconPlayerPlay size={16} />
+                    </ActionIcon>
+                  </Tooltip>
+                </Can>
+                <Can do="editIntegration">
+                  <Tooltip label="Edit">
+                    <ActionIcon variant="subtle" aria-label={`Edit ${i.name}`} onClick={() => setEditing(i)}>
+                      <IconPencil size={16} />
+                    </ActionIcon>
+                  </Tooltip>
+                </Can>
+                <Can do="deleteIntegration">
+                  <Confirm
+                    label="Delete"
+                    variant="subtle"
+                    color="red"
+                    title={`Delete ${i.name}?`}
+                    message="Endpoints that use it must be changed first; the server refuses otherwise."
+                    confirmLabel="Delete"
+                    onConfirm={async () => {
+                      await api.del(`/integrations/${seg(i.slug)}`);
+                      await qc.invalidateQueries({ queryKey: keys.integrations });
+                    }}
+                  />
+                </Can>
+              </Group>
+            </Table.Td>
+          </>
         )}
-      </Card>
+      />
       <Modal opened={testing !== null} onClose={() => setTesting(null)} title={testing ? `Test connection: ${testing.name}` : ''} size="lg">
         {testing !== null && <TestConnection integration={testing} />}
       </Modal>

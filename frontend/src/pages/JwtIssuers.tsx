@@ -1,104 +1,78 @@
-import { Badge, Button, Code, Divider, Group, Modal, MultiSelect, NumberInput, SimpleGrid, Skeleton, Stack, Table, TagsInput, Text, TextInput } from '@mantine/core';
-import { IconPlus } from '@tabler/icons-react';
+import { Badge, Button, Code, Divider, Group, Modal, MultiSelect, NumberInput, SimpleGrid, Stack, Table, TagsInput, Text, TextInput } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { ApiError, api, seg } from '../api/client';
 import { keys, useJwtIssuers } from '../api/hooks';
 import { JWT_ALGORITHMS, type JwtIssuer } from '../api/types';
 import { Can } from '../auth/session';
-import { Card, Confirm, Empty, ErrorAlert, PageHeader } from '../components/common';
+import { Confirm, ErrorAlert } from '../components/common';
+import { ResourceList } from '../components/ResourceList';
 import { FieldErrors } from '../lib/problem';
 
 export function JwtIssuers() {
   const list = useJwtIssuers();
   const qc = useQueryClient();
   const [editing, setEditing] = useState<JwtIssuer | 'new' | null>(null);
-  const items = list.data?.items ?? [];
   return (
     <>
-      <PageHeader
+      <ResourceList
         title="JWT issuers"
         description="Identity providers whose tokens your JWT-protected endpoints accept."
-        actions={
-          <Can do="manageJwtIssuers">
-            <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
-              New issuer
-            </Button>
-          </Can>
-        }
-      />
-      <ErrorAlert error={list.error} />
-      <Card>
-        {list.isPending ? (
-          <Skeleton h={60} />
-        ) : items.length === 0 ? (
-          <Empty>No trusted issuers yet.</Empty>
-        ) : (
-          <Table verticalSpacing="sm" aria-label="JWT issuers">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Issuer (iss)</Table.Th>
-                <Table.Th>Audiences</Table.Th>
-                <Table.Th>Algorithms</Table.Th>
-                <Table.Th w={160}>
-                  <span className="sr-only">Actions</span>
-                </Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((j) => (
-                <Table.Tr key={j.slug}>
-                  <Table.Td>
-                    <Text size="sm" fw={600}>
-                      {j.name || j.slug}
-                    </Text>
-                    <Text size="xs" c="dimmed">
-                      {j.slug}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Code>{j.issuer}</Code>
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="sm">{j.audiences.join(', ')}</Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Group gap={4}>
-                      {(j.algorithms?.length ? j.algorithms : ['RS256', 'ES256']).map((a) => (
-                        <Badge key={a} variant="outline" color="gray" radius="sm" tt="none">
-                          {a}
-                        </Badge>
-                      ))}
-                    </Group>
-                  </Table.Td>
-                  <Table.Td>
-                    <Can do="manageJwtIssuers">
-                      <Group gap={4} wrap="nowrap">
-                        <Button size="xs" variant="subtle" onClick={() => setEditing(j)}>
-                          Edit
-                        </Button>
-                        <Confirm
-                          label="Delete"
-                          variant="subtle"
-                          color="red"
-                          title={`Stop trusting ${j.name || j.slug}?`}
-                          message="Tokens from this issuer are refused from the next configuration refresh."
-                          confirmLabel="Delete issuer"
-                          onConfirm={async () => {
-                            await api.del(`/jwt-issuers/${seg(j.slug)}`);
-                            await qc.invalidateQueries({ queryKey: keys.jwtIssuers });
-                          }}
-                        />
-                      </Group>
-                    </Can>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+        create={{ label: 'New issuer', role: 'manageJwtIssuers', onClick: () => setEditing('new') }}
+        list={list}
+        empty="No trusted issuers yet."
+        highlightOnHover={false}
+        columns={[{ label: 'Name' }, { label: 'Issuer (iss)' }, { label: 'Audiences' }, { label: 'Algorithms' }, { w: 160 }]}
+        rowKey={(j) => j.slug}
+        row={(j) => (
+          <>
+            <Table.Td>
+              <Text size="sm" fw={600}>
+                {j.name || j.slug}
+              </Text>
+              <Text size="xs" c="dimmed">
+                {j.slug}
+              </Text>
+            </Table.Td>
+            <Table.Td>
+              <Code>{j.issuer}</Code>
+            </Table.Td>
+            <Table.Td>
+              <Text size="sm">{j.audiences.join(', ')}</Text>
+            </Table.Td>
+            <Table.Td>
+              <Group gap={4}>
+                {(j.algorithms?.length ? j.algorithms : ['RS256', 'ES256']).map((a) => (
+                  <Badge key={a} variant="outline" color="gray" radius="sm" tt="none">
+                    {a}
+                  </Badge>
+                ))}
+              </Group>
+            </Table.Td>
+            <Table.Td>
+              <Can do="manageJwtIssuers">
+                <Group gap={4} wrap="nowrap">
+                  <Button size="xs" variant="subtle" onClick={() => setEditing(j)}>
+                    Edit
+                  </Button>
+                  <Confirm
+                    label="Delete"
+                    variant="subtle"
+                    color="red"
+                    title={`Stop trusting ${j.name || j.slug}?`}
+                    message="Tokens from this issuer are refused from the next configuration refresh."
+                    confirmLabel="Delete issuer"
+                    onConfirm={async () => {
+                      await api.del(`/jwt-issuers/${seg(j.slug)}`);
+                      await qc.invalidateQueries({ queryKey: keys.jwtIssuers });
+                    }}
+                  />
+                </Group>
+              </Can>
+            </Table.Td>
+          </>
         )}
-      </Card>
+      />
       <Modal opened={editing !== null} onClose={() => setEditing(null)} title={editing === 'new' ? 'New JWT issuer' : 'Edit JWT issuer'} size="lg">
         {editing !== null && <IssuerForm initial={editing === 'new' ? undefined : editing} onDone={() => setEditing(null)} />}
       </Modal>

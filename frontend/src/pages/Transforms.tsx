@@ -1,11 +1,10 @@
-import { Anchor, Badge, Button, Skeleton, Table, Text } from '@mantine/core';
-import { IconPlus } from '@tabler/icons-react';
+import { Anchor, Badge, Table, Text } from '@mantine/core';
 import { Link, useNavigate } from 'react-router';
 import { seg } from '../api/client';
 import { useTransforms } from '../api/hooks';
 import type { Transform } from '../api/types';
-import { Can } from '../auth/session';
-import { Card, Empty, ErrorAlert, PageHeader, fmtTime } from '../components/common';
+import { fmtTime } from '../components/common';
+import { ResourceList } from '../components/ResourceList';
 
 /** TestsBadge says whether a stored transform can be published. */
 export function TestsBadge({ t }: { t: Transform }) {
@@ -41,64 +40,40 @@ export function TestsBadge({ t }: { t: Transform }) {
 export function Transforms() {
   const list = useTransforms();
   const nav = useNavigate();
-  const items = list.data?.items ?? [];
   return (
     <>
-      <PageHeader
+      <ResourceList
         title="Transforms"
         description="Reshape requests and responses: declarative steps with test cases, or your own WebAssembly module. Endpoints apply them on the way in or out."
-        actions={
-          <Can do="editTransform">
-            <Button leftSection={<IconPlus size={16} />} onClick={() => nav('/transforms/new')}>
-              New transform
-            </Button>
-          </Can>
-        }
-      />
-      <ErrorAlert error={list.error} />
-      <Card>
-        {list.isPending ? (
-          <Skeleton h={60} />
-        ) : items.length === 0 ? (
-          <Empty>No transforms yet.</Empty>
-        ) : (
-          <Table verticalSpacing="sm" highlightOnHover aria-label="Transforms">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Type</Table.Th>
-                <Table.Th>Publishable</Table.Th>
-                <Table.Th>Updated</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((t) => (
-                <Table.Tr key={t.slug}>
-                  <Table.Td>
-                    <Anchor component={Link} to={`/transforms/${seg(t.slug)}`} fw={600} size="sm">
-                      {t.name}
-                    </Anchor>
-                    <Text size="xs" c="dimmed">
-                      {t.slug}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="sm">{t.type}</Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <TestsBadge t={t} />
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="sm" c="dimmed">
-                      {fmtTime(t.updatedAt ?? t.createdAt)}
-                    </Text>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+        create={{ label: 'New transform', role: 'editTransform', onClick: () => nav('/transforms/new') }}
+        list={list}
+        empty="No transforms yet."
+        columns={[{ label: 'Name' }, { label: 'Type' }, { label: 'Publishable' }, { label: 'Updated' }]}
+        rowKey={(t) => t.slug}
+        row={(t) => (
+          <>
+            <Table.Td>
+              <Anchor component={Link} to={`/transforms/${seg(t.slug)}`} fw={600} size="sm">
+                {t.name}
+              </Anchor>
+              <Text size="xs" c="dimmed">
+                {t.slug}
+              </Text>
+            </Table.Td>
+            <Table.Td>
+              <Text size="sm">{t.type}</Text>
+            </Table.Td>
+            <Table.Td>
+              <TestsBadge t={t} />
+            </Table.Td>
+            <Table.Td>
+              <Text size="sm" c="dimmed">
+                {fmtTime(t.updatedAt ?? t.createdAt)}
+              </Text>
+            </Table.Td>
+          </>
         )}
-      </Card>
+      />
     </>
   );
 }
