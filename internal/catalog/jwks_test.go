@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,38 +16,15 @@ import (
 	"github.com/portico/portico/internal/integration/ssrf"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/problem"
-	"github.com/portico/portico/internal/store/bolt"
 )
 
 // TestJWKSURLCheckedAtSave: with the SSRF guard configured, a trusted
 // issuer whose JWKS URL points at loopback, the metadata service or a
 // private network is a validation error on /jwksUrl, on create and update.
 func TestJWKSURLCheckedAtSave(t *testing.T) {
-	st, err := bolt.Open(t.Context(), bolt.Config{Path: filepath.Join(t.TempDir(), "c.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	c, err := catalog.New(catalog.Config{Store: st, CheckUpstreamURL: ssrf.New(ssrf.Policy{}).CheckURL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, st := guardedCatalog(t)
 	ctx := t.Context()
-	if _, err := c.CreateTenant(ctx, alice, &model.Tenant{ID: "acme", Name: "Acme"}); err != nil {
-		t.Fatal(err)
-	}
-	pointers := func(err error) []string {
-		t.Helper()
-		var p *problem.Problem
-		if !errors.As(err, &p) {
-			t.Fatalf("err = %v, want a validation problem", err)
-		}
-		var out []string
-		for _, fe := range p.Errors {
-			out = append(out, fe.Pointer)
-		}
-		return out
-	}
+	pointers := func(err error) []string { t.Helper(); return validationPointers(t, err) }
 	issuer := func(u string) *model.JWTIssuer {
 		return &model.JWTIssuer{Slug: "idp", Issuer: "https://idp.example.com/", JWKSURL: u, Audiences: []string{"api"}}
 	}
@@ -99,19 +75,8 @@ func mustAllow(t *testing.T, s string) ssrf.Allowed {
 // TestStaticJWTKeysCheckedAtSave: an issuer holds exactly one key source,
 // and stored keys must fit its algorithm allowlist.
 func TestStaticJWTKeysCheckedAtSave(t *testing.T) {
-	st, err := bolt.Open(t.Context(), bolt.Config{Path: filepath.Join(t.TempDir(), "c.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	c, err := catalog.New(catalog.Config{Store: st, CheckUpstreamURL: ssrf.New(ssrf.Policy{}).CheckURL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := guardedCatalog(t)
 	ctx := t.Context()
-	if _, err := c.CreateTenant(ctx, alice, &model.Tenant{ID: "acme", Name: "Acme"}); err != nil {
-		t.Fatal(err)
-	}
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	doc, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &ec.PublicKey, KeyID: "k1"}}})
 	priv, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: ec, KeyID: "k1"}}})
@@ -160,19 +125,8 @@ func TestStaticJWTKeysCheckedAtSave(t *testing.T) {
 // kept across updates that omit it, and removed with the issuer; the
 // introspection URL passes the SSRF guard.
 func TestJWTIntrospectionSecret(t *testing.T) {
-	st, err := bolt.Open(t.Context(), bolt.Config{Path: filepath.Join(t.TempDir(), "c.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	c, err := catalog.New(catalog.Config{Store: st, CheckUpstreamURL: ssrf.New(ssrf.Policy{}).CheckURL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := guardedCatalog(t)
 	ctx := t.Context()
-	if _, err := c.CreateTenant(ctx, alice, &model.Tenant{ID: "acme", Name: "Acme"}); err != nil {
-		t.Fatal(err)
-	}
 	iss := func(u, secret string) *model.JWTIssuer {
 		return &model.JWTIssuer{Slug: "opaque", Issuer: "https://idp.example.com/", Audiences: []string{"api"},
 			Introspection: &model.Introspection{URL: u, ClientID: "gw", ClientSecret: secret}}

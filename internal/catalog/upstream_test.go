@@ -16,30 +16,9 @@ import (
 // integration pointing at a denied address is a validation error on /url,
 // on create and on update, reported with the document's other errors.
 func TestUpstreamURLCheckedAtSave(t *testing.T) {
-	st, err := bolt.Open(t.Context(), bolt.Config{Path: filepath.Join(t.TempDir(), "c.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	c, err := catalog.New(catalog.Config{Store: st, CheckUpstreamURL: ssrf.New(ssrf.Policy{}).CheckURL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := guardedCatalog(t)
 	ctx := t.Context()
-	if _, err := c.CreateTenant(ctx, alice, &model.Tenant{ID: "acme", Name: "Acme"}); err != nil {
-		t.Fatal(err)
-	}
-	pointers := func(err error) []string {
-		var p *problem.Problem
-		if !errors.As(err, &p) {
-			t.Fatalf("err = %v, want a validation problem", err)
-		}
-		var out []string
-		for _, fe := range p.Errors {
-			out = append(out, fe.Pointer)
-		}
-		return out
-	}
+	pointers := func(err error) []string { t.Helper(); return validationPointers(t, err) }
 	for _, u := range []string{"http://169.254.169.254/latest", "http://2130706433/", "http://[::ffff:10.0.0.1]/", "http://localhost:8080", "https://api.example.com:25"} {
 		_, err := c.CreateIntegration(ctx, "acme", alice, &model.Integration{Slug: "bad", Name: "Bad", Type: model.IntegrationHTTP, URL: u})
 		if got := pointers(err); len(got) != 1 || got[0] != "/url" {
@@ -47,7 +26,7 @@ func TestUpstreamURLCheckedAtSave(t *testing.T) {
 		}
 	}
 	// Every problem at once: the name too.
-	_, err = c.CreateIntegration(ctx, "acme", alice, &model.Integration{Slug: "bad", Type: model.IntegrationHTTP, URL: "http://10.0.0.1"})
+	_, err := c.CreateIntegration(ctx, "acme", alice, &model.Integration{Slug: "bad", Type: model.IntegrationHTTP, URL: "http://10.0.0.1"})
 	if got := pointers(err); len(got) != 2 {
 		t.Errorf("pointers %v, want /name and /url", got)
 	}
@@ -59,4 +38,38 @@ func TestUpstreamURLCheckedAtSave(t *testing.T) {
 	if _, err := c.UpdateIntegration(ctx, "acme", alice, "good", good.Revision, good); pointers(err)[0] != "/url" {
 		t.Errorf("update to loopback: %v", err)
 	}
+}
+
+// guardedCatalog is a catalog on a fresh embedded store with the SSRF
+// guard's save-time URL check and a tenant "acme"; the store is returned for
+// tests that open a second catalog on it.
+func guardedCatalog(t *testing.T) (*catalog.Catalog, *bolt.Store) {
+	t.Helper()
+	st, err := bolt.Open(t.Context(), bolt.Config{Path: filepath.Join(t.TempDir(), "c.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	c, err := catalog.New(catalog.Config{Store: st, CheckUpstreamURL: ssrf.New(ssrf.Policy{}).CheckURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateTenant(t.Context(), alice, &model.Tenant{ID: "acme", Name: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	return c, st
+}
+
+// validationPointers returns the JSON pointers of a validation problem.
+func validationPointers(t *testing.T, err error) []string {
+	t.Helper()
+	var p *problem.Problem
+	if !errors.As(err, &p) {
+		t.Fatalf("err = %v, want a validation problem", err)
+	}
+	var out []string
+	for _, fe := range p.Errors {
+		out = append(out, fe.Pointer)
+	}
+	return out
 }
