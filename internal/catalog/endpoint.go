@@ -36,6 +36,9 @@ func (c *Catalog) checkEndpointRefs(ctx context.Context, tenant string, ep *mode
 	if p := errs.Problem(); p != nil {
 		return nil, p
 	}
+	if err := c.checkTransformRefs(ctx, tenant, ep); err != nil {
+		return nil, err
+	}
 	return api, nil
 }
 

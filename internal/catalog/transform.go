@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -176,6 +177,46 @@ func usesTransform(e *model.Endpoint, slug string) bool {
 		}
 	}
 	return false
+}
+
+// checkTransformRefs refuses an endpoint that names a transform the tenant
+// does not have: a 422 listing every such reference by its pointer
+// (/policies/requestTransforms/0/transform). A transform that exists but
+// is not publishable yet (failing tests, no module) is fine in a draft;
+// publishing is gated by checkTransformsPublishable.
+func (c *Catalog) checkTransformRefs(ctx context.Context, tenant string, ep *model.Endpoint) error {
+	var errs []problem.FieldError
+	known := map[string]bool{}
+	for _, side := range []struct {
+		name string
+		refs []model.TransformRef
+	}{{"requestTransforms", ep.Policies.RequestTransforms}, {"responseTransforms", ep.Policies.ResponseTransforms}} {
+		for i, r := range side.refs {
+			ok, seen := known[r.Transform]
+			if !seen {
+				_, err := c.GetTransform(ctx, tenant, r.Transform)
+				switch {
+				case errors.Is(err, ErrNotFound):
+				case err != nil:
+					return fmt.Errorf("check transform %q: %w", r.Transform, err)
+				default:
+					ok = true
+				}
+				known[r.Transform] = ok
+			}
+			if !ok {
+				errs = append(errs, problem.FieldError{Pointer: fmt.Sprintf("/policies/%s/%d/transform", side.name, i),
+					Detail: fmt.Sprintf("no transform %q exists in this tenant", r.Transform)})
+			}
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	p := problem.New(http.StatusUnprocessableEntity, "unknown-reference", "Unprocessable Content",
+		fmt.Sprintf("the endpoint references %d transform(s) that do not exist", len(errs)))
+	p.Errors = errs
+	return p
 }
 
 // transformRoutedUse names an endpoint of a routed version using slug, or "".

@@ -3,10 +3,15 @@ package catalog_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/problem"
 )
 
 const passingDoc = `{"steps": [{"map": {"fields": [{"to": "/id", "from": "body.orderId"}]}}],
@@ -62,7 +67,7 @@ func TestPublishGatedByTransforms(t *testing.T) {
 	ep := endpoint("orders", "v1", "POST", "/orders")
 	ep.Policies.RequestTransforms = []model.TransformRef{{Transform: "rename"}}
 	ep.Policies.ResponseTransforms = []model.TransformRef{{Transform: "broken"}}
-	created := must(t)(c.CreateEndpoint(ctx, "acme", alice, ep)).(*model.Endpoint)
+	must(t)(c.CreateEndpoint(ctx, "acme", alice, ep))
 
 	publish := func() error {
 		_, err := c.UpdateVersion(ctx, "acme", bob, "orders", "v1", 0, "publish", func(v *model.Version) error {
@@ -76,14 +81,7 @@ func TestPublishGatedByTransforms(t *testing.T) {
 		t.Fatalf("detail %q does not name the failing transform", ce.Detail)
 	}
 
-	// Missing transforms block too.
-	created.Policies.ResponseTransforms = []model.TransformRef{{Transform: "missing"}}
-	created = must(t)(c.UpdateEndpoint(ctx, "acme", alice, 0, created)).(*model.Endpoint)
-	wantConflict(t, publish(), "/status", catalog.ErrInUse)
-
 	// Fixing the transform unblocks the publish.
-	created.Policies.ResponseTransforms = []model.TransformRef{{Transform: "broken"}}
-	must(t)(c.UpdateEndpoint(ctx, "acme", alice, 0, created))
 	must(t)(c.UpdateTransform(ctx, "acme", alice, "broken", 0, declarative("broken", passingDoc)))
 	noErr(t, publish())
 
@@ -134,4 +132,60 @@ func TestTransformModuleChunks(t *testing.T) {
 	must(t)(c.CreateTenant(ctx, alice, &model.Tenant{ID: "globex", Name: "Globex"}))
 	_, err = c.GetModule(ctx, "globex", got.Module.Hash)
 	wantIs(t, err, catalog.ErrNotFound)
+}
+
+func TestEndpointSaveChecksTransforms(t *testing.T) {
+	c, _ := fixture(t)
+	ctx := t.Context()
+	must(t)(c.CreateTransform(ctx, "acme", alice, declarative("rename", passingDoc)))
+	// A wasm transform without its module yet is fine in a draft.
+	must(t)(c.CreateTransform(ctx, "acme", alice, &model.Transform{Slug: "mask", Name: "Mask", Type: model.TransformWasm}))
+	existing := must(t)(c.CreateEndpoint(ctx, "acme", alice, endpoint("orders", "v1", "GET", "/existing"))).(*model.Endpoint)
+
+	tests := []struct {
+		name      string
+		req, resp []string
+		pointers  []string // nil: saved
+	}{
+		{"existing transforms", []string{"rename"}, []string{"mask", "rename"}, nil},
+		{"missing request transform", []string{"rename", "nope"}, nil, []string{"/policies/requestTransforms/1/transform"}},
+		{"missing on both sides", []string{"nope"}, []string{"rename", "nope", "other"},
+			[]string{"/policies/requestTransforms/0/transform", "/policies/responseTransforms/1/transform", "/policies/responseTransforms/2/transform"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			refs := func(ss []string) []model.TransformRef {
+				var out []model.TransformRef
+				for _, s := range ss {
+					out = append(out, model.TransformRef{Transform: s})
+				}
+				return out
+			}
+			ep := endpoint("orders", "v1", "POST", fmt.Sprintf("/case%d", i))
+			ep.Policies.RequestTransforms, ep.Policies.ResponseTransforms = refs(tt.req), refs(tt.resp)
+			up := *existing
+			up.Policies = ep.Policies
+			for _, save := range []func() error{
+				func() error { _, err := c.CreateEndpoint(ctx, "acme", alice, ep); return err },
+				func() error { _, err := c.UpdateEndpoint(ctx, "acme", alice, 0, &up); return err },
+			} {
+				err := save()
+				if tt.pointers == nil {
+					noErr(t, err)
+					continue
+				}
+				var p *problem.Problem
+				if !errors.As(err, &p) || p.Status != http.StatusUnprocessableEntity {
+					t.Fatalf("err = %v, want a 422 problem", err)
+				}
+				var got []string
+				for _, fe := range p.Errors {
+					got = append(got, fe.Pointer)
+				}
+				if !slices.Equal(got, tt.pointers) {
+					t.Fatalf("pointers = %q, want %q", got, tt.pointers)
+				}
+			}
+		})
+	}
 }
