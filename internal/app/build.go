@@ -225,6 +225,9 @@ func Lambda(name string, build func(e Env, cat *catalog.Catalog, sh *Shared, log
 		os.Exit(2)
 	}
 	log := e.Logger()
+	if percent, limit, ok := tuneGCFromEnv(); ok {
+		log.Info("gc tuned for the function's memory", "gogc", percent, "memLimitBytes", limit)
+	}
 	st, _, err := OpenStore(context.Background(), e)
 	if err == nil {
 		var cat *catalog.Catalog
