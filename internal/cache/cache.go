@@ -18,7 +18,9 @@ type Store interface {
 	// Get returns the entry stored under key, or nil and no error when
 	// there is none.
 	Get(ctx context.Context, key string) (*Entry, error)
-	// Set stores e under key until e.Expires().
+	// Set stores e under key until e.Retain() (its expiry plus its
+	// stale-if-error window). Get returns entries past their expiry too:
+	// the cache tells fresh from stale.
 	Set(ctx context.Context, key string, e *Entry) error
 	// Purge deletes the entries s selects and returns how many it found.
 	Purge(ctx context.Context, s Selector) (int, error)
@@ -168,10 +170,20 @@ func (c *Cache) Stats() Stats {
 // Get returns the fresh entry under key from L1, else from L2 (keeping it
 // in L1), else nil. An L2 failure is a miss.
 func (c *Cache) Get(ctx context.Context, key string) *Entry {
+	e, _ := c.Lookup(ctx, key)
+	return e
+}
+
+// Lookup is Get that also returns, on a miss, the entry under key that is
+// past its TTL but within its stale-if-error window (nil when there is
+// none), for the caller to serve should its upstream fail. A stale entry
+// is a miss in Stats.
+func (c *Cache) Lookup(ctx context.Context, key string) (fresh, stale *Entry) {
 	now := c.cfg.Now()
-	if e := c.getL1(key, now); e != nil {
+	l1 := c.getL1(key, now)
+	if l1 != nil && l1.Fresh(now) {
 		c.stats.hits.Add(1)
-		return e
+		return l1, nil
 	}
 	if c.cfg.L2 != nil {
 		ctx, cancel := context.WithTimeout(ctx, c.cfg.L2Timeout)
@@ -184,13 +196,21 @@ func (c *Cache) Get(ctx context.Context, key string) *Entry {
 			c.setL1(key, e, now)
 			c.stats.hits.Add(1)
 			c.stats.l2Hits.Add(1)
-			return e
+			return e, nil
+		case e != nil && e.StaleUsable(now) && l1 == nil:
+			c.setL1(key, e, now)
+			l1 = e
 		}
 	}
 	c.stats.misses.Add(1)
-	return nil
+	if l1 != nil && l1.StaleUsable(now) {
+		return nil, l1
+	}
+	return nil, nil
 }
 
+// getL1 returns the entry under key in L1 while L1 may serve it: fresh, or
+// stale within its stale-if-error window.
 func (c *Cache) getL1(key string, now time.Time) *Entry {
 	it, ok := c.l1.GetIfPresent(key)
 	if !ok {
@@ -203,8 +223,10 @@ func (c *Cache) getL1(key string, now time.Time) *Entry {
 	return it.e
 }
 
+// setL1 keeps e in L1 until the end of its stale window, or at most L1TTL
+// with an L2 (which bounds how long a purge takes to reach this instance).
 func (c *Cache) setL1(key string, e *Entry, now time.Time) {
-	until := e.Expires()
+	until := e.Retain()
 	if c.cfg.L2 != nil {
 		until = minTime(until, now.Add(c.cfg.L1TTL))
 	}
@@ -280,9 +302,16 @@ func (c *Cache) Do(ctx context.Context, key string, fill func(context.Context) (
 	if e := c.Get(ctx, key); e != nil {
 		return e, Hit, nil
 	}
+	return c.Fill(ctx, key, fill)
+}
+
+// Fill is Do after a miss (Lookup found nothing fresh): the single-flight
+// fill and store.
+func (c *Cache) Fill(ctx context.Context, key string, fill func(context.Context) (*Entry, error)) (*Entry, Outcome, error) {
 	ran := false // written only by the goroutine that runs the flight, which is this one
 	v, err, _ := c.flights.Do(key, func() (any, error) {
-		if e := c.getL1(key, c.cfg.Now()); e != nil {
+		now := c.cfg.Now()
+		if e := c.getL1(key, now); e != nil && e.Fresh(now) {
 			return e, nil
 		}
 		ran = true

@@ -14,7 +14,7 @@ import (
 type EndpointCounters struct {
 	tenant, endpoint string
 
-	hits, misses, stored, evictions, bytes, entries atomic.Int64
+	hits, misses, stale, stored, evictions, bytes, entries atomic.Int64
 }
 
 // Hit counts a response served from the cache.
@@ -23,13 +23,21 @@ func (c *EndpointCounters) Hit() { c.hits.Add(1) }
 // Miss counts a cacheable request the cache could not answer.
 func (c *EndpointCounters) Miss() { c.misses.Add(1) }
 
-// EndpointStats is a snapshot of one endpoint's counters. The cache never
-// serves a stale entry, so there is no stale-served count.
+// Stale counts a request answered with an entry past its TTL because the
+// upstream failed (stale-if-error).
+func (c *EndpointCounters) Stale() { c.stale.Add(1) }
+
+// EndpointStats is a snapshot of one endpoint's counters. Hits, Misses and
+// Stale follow the responses' X-Cache (HIT, MISS, STALE): each cacheable
+// request counts in exactly one.
 type EndpointStats struct {
 	Tenant   string `json:"-"`
 	Endpoint string `json:"endpoint"`
 	Hits     int64  `json:"hits"`
 	Misses   int64  `json:"misses"`
+	// Stale counts requests answered with an expired entry within its
+	// stale-if-error window because the upstream failed.
+	Stale int64 `json:"stale"`
 	// Stored counts entries stored by this instance (in L1 and L2).
 	Stored int64 `json:"stored"`
 	// Evictions counts L1 entries evicted for size.
@@ -58,20 +66,32 @@ func (c *Cache) Endpoint(tenant, endpoint string) *EndpointCounters {
 // EndpointStats returns the counters of tenant's endpoints, by endpoint ID,
 // after settling pending L1 maintenance.
 func (c *Cache) EndpointStats(tenant string) []EndpointStats {
+	return c.endpointStats(func(t string) bool { return t == tenant })
+}
+
+// AllEndpointStats returns the counters of every tenant's endpoints, by
+// tenant and endpoint ID (for the metrics export).
+func (c *Cache) AllEndpointStats() []EndpointStats {
+	return c.endpointStats(func(string) bool { return true })
+}
+
+func (c *Cache) endpointStats(match func(tenant string) bool) []EndpointStats {
 	c.l1.CleanUp()
 	var out []EndpointStats
 	c.eps.m.Range(func(k, v any) bool {
-		if k.(endpointKey).tenant != tenant {
+		if !match(k.(endpointKey).tenant) {
 			return true
 		}
 		e := v.(*EndpointCounters)
 		out = append(out, EndpointStats{
-			Tenant: e.tenant, Endpoint: e.endpoint, Hits: e.hits.Load(), Misses: e.misses.Load(),
+			Tenant: e.tenant, Endpoint: e.endpoint, Hits: e.hits.Load(), Misses: e.misses.Load(), Stale: e.stale.Load(),
 			Stored: e.stored.Load(), Evictions: e.evictions.Load(), Bytes: e.bytes.Load(), Entries: e.entries.Load(),
 		})
 		return true
 	})
-	slices.SortFunc(out, func(a, b EndpointStats) int { return cmp.Compare(a.Endpoint, b.Endpoint) })
+	slices.SortFunc(out, func(a, b EndpointStats) int {
+		return cmp.Or(cmp.Compare(a.Tenant, b.Tenant), cmp.Compare(a.Endpoint, b.Endpoint))
+	})
 	return out
 }
 

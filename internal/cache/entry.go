@@ -25,13 +25,26 @@ type Entry struct {
 	// Endpoint is the ID of the endpoint that stored the entry, for the
 	// per-endpoint metrics.
 	Endpoint string
+	// StaleIfError is how long past its TTL the entry is kept and may be
+	// served when the upstream fails (RFC 5861 stale-if-error); 0: never.
+	StaleIfError time.Duration
 }
 
 // Expires is when e stops being fresh.
 func (e *Entry) Expires() time.Time { return e.StoredAt.Add(e.TTL) }
 
+// Retain is when e stops being of any use: its expiry plus its
+// stale-if-error window. Stores keep an entry until then.
+func (e *Entry) Retain() time.Time { return e.Expires().Add(e.StaleIfError) }
+
 // Fresh reports whether e may still be served at now.
 func (e *Entry) Fresh(now time.Time) bool { return now.Before(e.Expires()) }
+
+// StaleUsable reports whether e is past its TTL at now but still within its
+// stale-if-error window, so it may answer a request whose upstream failed.
+func (e *Entry) StaleUsable(now time.Time) bool {
+	return !e.Fresh(now) && now.Before(e.Retain())
+}
 
 // Age is e's age at now in whole seconds (RFC 9111 Age), never negative.
 func (e *Entry) Age(now time.Time) int64 {
@@ -60,9 +73,9 @@ func (e *Entry) Size() int {
 // ErrCorrupt is returned by Decode for data that is not an encoded Entry.
 var ErrCorrupt = errors.New("cache: corrupt entry")
 
-// encodingVersion 2 adds the endpoint and the tags after the path; Decode
-// still reads 1.
-const encodingVersion = 2
+// encodingVersion 2 adds the endpoint and the tags after the path; 3 adds
+// the stale-if-error window after the TTL. Decode still reads 1 and 2.
+const encodingVersion = 3
 
 // Encode serialises e for an L2 store: a version byte, then varints and
 // length-prefixed strings. It is compact and cheap, unlike JSON with a
@@ -73,6 +86,7 @@ func (e *Entry) Encode() []byte {
 	b = binary.AppendUvarint(b, uint64(e.Status))
 	b = binary.AppendVarint(b, e.StoredAt.UnixNano())
 	b = binary.AppendVarint(b, int64(e.TTL))
+	b = binary.AppendVarint(b, int64(e.StaleIfError))
 	for _, s := range [...]string{e.Tenant, e.API, e.Version, e.Path} {
 		b = appendString(b, s)
 	}
@@ -102,13 +116,16 @@ func appendString(b []byte, s string) []byte {
 func Decode(data []byte) (*Entry, error) {
 	d := decoder{b: data}
 	v := d.byte()
-	if v != 1 && v != encodingVersion {
+	if v < 1 || v > encodingVersion {
 		return nil, ErrCorrupt
 	}
 	e := &Entry{}
 	status := d.uvarint()
 	e.StoredAt = time.Unix(0, d.varint())
 	e.TTL = time.Duration(d.varint())
+	if v >= 3 {
+		e.StaleIfError = time.Duration(d.varint())
+	}
 	e.Tenant, e.API, e.Version, e.Path = d.string(), d.string(), d.string(), d.string()
 	if v >= 2 {
 		e.Endpoint = d.string()
@@ -140,7 +157,7 @@ func Decode(data []byte) (*Entry, error) {
 		e.Header[k] = vs
 	}
 	body := d.bytes()
-	if d.bad || len(d.b) != 0 || status < 100 || status > 999 || e.TTL < 0 {
+	if d.bad || len(d.b) != 0 || status < 100 || status > 999 || e.TTL < 0 || e.StaleIfError < 0 {
 		return nil, ErrCorrupt
 	}
 	e.Status = int(status)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 		Status: 203, Header: http.Header{"Etag": {`"abc"`}, "Vary": {"Accept", "Accept-Language"}},
 		Body: []byte("{\"id\":1}"), StoredAt: time.Unix(1764000000, 123456789), TTL: 90 * time.Second,
 		Tenant: "acme", API: "orders", Version: "v1", Path: "/v1/orders/1", Tags: []string{"orders", "order-1"},
-		Endpoint: "get-order",
+		Endpoint: "get-order", StaleIfError: 5 * time.Minute,
 	}
 	got, err := cache.Decode(e.Encode())
 	if err != nil {
@@ -31,22 +32,26 @@ func TestEncodeRoundTrip(t *testing.T) {
 	}
 }
 
-// TestDecodeVersion1: entries written before tags (encoding 1, no tag
-// list after the path) still decode.
-func TestDecodeVersion1(t *testing.T) {
+// TestDecodeOldVersions: entries written before tags (encoding 1, no
+// endpoint and tag list after the path) and before stale-if-error
+// (encoding 2, no window after the TTL) still decode.
+func TestDecodeOldVersions(t *testing.T) {
 	e := &cache.Entry{Status: 200, Body: []byte("x"), StoredAt: time.Unix(1764000000, 0), TTL: time.Second}
-	v2 := e.Encode()
-	// version, status, stored at, TTL, four empty strings, then the
-	// endpoint and the tag count.
+	v3 := e.Encode()
+	// version, status, stored at, TTL, the stale-if-error window, four
+	// empty strings, then the endpoint and the tag count.
 	n := 1 + len(binary.AppendUvarint(nil, 200)) + len(binary.AppendVarint(nil, e.StoredAt.UnixNano())) +
-		len(binary.AppendVarint(nil, int64(e.TTL))) + 4
-	if v2[n] != 0 || v2[n+1] != 0 {
-		t.Fatalf("no empty endpoint and tag list at %d: % x", n, v2)
+		len(binary.AppendVarint(nil, int64(e.TTL)))
+	if v3[n] != 0 || v3[n+5] != 0 || v3[n+6] != 0 {
+		t.Fatalf("no empty window, endpoint and tag list at %d: % x", n, v3)
 	}
-	v1 := append(append([]byte{1}, v2[1:n]...), v2[n+2:]...)
-	got, err := cache.Decode(v1)
-	if err != nil || got.Status != 200 || string(got.Body) != "x" || got.Tags != nil {
-		t.Fatalf("Decode(v1) = %+v, %v", got, err)
+	v2 := append(append([]byte{2}, v3[1:n]...), v3[n+1:]...)
+	v1 := append(append([]byte{1}, v3[1:n]...), append(slices.Clone(v3[n+1:n+5]), v3[n+7:]...)...)
+	for name, data := range map[string][]byte{"v1": v1, "v2": v2} {
+		got, err := cache.Decode(data)
+		if err != nil || got.Status != 200 || string(got.Body) != "x" || got.Tags != nil || got.StaleIfError != 0 {
+			t.Fatalf("Decode(%s) = %+v, %v", name, got, err)
+		}
 	}
 }
 

@@ -2,8 +2,9 @@
 // (cache.Store). Entries live in the main single table, in partitions of
 // their own: PK "CACHE#<tenant>", SK "E#<key>", the encoded entry in D, its
 // API, version and path in A, V and P and its tags in the string set T
-// (for purges), its expiry in X (unix
-// ms) and the table's TTL attribute (unix s) so DynamoDB deletes it.
+// (for purges), when it stops being of use in X (unix
+// ms: its expiry plus its stale-if-error window, Entry.Retain) and the
+// table's TTL attribute (unix s) so DynamoDB deletes it.
 // DynamoDB's TTL deletion is lazy, so Get also ignores entries past X.
 //
 // A purge queries the tenant's partition, filtered by A, V and P, and
@@ -131,7 +132,7 @@ func (s *Store) Set(ctx context.Context, key string, e *cache.Entry) error {
 	if err != nil {
 		return err
 	}
-	exp := e.Expires()
+	exp := e.Retain()
 	if !exp.After(s.now()) {
 		return nil
 	}

@@ -94,6 +94,24 @@ func TestStore(t *testing.T) {
 		}
 	})
 
+	t.Run("StaleWindowKept", func(t *testing.T) {
+		e := entry(now(), "acme", "orders", "v1", "/v1/orders/stale")
+		e.StaleIfError = 5 * time.Minute
+		if err := s.Set(ctx, "acme:stale", e); err != nil {
+			t.Fatal(err)
+		}
+		// Past the TTL, within the window: Get still returns it (the
+		// cache tells stale from fresh); past the window it is gone.
+		clock.Add(int64(2 * time.Minute))
+		if got, err := s.Get(ctx, "acme:stale"); err != nil || got == nil || got.StaleIfError != 5*time.Minute {
+			t.Fatalf("Get within the stale window = %+v, %v", got, err)
+		}
+		clock.Add(int64(4 * time.Minute))
+		if got, err := s.Get(ctx, "acme:stale"); err != nil || got != nil {
+			t.Fatalf("Get after the stale window = %+v, %v", got, err)
+		}
+	})
+
 	t.Run("TooLargeNotWritten", func(t *testing.T) {
 		e := entry(now(), "acme", "orders", "v1", "/v1/big")
 		e.Body = bytes.Repeat([]byte("x"), dynamo.MaxEntryBytes)

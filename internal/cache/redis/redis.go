@@ -1,5 +1,6 @@
 // Package redis is the Redis adapter of the cache's shared L2
-// (cache.Store): entries are SET with PX (Redis expires them), and four
+// (cache.Store): entries are SET with PX until Entry.Retain (their expiry
+// plus any stale-if-error window; Redis expires them), and four
 // sorted-set indexes (tenant, API, version, path), plus one per tag, scored by expiry let a
 // purge find a selection's keys without SCAN. Both writes and purges are Lua
 // scripts, so an entry and its index entries change together.
@@ -113,7 +114,7 @@ func (s *Store) Get(ctx context.Context, key string) (*cache.Entry, error) {
 // Set implements cache.Store.
 func (s *Store) Set(ctx context.Context, key string, e *cache.Entry) error {
 	now := s.now()
-	ttl := e.Expires().Sub(now).Milliseconds()
+	ttl := e.Retain().Sub(now).Milliseconds()
 	if ttl <= 0 {
 		return nil
 	}

@@ -219,3 +219,24 @@ func TestSharedAcrossInstances(t *testing.T) {
 		t.Fatal("b serves a purged entry after L1TTL")
 	}
 }
+
+// TestStaleWindowKept: an entry with a stale-if-error window lives in Redis
+// until the window ends (Entry.Retain), not just until its expiry.
+func TestStaleWindowKept(t *testing.T) {
+	srv := redisserver.Start(t)
+	now := time.Now()
+	s, c := open(t, srv.Addr, func() time.Time { return now })
+	ctx := context.Background()
+	e := entry(now, "acme", "orders", "v1", "/v1/orders/1")
+	e.StaleIfError = 5 * time.Minute
+	if err := s.Set(ctx, "acme:k", e); err != nil {
+		t.Fatal(err)
+	}
+	pttl, err := c.PTTL(ctx, "portico:cache:acme:k").Result()
+	if err != nil || pttl <= 359*time.Second || pttl > 6*time.Minute {
+		t.Fatalf("PTTL = %v, %v; want about 6m (1m TTL + 5m stale window)", pttl, err)
+	}
+	if got, err := s.Get(ctx, "acme:k"); err != nil || got.StaleIfError != 5*time.Minute {
+		t.Fatalf("Get = %+v, %v", got, err)
+	}
+}
