@@ -185,7 +185,17 @@ type CachePolicy struct {
 	// addition to those of the upstream's Cache-Tag and Surrogate-Key
 	// headers (POST /admin/v1/cache/purge {"tag": ...}).
 	Tags []string `json:"tags,omitempty"`
+	// StaleIfErrorSeconds is how long past its TTL an entry may answer a
+	// request whose upstream fails (5xx, timeout, open breaker, connection
+	// error), served with X-Cache: STALE (RFC 5861 stale-if-error). Unset:
+	// the upstream's Cache-Control stale-if-error, unless
+	// IgnoreCacheControl; 0: never. At most MaxStaleSeconds.
+	StaleIfErrorSeconds *int `json:"staleIfErrorSeconds,omitempty"`
 }
+
+// MaxStaleSeconds bounds a stale-if-error window (policy or upstream): one
+// week, as the TTL.
+const MaxStaleSeconds = 604800
 
 // CORSPolicy answers preflights and decorates responses.
 type CORSPolicy struct {

@@ -247,6 +247,9 @@ func validatePolicies(e *Errors, p Policies, method string) {
 		}
 		stringList(e, "/policies/cache/keyHeaders", c.KeyHeaders, headerNameRE, "must be a valid header name")
 		stringList(e, "/policies/cache/tags", c.Tags, cacheTagRE, "must be 1-128 printable ASCII characters without spaces or commas") // cachetag.go
+		if n := c.StaleIfErrorSeconds; n != nil && (*n < 0 || *n > MaxStaleSeconds) {
+			e.Add("/policies/cache/staleIfErrorSeconds", "must be between 0 and %d", MaxStaleSeconds)
+		}
 		if c.MaxEntrySize < 0 || c.MaxEntrySize > 6<<20 {
 			e.Add("/policies/cache/maxEntryBytes", "must be between 0 and 6291456")
 		}

@@ -287,6 +287,8 @@ func TestValidateEndpoint(t *testing.T) {
 		// cache
 		{"cache on ANY", func(e *model.Endpoint) { e.Method = "ANY" }, nil, ""},
 		{"cache on HEAD", func(e *model.Endpoint) { e.Method = "HEAD" }, nil, ""},
+		{"cache stale a week", func(e *model.Endpoint) { n := 604800; e.Policies.Cache.StaleIfErrorSeconds = &n }, nil, ""},
+		{"cache stale off", func(e *model.Endpoint) { n := 0; e.Policies.Cache.StaleIfErrorSeconds = &n }, nil, ""},
 		{"cache on POST", func(e *model.Endpoint) { e.Method = "POST" }, []string{"/policies/cache"}, "GET and HEAD"},
 		{"cache ttl zero", func(e *model.Endpoint) { e.Policies.Cache.TTLSeconds = 0 }, []string{"/policies/cache/ttlSeconds"}, "604800"},
 		{"cache ttl above a week", func(e *model.Endpoint) { e.Policies.Cache.TTLSeconds = 604801 }, []string{"/policies/cache/ttlSeconds"}, ""},
@@ -294,6 +296,8 @@ func TestValidateEndpoint(t *testing.T) {
 		{"cache bad key header", func(e *model.Endpoint) { e.Policies.Cache.KeyHeaders = []string{"Bad Header"} }, []string{"/policies/cache/keyHeaders/0"}, "header name"},
 		{"cache bad tag", func(e *model.Endpoint) { e.Policies.Cache.Tags = []string{"ok", "a,b", "a b", ""} }, []string{"/policies/cache/tags/1", "/policies/cache/tags/2", "/policies/cache/tags/3"}, "printable ASCII"},
 		{"cache entry too big", func(e *model.Endpoint) { e.Policies.Cache.MaxEntrySize = 6<<20 + 1 }, []string{"/policies/cache/maxEntryBytes"}, ""},
+		{"cache stale negative", func(e *model.Endpoint) { n := -1; e.Policies.Cache.StaleIfErrorSeconds = &n }, []string{"/policies/cache/staleIfErrorSeconds"}, "between 0 and 604800"},
+		{"cache stale above a week", func(e *model.Endpoint) { n := 604801; e.Policies.Cache.StaleIfErrorSeconds = &n }, []string{"/policies/cache/staleIfErrorSeconds"}, ""},
 		{"cache entry negative", func(e *model.Endpoint) { e.Policies.Cache.MaxEntrySize = -1 }, []string{"/policies/cache/maxEntryBytes"}, ""},
 		{"cache status 206", func(e *model.Endpoint) { e.Policies.Cache.Statuses = []int{404, 206} }, []string{"/policies/cache/statuses/1"}, "not 206"},
 		{"cache status 100", func(e *model.Endpoint) { e.Policies.Cache.Statuses = []int{100} }, []string{"/policies/cache/statuses/0"}, ""},
