@@ -85,8 +85,9 @@ type (
 
 // Handler serves f over Secrets Manager's JSON 1.1 protocol: POST with
 // X-Amz-Target "secretsmanager.<Operation>" and a JSON body; errors are
-// HTTP 400 with {"__type": code, "message": ...}. Only the operations of
-// rotation.SecretsManager are served; others are UnknownOperationException.
+// HTTP 400 with {"__type": code, "message": ...}. The operations of
+// rotation.SecretsManager are served, and CreateSecret, DeleteSecret and
+// ListSecrets (manage.go); others are UnknownOperationException.
 func Handler(f *Fake) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "secretsmanager.")
@@ -190,6 +191,9 @@ func serve(ctx context.Context, f *Fake, op string, dec *json.Decoder) (any, err
 			return nil, err
 		}
 		return getRandomPasswordResponse{RandomPassword: *out.RandomPassword}, nil
+	}
+	if out, ok, err := serveManage(ctx, f, op, dec); ok {
+		return out, err
 	}
 	return nil, &smithy.GenericAPIError{Code: "UnknownOperationException", Message: "operation " + op + " is not served by rotationtest"}
 }
