@@ -229,6 +229,7 @@ type Integration struct {
 	URL            string             `json:"url"`
 	Method         string             `json:"method,omitempty"`
 	Headers        map[string]string  `json:"headers,omitempty"`
+	Auth           *IntegrationAuth   `json:"auth,omitempty"`
 	TimeoutMs      int                `json:"timeoutMs,omitempty"`
 	Retry          *RetryPolicy       `json:"retry,omitempty"`
 	CircuitBreaker *BreakerPolicy     `json:"circuitBreaker,omitempty"`

@@ -326,7 +326,11 @@ func ValidateIntegration(in *Integration) Errors {
 		if strings.ContainsAny(in.Headers[k], "\r\n\x00") {
 			e.Add(ptr, "value must not contain CR, LF or NUL")
 		}
+		if IsCredentialHeader(k) && !reqtmpl.Uses(in.Headers[k]) {
+			e.Add(ptr, "must not hold a literal credential; reference a secret with auth")
+		}
 	}
+	validateIntegrationAuth(&e, in)      // integration_auth.go
 	validateIntegrationTemplates(&e, in) // reqtemplate.go
 	if in.TimeoutMs < 0 || in.TimeoutMs > 300_000 {
 		e.Add("/timeoutMs", "must be between 0 (default) and 300000")

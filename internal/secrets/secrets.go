@@ -17,6 +17,8 @@ import (
 	"regexp"
 	"time"
 	"unicode/utf8"
+
+	"github.com/portico/portico/internal/model"
 )
 
 // Sentinel errors returned (wrapped) by every adapter.
@@ -58,10 +60,6 @@ const (
 )
 
 var (
-	// nameRE is what tenants may name a secret: a letter or digit, then
-	// letters, digits, '-' and '_'. The same characters are valid in
-	// Secrets Manager names and in store sort keys.
-	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 	// internalRE adds the names Portico keeps for its own uses (see
 	// Internal): a leading '.', and dots inside.
 	internalRE = regexp.MustCompile(`^\.?[A-Za-z0-9][A-Za-z0-9_.-]{0,126}$`)
@@ -70,7 +68,7 @@ var (
 
 // ValidName reports whether tenants may use name for a secret (1-64
 // letters, digits, '-' or '_', starting with a letter or digit).
-func ValidName(name string) bool { return nameRE.MatchString(name) }
+func ValidName(name string) bool { return model.ValidSecretName(name) }
 
 // Internal returns the name of a secret Portico keeps for a resource of
 // its own (kind "jwt-introspection" and an issuer slug, "webhook" and a
