@@ -111,7 +111,71 @@ func conformanceCases(t testing.TB) []confCase {
 		confCase{Name: "parallel/branch fails", Definition: parallel, Input: json.RawMessage(`{"body":{}}`),
 			Tasks: map[string][]outcome{"quoteA": ok(`{"price":1}`), "quoteB": fail("CarrierDown")}, WantError: "CarrierDown", RacyCalls: true},
 	)
+	cases = append(cases, redriveCases(t)...)
 	return append(cases, handwritten()...)
+}
+
+// redriveCases: a redrive resumes at the failed state with the input it
+// recorded when entered (Executor.Resume). As a definition, that is the
+// compiled one with StartAt set to the state, which the reference
+// interpreter runs too; TestResumeEquivalence holds Resume to it.
+func redriveCases(t testing.TB) []confCase {
+	resumed := func(fixture, state, input string, failing map[string][]outcome) (json.RawMessage, json.RawMessage) {
+		m := compileFixture(t, fixture)
+		clock := newFakeClock()
+		ex, _ := NewExecutor(ExecutorConfig{Tasks: newScripted(clock, failing), Clock: clock, Jitter: func() float64 { return 0.5 }})
+		var entered json.RawMessage
+		_, err := ex.RunObserved(context.Background(), m, json.RawMessage(input), func(ev Event) {
+			if ev.Type == EventStateEntered && ev.State == state {
+				entered = ev.Input
+			}
+		})
+		if err == nil || entered == nil {
+			t.Fatalf("%s: want a failure in %s, got %v", fixture, state, err)
+		}
+		// The reference refuses unreachable states: keep those reachable from state.
+		m.StartAt = state
+		keep := map[string]bool{}
+		var visit func(string)
+		visit = func(name string) {
+			st, ok := m.States[name]
+			if !ok || keep[name] {
+				return
+			}
+			keep[name] = true
+			next := []string{st.Next, st.Default}
+			for _, r := range st.Choices {
+				next = append(next, r.Next)
+			}
+			for _, c := range st.Catch {
+				next = append(next, c.Next)
+			}
+			for _, n := range next {
+				visit(n)
+			}
+		}
+		visit(state)
+		for name := range m.States {
+			if !keep[name] {
+				delete(m.States, name)
+			}
+		}
+		return m.JSON(), entered
+	}
+	linear, linearIn := resumed("linear", "reshape", `{"body":{"id":42}}`,
+		map[string][]outcome{"fetch": ok(`{"order":{"id":42}}`), "reshape": fail("Portico.TransformFailed")})
+	saga, sagaIn := resumed("saga", "reserve", `{"body":{"payment":{"card":"4242"}},"params":{},"query":{}}`,
+		map[string][]outcome{"reserve": fail("Portico.UpstreamServerError")})
+	sagaOK := map[string][]outcome{"reserve": ok(`{"available":true}`), "charge": ok(`{"id":"c1"}`), "ship": ok(`{"id":"s1"}`), "notify": ok(`{}`)}
+	sagaShipFails := map[string][]outcome{"reserve": ok(`{"available":true}`), "charge": ok(`{"id":"c1"}`), "ship": fail("Boom")}
+	return []confCase{
+		{Name: "redrive/linear at the failed step", Definition: linear, Input: linearIn,
+			Tasks: map[string][]outcome{"reshape": ok(`{"total":1}`)}, WantCalls: []string{"reshape"}},
+		{Name: "redrive/saga before compensation", Definition: saga, Input: sagaIn, Tasks: sagaOK,
+			WantCalls: []string{"reserve", "charge", "ship", "notify"}},
+		{Name: "redrive/saga compensates a later failure", Definition: saga, Input: sagaIn, Tasks: sagaShipFails,
+			WantError: "Boom", WantCalls: []string{"reserve", "charge", "ship", "Portico.Undo.charge", "Portico.Undo.reserve"}},
+	}
 }
 
 // handwritten cases: path processing (the specification's examples),

@@ -44,6 +44,9 @@ type Execution struct {
 	// History is the execution's events, where the engine keeps them
 	// (Local; on AWS use GetExecutionHistory or the Express log group).
 	History []Event `json:"history,omitempty"`
+	// HistoryTruncated says History is not the whole history (on AWS:
+	// its first page).
+	HistoryTruncated bool `json:"historyTruncated,omitempty"`
 }
 
 // Engine runs compiled workflows: the port the gateway and the management

@@ -95,6 +95,9 @@ const (
 	EventTaskRetried      EventType = "TaskRetried"
 	EventExecutionSucceed EventType = "ExecutionSucceeded"
 	EventExecutionFailed  EventType = "ExecutionFailed"
+	// EventExecutionRedriven starts the events of a redrive (Resume), as
+	// in Step Functions' history.
+	EventExecutionRedriven EventType = "ExecutionRedriven"
 )
 
 // Event is one entry of an execution's history.
@@ -156,6 +159,22 @@ func (e *Executor) Run(ctx context.Context, m *Machine, input json.RawMessage) (
 // RunObserved is Run with its own history observer (nil: none) in place
 // of ExecutorConfig.OnEvent.
 func (e *Executor) RunObserved(ctx context.Context, m *Machine, input json.RawMessage, onEvent func(Event)) (json.RawMessage, error) {
+	return e.run(ctx, m, m.StartAt, input, onEvent, false)
+}
+
+// Resume redrives an execution of m: it emits ExecutionRedriven, then
+// runs from state (a top-level state of m) with input, the input that
+// state received when the execution failed there, to the execution's end.
+// The states completed before are not run again; their results are in
+// input (the execution state). m.TimeoutSeconds bounds the resumed run.
+func (e *Executor) Resume(ctx context.Context, m *Machine, state string, input json.RawMessage, onEvent func(Event)) (json.RawMessage, error) {
+	if _, ok := m.States[state]; !ok {
+		return nil, fmt.Errorf("workflow: resume: no state named %q", state)
+	}
+	return e.run(ctx, m, state, input, onEvent, true)
+}
+
+func (e *Executor) run(ctx context.Context, m *Machine, start string, input json.RawMessage, onEvent func(Event), redriven bool) (json.RawMessage, error) {
 	in, err := decode(input)
 	if err != nil {
 		return nil, fmt.Errorf("workflow: execution input: %w", err)
@@ -167,7 +186,10 @@ func (e *Executor) RunObserved(ctx context.Context, m *Machine, input json.RawMe
 		defer cancel()
 	}
 	x := &execution{Executor: e, onEvent: onEvent}
-	out, ferr := x.machine(ctx, m, in)
+	if redriven {
+		x.emit(Event{Type: EventExecutionRedriven})
+	}
+	out, ferr := x.machineFrom(ctx, m, start, in)
 	if ctx.Err() != nil && parent.Err() == nil {
 		out, ferr = nil, &Error{Name: ErrorTimeout, Cause: "the execution timed out"}
 	}
@@ -199,7 +221,10 @@ func runtimeErr(format string, args ...any) *Error {
 }
 
 func (x *execution) machine(ctx context.Context, m *Machine, in any) (any, *Error) {
-	name := m.StartAt
+	return x.machineFrom(ctx, m, m.StartAt, in)
+}
+
+func (x *execution) machineFrom(ctx context.Context, m *Machine, name string, in any) (any, *Error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, ctxError(err)

@@ -33,6 +33,10 @@ type Record struct {
 	// HistoryTruncated says events or payloads were left out.
 	History          []Event `json:"history,omitempty"`
 	HistoryTruncated bool    `json:"historyTruncated,omitempty"`
+	// RedriveCount counts the redrives of the execution (MarkRedriven);
+	// RedrivenAt is when the latest started.
+	RedriveCount int        `json:"redriveCount,omitempty"`
+	RedrivenAt   *time.Time `json:"redrivenAt,omitempty"`
 }
 
 // Record sources.
@@ -226,6 +230,7 @@ func Refresh(ctx context.Context, eng Engine, rec *Record, now time.Time) (bool,
 	rec.StoppedAt = &stopped
 	if len(x.History) > 0 {
 		rec.History, rec.HistoryTruncated = BoundHistory(x.History)
+		rec.HistoryTruncated = rec.HistoryTruncated || x.HistoryTruncated
 	}
 	return true, nil
 }
