@@ -6,10 +6,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -21,14 +19,17 @@ import (
 )
 
 // API is the compute stack: one Lambda per function, the gateway's public
-// HTTP API, the management HTTP API behind the Cognito JWT authorizer, and
+// HTTP API, the management function's route on the console's HTTP API
+// behind the Cognito JWT authorizer, and
 // (when their functions exist) the tenant state machine role and the
 // secret rotation schedule. It holds no data: it can be destroyed and
 // redeployed freely.
 type API struct {
-	Stack      awscdk.Stack
-	Functions  map[string]awslambda.Function
-	Gateway    awsapigatewayv2.HttpApi
+	Stack     awscdk.Stack
+	Functions map[string]awslambda.Function
+	Gateway   awsapigatewayv2.HttpApi
+	// Management is the console's HTTP API (Console.ManagementAPI, in the
+	// Console stack); this stack adds its route to the management function.
 	Management awsapigatewayv2.HttpApi
 	// WorkflowRole is the role tenant state machines run with; nil until
 	// functions/workflow-task exists.
@@ -40,7 +41,7 @@ type API struct {
 // create and update state machines under it.
 func (s Settings) WorkflowPrefix() string { return s.prefix() + "-wf-" }
 
-func newAPI(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Config, fns []Function, st *State) *API {
+func newAPI(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Config, fns []Function, st *State, c *Console) *API {
 	s := cfg.Settings
 	a := &API{Stack: awscdk.NewStack(scope, jsii.String(id), props), Functions: map[string]awslambda.Function{}}
 	region, account := *a.Stack.Region(), *a.Stack.Account()
@@ -69,7 +70,7 @@ func newAPI(scope constructs.Construct, id string, props *awscdk.StackProps, cfg
 			issuer := st.Users.UserPoolProviderUrl()
 			env["PORTICO_CONSOLE_ISSUER"] = issuer
 			env["PORTICO_CONSOLE_JWKS_URL"] = awscdk.Fn_Join(jsii.String(""), &[]*string{issuer, jsii.String("/.well-known/jwks.json")})
-			env["PORTICO_CONSOLE_AUDIENCE"] = st.Console.UserPoolClientId()
+			env["PORTICO_CONSOLE_AUDIENCE"] = c.Client.UserPoolClientId()
 			env["PORTICO_CONSOLE_CLAIM_PREFIX"] = jsii.String("custom:")
 			// The cursor key is read from Secrets Manager at cold start,
 			// never placed in the environment.
@@ -86,7 +87,7 @@ func newAPI(scope constructs.Construct, id string, props *awscdk.StackProps, cfg
 
 	a.grantTable(fns, st)
 	a.gatewayAPI(s)
-	a.managementAPI(s, st)
+	a.managementAPI(c)
 
 	if wt, ok := a.Functions[FnWorkflowTask]; ok {
 		a.workflows(s, wt, stateMachines, executions, expressExecutions)
@@ -301,35 +302,25 @@ func (a *API) gatewayAPI(s Settings) {
 	awscdk.NewCfnOutput(a.Stack, jsii.String("GatewayUrl"), &awscdk.CfnOutputProps{Value: a.Gateway.ApiEndpoint()})
 }
 
-// managementAPI is the console API: the $default route requires a Cognito
-// ID token of the console client (the function verifies it again, with its
-// tenant and role claims).
-func (a *API) managementAPI(s Settings, st *State) {
+// managementAPI attaches the management function to the console's HTTP API
+// (created in the Console stack, see Console) on the $default route, behind
+// the JWT authorizer that accepts ID tokens of the console's app client only
+// (the function verifies the token again, with its tenant and role claims).
+// The route, integration and invoke permission are in this stack.
+func (a *API) managementAPI(c *Console) {
 	fn := a.Functions[FnManagement]
-	if fn == nil {
+	if fn == nil || c.ManagementAPI == nil {
 		return
 	}
-	auth := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("Console"), st.Users, &awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
-		AuthorizerName:  jsii.String("console"),
-		UserPoolClients: &[]awscognito.IUserPoolClient{st.Console},
-		IdentitySource:  jsii.Strings("$request.header.Authorization"),
-	})
-	a.Management = awsapigatewayv2.NewHttpApi(a.Stack, jsii.String("ManagementApi"), &awsapigatewayv2.HttpApiProps{
-		ApiName:            jsii.String(s.prefix() + "-management"),
-		Description:        jsii.String("Portico " + s.Name + " console API (/admin/v1)"),
-		CreateDefaultStage: jsii.Bool(false),
-		DefaultAuthorizer:  auth,
-		DefaultIntegration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("Management"), fn, &awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+	a.Management = c.ManagementAPI
+	awsapigatewayv2.NewHttpRoute(a.Stack, jsii.String("ManagementRoute"), &awsapigatewayv2.HttpRouteProps{
+		HttpApi:  c.ManagementAPI,
+		RouteKey: awsapigatewayv2.HttpRouteKey_DEFAULT(),
+		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("Management"), fn, &awsapigatewayv2integrations.HttpLambdaIntegrationProps{
 			PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
 		}),
+		Authorizer: c.Authorizer,
 	})
-	awsapigatewayv2.NewHttpStage(a.Stack, jsii.String("ManagementStage"), &awsapigatewayv2.HttpStageProps{
-		HttpApi:    a.Management,
-		StageName:  jsii.String("$default"),
-		AutoDeploy: jsii.Bool(true),
-		Throttle:   &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(50), BurstLimit: jsii.Number(100)},
-	})
-	awscdk.NewCfnOutput(a.Stack, jsii.String("ManagementUrl"), &awscdk.CfnOutputProps{Value: a.Management.ApiEndpoint()})
 }
 
 // workflows creates the role tenant state machines run with (it may invoke

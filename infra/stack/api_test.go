@@ -129,34 +129,42 @@ func TestApiStack(t *testing.T) {
 			})},
 		})
 	})
-	must(t, "two HTTP APIs", func() {
-		tpl.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::Api"), jsii.Number(2))
+	must(t, "the gateway's HTTP API here, the management API's in the Console stack", func() {
+		tpl.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::Api"), jsii.Number(1))
 		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Api"), obj{"Name": "portico-dev-gateway", "ProtocolType": "HTTP"})
-		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Api"), obj{"Name": "portico-dev-management", "ProtocolType": "HTTP"})
+		s.console.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Api"), obj{"Name": "portico-dev-management", "ProtocolType": "HTTP"})
 	})
-	must(t, "catch-all routes", func() {
+	must(t, "catch-all routes; management's on the Console stack's API behind its authorizer", func() {
 		tpl.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::Route"), jsii.Number(2))
 		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), obj{"RouteKey": "$default", "AuthorizationType": "NONE"})
-		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), obj{"RouteKey": "$default", "AuthorizationType": "JWT", "AuthorizerId": assertions.Match_AnyValue()})
+		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), obj{
+			"RouteKey": "$default", "AuthorizationType": "JWT",
+			"ApiId":        obj{"Fn::ImportValue": assertions.Match_StringLikeRegexp(jsii.String(`^Portico-dev-Console:.*ManagementApi`))},
+			"AuthorizerId": obj{"Fn::ImportValue": assertions.Match_StringLikeRegexp(jsii.String(`^Portico-dev-Console:.*ManagementApiConsole`))},
+		})
+	})
+	must(t, "management's audience is the Console stack's sign-in client", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
+			"FunctionName": "portico-dev-management",
+			"Environment": obj{"Variables": assertions.Match_ObjectLike(&map[string]any{
+				"PORTICO_CONSOLE_AUDIENCE": obj{"Fn::ImportValue": assertions.Match_StringLikeRegexp(jsii.String(`^Portico-dev-Console:ExportsOutputRefSignInClient`))},
+			})},
+		})
 	})
 	must(t, "payload 2.0 Lambda proxy integrations", func() {
 		tpl.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::Integration"), jsii.Number(2))
 		tpl.AllResourcesProperties(jsii.String("AWS::ApiGatewayV2::Integration"), obj{"IntegrationType": "AWS_PROXY", "PayloadFormatVersion": "2.0"})
 	})
 	must(t, "$default stages with throttling", func() {
-		tpl.AllResourcesProperties(jsii.String("AWS::ApiGatewayV2::Stage"), obj{"StageName": "$default", "AutoDeploy": true})
+		for _, tpl := range []assertions.Template{tpl, s.console} {
+			tpl.AllResourcesProperties(jsii.String("AWS::ApiGatewayV2::Stage"), obj{"StageName": "$default", "AutoDeploy": true})
+		}
 		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), obj{
 			"DefaultRouteSettings": obj{"ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200},
 		})
-	})
-	must(t, "JWT authorizer on the console client", func() {
-		tpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Authorizer"), obj{
-			"AuthorizerType": "JWT",
-			"IdentitySource": []any{"$request.header.Authorization"},
-			"JwtConfiguration": obj{
-				"Audience": []any{assertions.Match_AnyValue()},
-				"Issuer":   obj{"Fn::Join": []any{"", assertions.Match_ArrayWith(&[]any{assertions.Match_StringLikeRegexp(jsii.String(`^https://cognito-idp\.`))})}},
-			},
+		s.console.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), obj{
+			"ApiId":                obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ManagementApi"))},
+			"DefaultRouteSettings": obj{"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100},
 		})
 	})
 	must(t, "no workflow or rotation resources before their functions exist", func() {

@@ -43,9 +43,12 @@ func New(scope constructs.Construct, cfg Config) (*Portico, error) {
 		return p
 	}
 	p := &Portico{}
-	p.State = newState(scope, StackName(s.Name, "State"), props("State", "table, KMS key, secrets, console user pool"), s)
-	p.API = newAPI(scope, StackName(s.Name, "Api"), props("Api", "functions, HTTP APIs, workflow role"), cfg, fns, p.State)
-	p.Console = newConsole(scope, StackName(s.Name, "Console"), props("Console", "console hosting (S3 + CloudFront)"), cfg, p.State, p.API)
+	// State < Console < Api < Monitoring: the Console stack holds the
+	// management API's endpoint, the distribution and the sign-in client,
+	// which the Api stack's function and authorizer route need (Console).
+	p.State = newState(scope, StackName(s.Name, "State"), props("State", "table, KMS key, secrets, console user pool and hosted UI"), cfg)
+	p.Console = newConsole(scope, StackName(s.Name, "Console"), props("Console", "console hosting (S3 + CloudFront), management API endpoint, sign-in client"), cfg, fns, p.State)
+	p.API = newAPI(scope, StackName(s.Name, "Api"), props("Api", "functions, HTTP APIs, workflow role"), cfg, fns, p.State, p.Console)
 	p.Monitoring = newMonitoring(scope, StackName(s.Name, "Monitoring"), props("Monitoring", "dashboard and alarms"), s, p.State, p.API)
 	return p, nil
 }

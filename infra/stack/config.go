@@ -1,10 +1,13 @@
 package stack
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,6 +55,15 @@ type Settings struct {
 	// ConsoleCertificateArn, an ACM certificate in us-east-1.
 	ConsoleDomain         string
 	ConsoleCertificateArn string
+
+	// The console signs in through Cognito's hosted UI. AuthDomainPrefix
+	// names its prefix domain <prefix>.auth.<region>.amazoncognito.com
+	// (default: see Config.AuthDomainPrefix); AuthDomain with
+	// AuthCertificateArn (an ACM certificate in us-east-1) serves it on a
+	// custom domain instead.
+	AuthDomainPrefix   string
+	AuthDomain         string
+	AuthCertificateArn string
 
 	// AlarmEmails receive the SNS alarm topic (confirmation mail first).
 	AlarmEmails []string
@@ -137,12 +149,40 @@ func (s Settings) validate() error {
 	if (s.ConsoleDomain == "") != (s.ConsoleCertificateArn == "") {
 		errs = append(errs, errors.New("consoleDomain and consoleCertificateArn go together (the certificate must be in us-east-1)"))
 	}
+	if (s.AuthDomain == "") != (s.AuthCertificateArn == "") {
+		errs = append(errs, errors.New("authDomain and authCertificateArn go together (the certificate must be in us-east-1)"))
+	}
+	if s.AuthDomain != "" && s.AuthDomainPrefix != "" {
+		errs = append(errs, errors.New("authDomain and authDomainPrefix exclude each other"))
+	}
+	if p := s.AuthDomainPrefix; p != "" {
+		if err := checkDomainPrefix(p); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for fn, n := range s.ReservedConcurrency {
 		if n < 0 {
 			errs = append(errs, fmt.Errorf("reservedConcurrency %s=%v: want >= 0", fn, n))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// domainPrefix is what Cognito accepts as a prefix domain.
+var domainPrefix = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// checkDomainPrefix refuses prefixes Cognito would reject at deploy time:
+// wrong characters or length, or a reserved word.
+func checkDomainPrefix(p string) error {
+	if !domainPrefix.MatchString(p) {
+		return fmt.Errorf("authDomainPrefix %q: want 1-63 lowercase letters, digits and inner hyphens", p)
+	}
+	for _, w := range []string{"aws", "amazon", "cognito"} {
+		if strings.Contains(p, w) {
+			return fmt.Errorf("authDomainPrefix %q: Cognito reserves %q", p, w)
+		}
+	}
+	return nil
 }
 
 // Config is everything the stacks are built from.
@@ -167,6 +207,8 @@ type Context func(key string) any
 //	certificateArn           regional ACM certificate for *.api.<domain>
 //	hostedZoneId, hostedZoneName  Route 53 zone to create and validate that certificate
 //	consoleDomain, consoleCertificateArn  console alias (us-east-1 certificate)
+//	authDomainPrefix         Cognito hosted UI prefix domain (default portico-<env>-<hash>)
+//	authDomain, authCertificateArn  hosted UI on a custom domain (us-east-1 certificate)
 //	alarmEmail               comma-separated addresses for the alarm topic
 //	reservedConcurrency      comma-separated fn=n pairs, e.g. gateway=100,management=10
 //
@@ -195,6 +237,9 @@ func ConfigFromContext(ctx Context) (Config, error) {
 	s.HostedZoneName = str("hostedZoneName")
 	s.ConsoleDomain = str("consoleDomain")
 	s.ConsoleCertificateArn = str("consoleCertificateArn")
+	s.AuthDomainPrefix = str("authDomainPrefix")
+	s.AuthDomain = str("authDomain")
+	s.AuthCertificateArn = str("authCertificateArn")
 	for _, e := range strings.Split(str("alarmEmail"), ",") {
 		if e = strings.TrimSpace(e); e != "" {
 			s.AlarmEmails = append(s.AlarmEmails, e)
@@ -248,6 +293,23 @@ func (c Config) Validate() error {
 		return fmt.Errorf("Lambda bootstrap missing (run `make build` first): %s", strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// AuthDomainPrefix is the hosted UI's prefix domain: the configured one, or
+// portico-<env>-<8 hex digits of SHA-256 of account/region> (prefix domains
+// are global across AWS, so the hash keeps environments of different
+// accounts and regions apart). Empty when neither is set and the stacks are
+// environment-agnostic: the State stack then derives one from its stack id
+// at deploy time.
+func (c Config) AuthDomainPrefix() string {
+	if c.Settings.AuthDomainPrefix != "" {
+		return c.Settings.AuthDomainPrefix
+	}
+	if c.Account == "" || c.Region == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(c.Account + "/" + c.Region))
+	return c.Settings.prefix() + "-" + hex.EncodeToString(sum[:4])
 }
 
 func (c Config) bootstrap(fn string) string {

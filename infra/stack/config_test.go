@@ -37,6 +37,16 @@ func TestConfigFromContext(t *testing.T) {
 		{"unknown env", map[string]any{"root": root, "env": "qa"}, `unknown environment "qa"`, nil},
 		{"domain without certificate", map[string]any{"root": root, "domain": "example.com"}, "domain needs certificateArn", nil},
 		{"console domain without certificate", map[string]any{"root": root, "consoleDomain": "console.example.com"}, "consoleCertificateArn", nil},
+		{"auth domain without certificate", map[string]any{"root": root, "authDomain": "auth.example.com"}, "authDomain and authCertificateArn go together", nil},
+		{"auth domain and prefix", map[string]any{"root": root, "authDomain": "auth.example.com", "authCertificateArn": "arn:aws:acm:us-east-1:1:certificate/x", "authDomainPrefix": "acme"}, "exclude each other", nil},
+		{"auth prefix with capitals", map[string]any{"root": root, "authDomainPrefix": "Acme"}, "lowercase letters", nil},
+		{"auth prefix ending in a hyphen", map[string]any{"root": root, "authDomainPrefix": "acme-"}, "inner hyphens", nil},
+		{"auth prefix with a reserved word", map[string]any{"root": root, "authDomainPrefix": "acme-cognito"}, `reserves "cognito"`, nil},
+		{"auth prefix", map[string]any{"root": root, "authDomainPrefix": "acme-portico"}, "", func(t *testing.T, c Config) {
+			if c.AuthDomainPrefix() != "acme-portico" {
+				t.Errorf("AuthDomainPrefix %q", c.AuthDomainPrefix())
+			}
+		}},
 		{"bad reserved concurrency", map[string]any{"root": root, "reservedConcurrency": "gateway"}, "fn=n pairs", nil},
 		{"missing bootstrap", map[string]any{"root": fakeRootWithout(t, "dist/management/bootstrap")}, "run `make build` first", nil},
 		{"unknown function directory", map[string]any{"root": withFunction(t, "mystery")}, "functions/mystery has no deployment entry", nil},

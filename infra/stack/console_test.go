@@ -2,6 +2,7 @@ package stack
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -107,4 +108,127 @@ func TestMonitoringStack(t *testing.T) {
 			"Metrics":   assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{"Expression": "FILL(r, 0) + FILL(w, 0) + FILL(gr, 0) + FILL(gw, 0)"})}),
 		})
 	})
+}
+
+// TestConsoleSignIn checks the hosted UI sign-in: the app client (code grant
+// only, public, callback and logout URLs on the console's hosts), the
+// management API's authorizer on that client, and config.json.
+func TestConsoleSignIn(t *testing.T) {
+	root := fakeRoot(t, true, todayFunctions...)
+	onDistribution := func(path string) any {
+		return obj{"Fn::Join": []any{"", []any{"https://", obj{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^Distribution")), "DomainName"}}, path}}}
+	}
+	t.Run("on the distribution's domain", func(t *testing.T) {
+		s := build(t, config(t, "dev", root))
+		clients := resources(s.console, "AWS::Cognito::UserPoolClient")
+		if len(clients) != 1 {
+			t.Fatalf("%d app clients in the Console stack, want 1", len(clients))
+		}
+		var clientID string
+		for id := range clients {
+			clientID = id
+		}
+		must(t, "code grant only, public client, standard scopes", func() {
+			s.console.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), obj{
+				"ClientName":                      "portico-dev-console",
+				"UserPoolId":                      obj{"Fn::ImportValue": assertions.Match_StringLikeRegexp(jsii.String(`^Portico-dev-State:ExportsOutputRefUsers`))},
+				"GenerateSecret":                  false,
+				"AllowedOAuthFlows":               []any{"code"},
+				"AllowedOAuthFlowsUserPoolClient": true,
+				"AllowedOAuthScopes":              []any{"openid", "email", "profile"},
+				"SupportedIdentityProviders":      []any{"COGNITO"},
+				"PreventUserExistenceErrors":      "ENABLED",
+				"EnableTokenRevocation":           true,
+				"IdTokenValidity":                 60,
+				"AccessTokenValidity":             60,
+				"TokenValidityUnits":              obj{"IdToken": "minutes", "AccessToken": "minutes", "RefreshToken": "minutes"},
+				"ReadAttributes":                  assertions.Match_ArrayWith(&[]any{"custom:role", "custom:tenant"}),
+				"WriteAttributes":                 []any{"email"},
+			})
+		})
+		must(t, "callback and logout URLs on the distribution", func() {
+			s.console.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), obj{
+				"CallbackURLs": []any{onDistribution("/console/auth/callback")},
+				"LogoutURLs":   []any{onDistribution("/console/signin")},
+			})
+		})
+		must(t, "the management API's JWT authorizer accepts this client only", func() {
+			s.console.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Authorizer"), obj{
+				"ApiId":          obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ManagementApi"))},
+				"AuthorizerType": "JWT",
+				"IdentitySource": []any{"$request.header.Authorization"},
+				"JwtConfiguration": obj{
+					"Audience": []any{obj{"Ref": clientID}},
+					"Issuer":   obj{"Fn::Join": []any{"", assertions.Match_ArrayWith(&[]any{assertions.Match_StringLikeRegexp(jsii.String(`^https://cognito-idp\.eu-west-1\.`))})}},
+				},
+			})
+		})
+
+		// config.json: each value resolves to the right resource, and the
+		// deployment carries those tokens (its source markers).
+		resolved, _ := json.Marshal(s.p.Console.Stack.Resolve(s.p.Console.RuntimeConfig))
+		var cfg map[string]any
+		if err := json.Unmarshal(resolved, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+		for key, want := range map[string]string{
+			"clientId":   `{"Ref":"` + clientID + `"}`,
+			"userPoolId": `"Portico-dev-State:ExportsOutputRefUsers`,
+			"issuer":     `"https://cognito-idp.eu-west-1.amazonaws.com/",{"Fn::ImportValue":"Portico-dev-State:ExportsOutputRefUsers`,
+			"domain":     `"https://",{"Fn::ImportValue":"Portico-dev-State:ExportsOutputRefHostedUi`,
+			"scopes":     `["openid","email","profile"]`,
+			"apiBase":    `"/admin/v1"`,
+			"region":     `"eu-west-1"`,
+		} {
+			if got := js(cfg[key]); !strings.Contains(got, want) {
+				t.Errorf("config.json %s = %s, want %s", key, got, want)
+			}
+		}
+		markers, _ := json.Marshal(s.console.FindResources(jsii.String("Custom::CDKBucketDeployment"), nil))
+		for _, want := range []string{`{"Ref":"` + clientID + `"}`, "ExportsOutputRefHostedUi", "ExportsOutputRefUsers"} {
+			if !strings.Contains(string(markers), want) {
+				t.Errorf("the deployment's source markers lack %s: config.json would not name it", want)
+			}
+		}
+	})
+	t.Run("on the console domain", func(t *testing.T) {
+		cfg := config(t, "prod", root)
+		cfg.Settings.ConsoleDomain = "console.example.com"
+		cfg.Settings.ConsoleCertificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/console"
+		s := build(t, cfg)
+		must(t, "the console domain first, the distribution's own domain too", func() {
+			s.console.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), obj{
+				"CallbackURLs": []any{
+					"https://console.example.com/console/auth/callback",
+					onDistribution("/console/auth/callback"),
+				},
+				"LogoutURLs": assertions.Match_ArrayWith(&[]any{"https://console.example.com/console/signin"}),
+			})
+		})
+		must(t, "console URL output", func() {
+			s.console.HasOutput(jsii.String("ConsoleUrl"), obj{"Value": "https://console.example.com/console/"})
+		})
+	})
+}
+
+// TestConsoleRoutesMatchFrontend keeps the client's callback and logout
+// paths in step with the console: built with base /console/, routes
+// /auth/callback and /signin (frontend/src/App.tsx, auth/oidc.ts).
+func TestConsoleRoutesMatchFrontend(t *testing.T) {
+	for file, want := range map[string][]string{
+		"../../frontend/vite.config.ts":   {"base: '" + consolePath + "'"},
+		"../../frontend/src/App.tsx":      {"path: '/auth/callback'", "path: '/signin'"},
+		"../../frontend/src/auth/oidc.ts": {"BASE_URL}auth/callback`", "BASE_URL}signin`"},
+	} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("%s no longer has %s: update the client's URLs in console.go", file, w)
+			}
+		}
+	}
 }

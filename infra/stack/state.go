@@ -2,6 +2,7 @@ package stack
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -33,10 +34,14 @@ type State struct {
 	// access-token signing key from.
 	OAuth2Seed awssecretsmanager.Secret
 	Users      awscognito.UserPool
-	Console    awscognito.UserPoolClient
+	// HostedUI is the user pool's domain: Cognito's hosted UI, where the
+	// console signs in (its app client is in the Console stack, which knows
+	// the console's URL).
+	HostedUI awscognito.UserPoolDomain
 }
 
-func newState(scope constructs.Construct, id string, props *awscdk.StackProps, s Settings) *State {
+func newState(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Config) *State {
+	s := cfg.Settings
 	st := &State{Stack: awscdk.NewStack(scope, jsii.String(id), props)}
 	removal := s.removal()
 
@@ -117,25 +122,40 @@ func newState(scope constructs.Construct, id string, props *awscdk.StackProps, s
 		DeletionProtection: jsii.Bool(s.DeletionProtection),
 		RemovalPolicy:      removal,
 	})
-	st.Console = st.Users.AddClient(jsii.String("Console"), &awscognito.UserPoolClientOptions{
-		UserPoolClientName:         jsii.String(s.prefix() + "-console"),
-		GenerateSecret:             jsii.Bool(false), // a browser app cannot keep a secret
-		AuthFlows:                  &awscognito.AuthFlow{UserSrp: jsii.Bool(true)},
-		DisableOAuth:               jsii.Bool(true),
-		PreventUserExistenceErrors: jsii.Bool(true),
-		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)),
-		AccessTokenValidity:        awscdk.Duration_Hours(jsii.Number(1)),
-		RefreshTokenValidity:       awscdk.Duration_Days(jsii.Number(30)),
-		EnableTokenRevocation:      jsii.Bool(true),
-		ReadAttributes: awscognito.NewClientAttributes().
-			WithStandardAttributes(&awscognito.StandardAttributesMask{Email: jsii.Bool(true), EmailVerified: jsii.Bool(true)}).
-			WithCustomAttributes(jsii.String("tenant"), jsii.String("role")),
-		WriteAttributes: awscognito.NewClientAttributes().
-			WithStandardAttributes(&awscognito.StandardAttributesMask{Email: jsii.Bool(true)}),
-	})
+	st.HostedUI = newHostedUI(st, cfg)
 
 	awscdk.NewCfnOutput(st.Stack, jsii.String("TableName"), &awscdk.CfnOutputProps{Value: st.Table.TableName()})
 	awscdk.NewCfnOutput(st.Stack, jsii.String("UserPoolId"), &awscdk.CfnOutputProps{Value: st.Users.UserPoolId()})
-	awscdk.NewCfnOutput(st.Stack, jsii.String("ConsoleClientId"), &awscdk.CfnOutputProps{Value: st.Console.UserPoolClientId()})
+	awscdk.NewCfnOutput(st.Stack, jsii.String("HostedUiUrl"), &awscdk.CfnOutputProps{Value: st.HostedUI.BaseUrl(nil)})
 	return st
+}
+
+// newHostedUI gives the user pool its hosted UI domain: a custom domain
+// (with its us-east-1 certificate) when configured, else a prefix domain
+// (Config.AuthDomainPrefix; without account and region, portico-<env>- and
+// the first group of the stack id's UUID, resolved at deploy time). Classic
+// hosted UI: the newer managed login shows nothing until a branding style
+// exists.
+func newHostedUI(st *State, cfg Config) awscognito.UserPoolDomain {
+	s := cfg.Settings
+	props := &awscognito.UserPoolDomainProps{
+		UserPool:            st.Users,
+		ManagedLoginVersion: awscognito.ManagedLoginVersion_CLASSIC_HOSTED_UI,
+	}
+	if s.AuthDomain != "" {
+		props.CustomDomain = &awscognito.CustomDomainOptions{
+			DomainName:  jsii.String(s.AuthDomain),
+			Certificate: awscertificatemanager.Certificate_FromCertificateArn(st.Stack, jsii.String("HostedUiCertificate"), jsii.String(s.AuthCertificateArn)),
+		}
+	} else {
+		prefix := jsii.String(cfg.AuthDomainPrefix())
+		if *prefix == "" {
+			uuid := awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), awscdk.Aws_STACK_ID(), nil))
+			prefix = awscdk.Fn_Join(jsii.String(""), &[]*string{
+				jsii.String(s.prefix() + "-"), awscdk.Fn_Select(jsii.Number(0), awscdk.Fn_Split(jsii.String("-"), uuid, nil)),
+			})
+		}
+		props.CognitoDomain = &awscognito.CognitoDomainOptions{DomainPrefix: prefix}
+	}
+	return awscognito.NewUserPoolDomain(st.Stack, jsii.String("HostedUi"), props)
 }

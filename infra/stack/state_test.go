@@ -1,6 +1,8 @@
 package stack
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -63,13 +65,70 @@ func TestStateStack(t *testing.T) {
 			}),
 		})
 	})
-	must(t, "console client reads but cannot write tenant/role", func() {
-		tpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), obj{
-			"GenerateSecret":    false,
-			"ExplicitAuthFlows": assertions.Match_ArrayWith(&[]any{"ALLOW_USER_SRP_AUTH"}),
-			"ReadAttributes":    assertions.Match_ArrayWith(&[]any{"custom:role", "custom:tenant"}),
-			"WriteAttributes":   []any{"email"},
+	must(t, "hosted UI prefix domain per account and region, classic hosted UI", func() {
+		tpl.ResourceCountIs(jsii.String("AWS::Cognito::UserPoolDomain"), jsii.Number(1))
+		tpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolDomain"), obj{
+			"Domain":              assertions.Match_StringLikeRegexp(jsii.String(`^portico-dev-[0-9a-f]{8}$`)),
+			"ManagedLoginVersion": 1,
+			"UserPoolId":          obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Users"))},
+			"CustomDomainConfig":  assertions.Match_Absent(),
 		})
+	})
+	must(t, "the sign-in client is not here (the Console stack knows the callback URL)", func() {
+		tpl.ResourceCountIs(jsii.String("AWS::Cognito::UserPoolClient"), jsii.Number(0))
+	})
+}
+
+func TestHostedUIDomain(t *testing.T) {
+	root := fakeRoot(t, false, todayFunctions...)
+	domain := func(t *testing.T, cfg Config) map[string]any {
+		t.Helper()
+		s := build(t, cfg)
+		ds := resources(s.state, "AWS::Cognito::UserPoolDomain")
+		if len(ds) != 1 {
+			t.Fatalf("%d user pool domains, want 1", len(ds))
+		}
+		for _, d := range ds {
+			return props(d)
+		}
+		return nil
+	}
+	t.Run("prefix differs by account and region", func(t *testing.T) {
+		a := config(t, "prod", root)
+		b := a
+		b.Region = "us-east-1"
+		pa, pb := a.AuthDomainPrefix(), b.AuthDomainPrefix()
+		if pa == pb || checkDomainPrefix(pa) != nil || checkDomainPrefix(pb) != nil {
+			t.Errorf("prefixes %q, %q: want distinct valid prefixes", pa, pb)
+		}
+		if got := domain(t, a)["Domain"]; got != pa {
+			t.Errorf("Domain %v, want %q", got, pa)
+		}
+	})
+	t.Run("configured prefix", func(t *testing.T) {
+		cfg := config(t, "staging", root)
+		cfg.Settings.AuthDomainPrefix = "acme-portico-staging"
+		if got := domain(t, cfg)["Domain"]; got != "acme-portico-staging" {
+			t.Errorf("Domain %v", got)
+		}
+	})
+	t.Run("environment-agnostic: from the stack id at deploy time", func(t *testing.T) {
+		cfg := config(t, "dev", root)
+		cfg.Account, cfg.Region = "", ""
+		got, _ := json.Marshal(domain(t, cfg)["Domain"])
+		if !strings.Contains(string(got), `"portico-dev-"`) || !strings.Contains(string(got), `"AWS::StackId"`) {
+			t.Errorf("Domain %s: want portico-dev- joined with part of the stack id", got)
+		}
+	})
+	t.Run("custom domain with its certificate", func(t *testing.T) {
+		cfg := config(t, "prod", root)
+		cfg.Settings.AuthDomain = "auth.example.com"
+		cfg.Settings.AuthCertificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/auth"
+		d := domain(t, cfg)
+		want := `{"CertificateArn":"arn:aws:acm:us-east-1:123456789012:certificate/auth"}`
+		if got, _ := json.Marshal(d["CustomDomainConfig"]); d["Domain"] != "auth.example.com" || string(got) != want {
+			t.Errorf("domain %v, want auth.example.com with %s", d, want)
+		}
 	})
 }
 
