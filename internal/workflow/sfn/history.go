@@ -13,17 +13,18 @@ import (
 
 // history reads the first page of a Standard execution's history
 // (GetExecutionHistory, with execution data) as workflow events: state
-// entered/exited, task and execution failures, execution end. Express
+// entered/exited, task and execution failures, redrives, execution end. Express
 // executions have no such API (their history is in the log group). A
 // failure to read it leaves the history empty: the status still stands.
-func (e *Engine) history(ctx context.Context, id string) []workflow.Event {
+// truncated reports a further page (the history is then incomplete).
+func (e *Engine) history(ctx context.Context, id string) (evs []workflow.Event, truncated bool) {
 	out, err := e.cfg.Client.GetExecutionHistory(ctx, &awssfn.GetExecutionHistoryInput{
 		ExecutionArn: aws.String(id), MaxResults: int32(workflow.MaxHistoryEvents), IncludeExecutionData: aws.Bool(true),
 	})
 	if err != nil {
-		return nil
+		return nil, false
 	}
-	return historyEvents(out.Events)
+	return historyEvents(out.Events), out.NextToken != nil
 }
 
 func historyEvents(in []types.HistoryEvent) []workflow.Event {
@@ -56,6 +57,8 @@ func historyEvents(in []types.HistoryEvent) []workflow.Event {
 		case h.ExecutionFailedEventDetails != nil:
 			d := h.ExecutionFailedEventDetails
 			ev.Type, ev.Error = workflow.EventExecutionFailed, &workflow.Error{Name: aws.ToString(d.Error), Cause: aws.ToString(d.Cause)}
+		case h.ExecutionRedrivenEventDetails != nil || h.Type == types.HistoryEventTypeExecutionRedriven:
+			ev.Type = workflow.EventExecutionRedriven
 		case h.Type == types.HistoryEventTypeExecutionTimedOut:
 			ev.Type, ev.Error = workflow.EventExecutionFailed, &workflow.Error{Name: workflow.ErrorTimeout}
 		default:

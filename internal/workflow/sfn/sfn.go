@@ -31,6 +31,7 @@ type API interface {
 	StartExecution(ctx context.Context, in *awssfn.StartExecutionInput, optFns ...func(*awssfn.Options)) (*awssfn.StartExecutionOutput, error)
 	DescribeExecution(ctx context.Context, in *awssfn.DescribeExecutionInput, optFns ...func(*awssfn.Options)) (*awssfn.DescribeExecutionOutput, error)
 	GetExecutionHistory(ctx context.Context, in *awssfn.GetExecutionHistoryInput, optFns ...func(*awssfn.Options)) (*awssfn.GetExecutionHistoryOutput, error)
+	RedriveExecution(ctx context.Context, in *awssfn.RedriveExecutionInput, optFns ...func(*awssfn.Options)) (*awssfn.RedriveExecutionOutput, error)
 }
 
 // NewClient builds a Step Functions client from the default AWS
@@ -213,9 +214,31 @@ func (e *Engine) Describe(ctx context.Context, id string) (*workflow.Execution, 
 	}
 	if out.StopDate != nil {
 		x.StoppedAt = out.StopDate
-		x.History = e.history(ctx, id)
+		x.History, x.HistoryTruncated = e.history(ctx, id)
 	}
 	return x, nil
+}
+
+// Redrive implements workflow.Redriver with RedriveExecution: Step
+// Functions restarts the execution at the state it failed in, with the
+// definition and input of the original run (it keeps them: only the ARN
+// is sent). Its refusals (ExecutionNotRedrivable: express, succeeded,
+// past the 14 days...) are *workflow.RedriveError.
+func (e *Engine) Redrive(ctx context.Context, r workflow.Redrive) error {
+	_, err := e.cfg.Client.RedriveExecution(ctx, &awssfn.RedriveExecutionInput{ExecutionArn: aws.String(r.ExecutionID)})
+	var (
+		missing *types.ExecutionDoesNotExist
+		refused *types.ExecutionNotRedrivable
+	)
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &missing):
+		return fmt.Errorf("%w: %s", workflow.ErrExecutionNotFound, r.ExecutionID)
+	case errors.As(err, &refused):
+		return &workflow.RedriveError{Reason: workflow.RedriveEngine, Detail: "Step Functions cannot redrive the execution: " + refused.ErrorMessage()}
+	}
+	return fmt.Errorf("sfn: redrive execution %s: %w", r.ExecutionID, err)
 }
 
 func mapErr(op, ref string, err error) error {
@@ -245,6 +268,7 @@ func orEmpty(b json.RawMessage) json.RawMessage {
 }
 
 var (
-	_ workflow.Engine = (*Engine)(nil)
-	_ API             = (*awssfn.Client)(nil)
+	_ workflow.Engine   = (*Engine)(nil)
+	_ workflow.Redriver = (*Engine)(nil)
+	_ API               = (*awssfn.Client)(nil)
 )
