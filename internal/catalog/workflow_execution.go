@@ -53,8 +53,9 @@ func (c *Catalog) RecordExecution(ctx context.Context, r *workflow.Record) error
 		return fmt.Errorf("encode execution record: %w", err)
 	}
 	it := store.Item{PK: executionPK(r.Tenant), SK: sk, Data: data, ExpiresAt: r.StartedAt.Add(ExecutionRetention).Unix()}
-	if r.Status == workflow.StatusRunning && r.ExecutionID != "" {
-		// A start: recorded once per engine execution.
+	if r.Status == workflow.StatusRunning && r.ExecutionID != "" && r.RedriveCount == 0 {
+		// A start: recorded once per engine execution (a redrive, running
+		// again under the same ID, is written over its record).
 		sum := sha256.Sum256([]byte(r.ExecutionID))
 		mark := store.Item{PK: it.PK, SK: pfxExecutionStart + hex.EncodeToString(sum[:]), Data: []byte(`{}`), ExpiresAt: it.ExpiresAt}
 		err := c.st.Transact(ctx, []store.WriteOp{{Put: &mark, Cond: store.IfAbsent()}, {Put: &it}})

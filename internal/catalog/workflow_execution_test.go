@@ -121,4 +121,13 @@ func TestExecutionRecordedOncePerStart(t *testing.T) {
 	if len(recs) != 1 {
 		t.Fatalf("records = %+v", recs)
 	}
+	// A redrive runs the same execution again: its record is written over.
+	first.MarkRedriven(clk.Now())
+	if err := c.RecordExecution(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetExecution(ctx, "acme", "long", first.ID)
+	if err != nil || got.Status != workflow.StatusRunning || got.RedriveCount != 1 {
+		t.Fatalf("redriven record = %+v, %v", got, err)
+	}
 }
