@@ -77,6 +77,10 @@ type Catalog struct {
 	// keyRevoked are told about API key revocations (credential.go).
 	keyRevoked hooks
 	checkURL   func(ctx context.Context, rawURL string) error // upstream.go
+	// queued are told about committed changes that queued a webhook
+	// message; wantsCache answers whether one must be queued (outbox.go).
+	queued     hooks
+	wantsCache wantsCache
 }
 
 // New returns a Catalog.
@@ -152,9 +156,19 @@ func (c *Catalog) commit(ctx context.Context, tenant string, actor Actor, build 
 			store.WriteOp{Put: &metaNext, Cond: store.IfVersion(meta.Version)},
 			store.WriteOp{Put: &store.Item{PK: pk, SK: auditSK(now, a.ID), Data: auditData}, Cond: store.IfAbsent()},
 		)
+		outOp, queued, err := c.outboxOp(ctx, tenant, meta.Version, a, now)
+		if err != nil {
+			return nil, err
+		}
+		if queued {
+			ops = append(ops, outOp)
+		}
 		err = c.st.Transact(ctx, ops)
 		switch {
 		case err == nil:
+			if queued {
+				c.queued.call(tenant)
+			}
 			return ch.result, nil
 		case errors.Is(err, store.ErrConditionFailed):
 			// Every write bumps META, so a failed condition means another

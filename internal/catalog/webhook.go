@@ -125,7 +125,7 @@ func (c *Catalog) WebhookTargets(ctx context.Context, tenant, typ string) ([]web
 }
 
 func deliverySK(sub string, at time.Time, id string) string {
-	return pfxDelivery + sub + "#" + at.UTC().Format(auditTimeFormat) + "#" + id
+	return sub + "#" + at.UTC().Format(auditTimeFormat) + "#" + id
 }
 
 // RecordDelivery appends d to the delivery log of its subscription; it
@@ -135,7 +135,7 @@ func (c *Catalog) RecordDelivery(ctx context.Context, tenant string, d webhook.D
 	if err != nil {
 		return fmt.Errorf("encode delivery: %w", err)
 	}
-	it := store.Item{PK: TenantPK(tenant), SK: deliverySK(d.Subscription, d.CreatedAt, d.ID), Data: data,
+	it := store.Item{PK: DeliveryPK(tenant), SK: deliverySK(d.Subscription, d.CreatedAt, d.ID), Data: data,
 		ExpiresAt: d.CreatedAt.Add(DeliveryTTL).Unix()}
 	if err := c.st.Put(ctx, it, store.Cond{}); err != nil {
 		return fmt.Errorf("write delivery: %w", err)
@@ -148,7 +148,7 @@ var _ webhook.Log = (*Catalog)(nil)
 // ListDeliveries returns one page of a subscription's deliveries, newest
 // first.
 func (c *Catalog) ListDeliveries(ctx context.Context, tenant, sub string, limit int, cursor string) ([]webhook.Delivery, string, error) {
-	page, err := c.st.Query(ctx, store.Query{PK: TenantPK(tenant), SKPrefix: pfxDelivery + sub + "#", Limit: limit, Cursor: cursor, Reverse: true})
+	page, err := c.st.Query(ctx, store.Query{PK: DeliveryPK(tenant), SKPrefix: sub + "#", Limit: limit, Cursor: cursor, Reverse: true})
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
