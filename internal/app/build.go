@@ -200,6 +200,7 @@ func NewManagement(ctx context.Context, e Env, cat *catalog.Catalog, con *Consol
 		return nil, err
 	}
 	cfg.Modules = moduleValidator(wasm)
+	cfg.Warm = wasm.Compile // publish warm-up (locally the gateway's host too)
 	if con.Signer != nil {
 		cfg.JWKS = con.Signer.JWKSHandler()
 		if e.DevLogin {

@@ -113,6 +113,7 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	cfg.Domain = strings.ToLower(strings.TrimPrefix(cfg.Domain, "."))
 	g := &Gateway{cfg: cfg, snaps: newSnapshots(cfg.Source, cfg.RefreshInterval, cfg.Now), log: cfg.Logger}
+	g.snaps.warm = newWarmer(cfg.Wasm, cfg.Logger) // warmup.go
 	if cfg.Domain != "" {
 		g.hostSuffix = "." + cfg.Domain
 	}

@@ -75,6 +75,9 @@ type snapshot struct {
 	retired map[string]bool        // version names that answer 410
 	routed  map[string]bool        // version names that are routed
 	plans   map[string]*planLimits // rate-limit plans by slug (plan.go)
+	wasm    []*wasmUnit            // wasm modules its transforms run (warmup.go)
+	// warmed is closed when the warm-up of wasm has ended (warmup.go).
+	warmed chan struct{}
 }
 
 // tenantEntry caches a tenant's snapshot and when it was last validated.
@@ -89,6 +92,8 @@ type snapshots struct {
 	interval time.Duration
 	now      func() time.Time
 	group    singleflight.Group
+	// warm, when set, is handed every newly compiled snapshot (warmup.go).
+	warm func(*snapshot)
 
 	mu       sync.RWMutex
 	entries  map[string]*tenantEntry
@@ -181,7 +186,11 @@ func (s *snapshots) load(ctx context.Context, tenant string, old *snapshot) (*sn
 	if err != nil {
 		return nil, fmt.Errorf("load config of %q: %w", tenant, err)
 	}
-	return compile(cfg), nil
+	snap := compile(cfg, old)
+	if s.warm != nil {
+		s.warm(snap)
+	}
+	return snap, nil
 }
 
 func (s *snapshots) store(tenant string, snap *snapshot, checked int64) {
@@ -216,8 +225,10 @@ func (s *snapshots) dropNegative() {
 	s.negative = 0
 }
 
-// compile builds the serving form of a tenant configuration.
-func compile(cfg *catalog.TenantConfig) *snapshot {
+// compile builds the serving form of a tenant configuration. prev (may be
+// nil) is the snapshot it replaces: its loaded wasm modules are kept when
+// unchanged.
+func compile(cfg *catalog.TenantConfig, prev *snapshot) *snapshot {
 	snap := &snapshot{version: cfg.Version, exists: true, retired: map[string]bool{}, routed: map[string]bool{}}
 	basePaths := make(map[string]string, len(cfg.APIs))
 	apis := make(map[string]*model.API, len(cfg.APIs))
@@ -242,7 +253,7 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 	for i := range cfg.Integrations {
 		integrations[cfg.Integrations[i].Slug] = &cfg.Integrations[i]
 	}
-	units := compileTransforms(cfg) // transform.go
+	units := compileTransforms(cfg, prev) // transform.go
 	b := route.NewBuilder[*endpoint]()
 	for _, ep := range cfg.Endpoints {
 		v, ok := versions[ep.API+"#"+ep.Version]
@@ -303,6 +314,7 @@ func compile(cfg *catalog.TenantConfig) *snapshot {
 		_ = b.Add(ep.Method, tmpl, ce) // conflicts are rejected at save time
 	}
 	snap.plans = compilePlans(cfg.Plans)
+	snap.wasm = wasmUnits(units)
 	snap.routes = b.Build()
 	return snap
 }

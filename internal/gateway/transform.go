@@ -48,6 +48,7 @@ type transformUnit struct {
 type wasmUnit struct {
 	code []byte
 	opt  wasmhost.LoadOptions
+	key  string // slug, hash, options: what makes two units interchangeable
 
 	mu  sync.Mutex
 	mod *wasmhost.Module
@@ -55,10 +56,19 @@ type wasmUnit struct {
 
 // compileTransforms compiles every usable transform of cfg by slug. A
 // transform that is not publishable (failing tests, no module) or does not
-// compile is left out: endpoints using it fail closed.
-func compileTransforms(cfg *catalog.TenantConfig) map[string]*transformUnit {
+// compile is left out: endpoints using it fail closed. A wasm transform
+// unchanged since prev (may be nil) keeps prev's unit, loaded module and
+// warm instances included.
+func compileTransforms(cfg *catalog.TenantConfig, prev *snapshot) map[string]*transformUnit {
 	if len(cfg.Transforms) == 0 {
 		return nil
+	}
+	var kept map[string]*wasmUnit
+	if prev != nil && len(prev.wasm) > 0 {
+		kept = make(map[string]*wasmUnit, len(prev.wasm))
+		for _, u := range prev.wasm {
+			kept[u.key] = u
+		}
 	}
 	out := make(map[string]*transformUnit, len(cfg.Transforms))
 	for i := range cfg.Transforms {
@@ -79,7 +89,10 @@ func compileTransforms(cfg *catalog.TenantConfig) map[string]*transformUnit {
 			if !ok {
 				continue
 			}
-			u.wasm = &wasmUnit{code: code, opt: wasmhost.LoadOptions{Name: t.Slug, Config: t.Config, FreshInstance: t.FreshInstance}}
+			key := t.Slug + "\x00" + t.Module.Hash + "\x00" + strconv.FormatBool(t.FreshInstance) + "\x00" + string(t.Config)
+			if u.wasm = kept[key]; u.wasm == nil {
+				u.wasm = &wasmUnit{code: code, key: key, opt: wasmhost.LoadOptions{Name: t.Slug, Config: t.Config, FreshInstance: t.FreshInstance}}
+			}
 		default:
 			continue
 		}

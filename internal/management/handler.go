@@ -54,6 +54,10 @@ type Config struct {
 	// Modules validates and warms uploaded WebAssembly transform modules
 	// (routes_transforms_crud.go); nil answers uploads with 503.
 	Modules ModuleValidator
+	// Warm compiles a module ahead of its first request; on publish, the
+	// modules of the version's wasm transforms are warmed in the
+	// background (warmup.go). nil skips the warm-up.
+	Warm ModuleWarmer
 }
 
 // Handler serves /admin/v1.
@@ -63,6 +67,7 @@ type Handler struct {
 	cursors cursorCodec
 	mux     *http.ServeMux
 	log     *slog.Logger
+	warmSem chan struct{} // bounds background warm-ups (warmup.go)
 }
 
 // New validates cfg and builds the handler.
@@ -85,7 +90,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.DevLoginTTL <= 0 {
 		cfg.DevLoginTTL = time.Hour
 	}
-	h := &Handler{cfg: cfg, cat: cfg.Catalog, cursors: cursorCodec{key: cfg.CursorKey}, log: cfg.Logger, mux: http.NewServeMux()}
+	h := &Handler{cfg: cfg, cat: cfg.Catalog, cursors: cursorCodec{key: cfg.CursorKey}, log: cfg.Logger, mux: http.NewServeMux(), warmSem: make(chan struct{}, 1)}
 	for _, rt := range h.routes() {
 		h.mux.Handle(rt.pattern, h.wrap(rt))
 	}

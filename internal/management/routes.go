@@ -423,6 +423,9 @@ func (h *Handler) transition(to model.VersionStatus, action string) func(http.Re
 		if err != nil {
 			return staleAs412(err, im)
 		}
+		if to == model.StatusPublished {
+			h.warmVersion(p.Tenant, out.API, out.Name) // warmup.go
+		}
 		return writeResource(w, http.StatusOK, out.Revision, out)
 	}
 }

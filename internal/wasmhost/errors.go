@@ -34,6 +34,8 @@ var (
 	ErrDeadline = errors.New("wasm: deadline exceeded")
 	// ErrGuest is an error the guest reported through the ABI.
 	ErrGuest = errors.New("wasm: guest reported an error")
+	// ErrClosed is a load on a host that was closed.
+	ErrClosed = errors.New("wasm: host closed")
 )
 
 // CallError is a failed call: which module, what went wrong, and the

@@ -46,6 +46,11 @@ type Config struct {
 	// CacheDir, when set, keeps compiled code on disk (Lambda: /tmp) so a
 	// new process compiles a known module in a fraction of the time.
 	CacheDir string
+	// OnCompile, when set, is called after each compilation of a module
+	// (once per content hash and host, whether or not the on-disk cache
+	// served it), with how long it took: metrics, and tests proving that a
+	// request path does not compile.
+	OnCompile func(hash string, elapsed time.Duration)
 }
 
 // Enforcement is how a call's deadline is enforced.
@@ -99,6 +104,11 @@ type Host struct {
 
 	mu       sync.Mutex
 	compiled map[string]*compileEntry
+
+	// life orders compiles before Close: wazero must not compile on a
+	// closed runtime (a background warm-up may outlive its host).
+	life   sync.RWMutex
+	closed bool
 }
 
 type compileEntry struct {
@@ -138,6 +148,12 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 
 // Close closes every module and instance of the host.
 func (h *Host) Close(ctx context.Context) error {
+	h.life.Lock()
+	defer h.life.Unlock()
+	if h.closed {
+		return nil
+	}
+	h.closed = true
 	err := h.rt.Close(ctx)
 	if h.cache != nil {
 		err = errors.Join(err, h.cache.Close(ctx))
@@ -169,15 +185,16 @@ func (h *Host) compile(ctx context.Context, hash string, wasm []byte) (wazero.Co
 			return nil, ctx.Err()
 		}
 	}
-	e.code, e.err = h.rt.CompileModule(context.WithoutCancel(ctx), wasm)
-	if e.err == nil {
-		e.err = checkModule(e.code)
-		if e.err != nil {
+	e.code, e.err = h.compileLive(ctx, hash, wasm)
+	switch {
+	case errors.Is(e.err, ErrClosed):
+	case e.err != nil:
+		e.err = fmt.Errorf("%w: %v", ErrInvalidModule, e.err)
+	default:
+		if e.err = checkModule(e.code); e.err != nil {
 			_ = e.code.Close(ctx)
 			e.code = nil
 		}
-	} else {
-		e.err = fmt.Errorf("%w: %v", ErrInvalidModule, e.err)
 	}
 	close(e.done)
 	if e.err != nil { // do not cache failures: the next upload retries
@@ -186,6 +203,31 @@ func (h *Host) compile(ctx context.Context, hash string, wasm []byte) (wazero.Co
 		h.mu.Unlock()
 	}
 	return e.code, e.err
+}
+
+// compileLive compiles wasm unless the host is closed (ErrClosed).
+func (h *Host) compileLive(ctx context.Context, hash string, wasm []byte) (wazero.CompiledModule, error) {
+	h.life.RLock()
+	defer h.life.RUnlock()
+	if h.closed {
+		return nil, ErrClosed
+	}
+	start := time.Now()
+	code, err := h.rt.CompileModule(context.WithoutCancel(ctx), wasm)
+	if h.cfg.OnCompile != nil {
+		h.cfg.OnCompile(hash, time.Since(start))
+	}
+	return code, err
+}
+
+// Compile validates and compiles wasm without instantiating it (a
+// warm-up): a later Load of the same bytes only instantiates.
+func (h *Host) Compile(ctx context.Context, wasm []byte) error {
+	if len(wasm) > h.cfg.MaxModuleBytes {
+		return fmt.Errorf("%w: module is %d bytes, limit %d", ErrTooLarge, len(wasm), h.cfg.MaxModuleBytes)
+	}
+	_, err := h.compile(ctx, Hash(wasm), wasm)
+	return err
 }
 
 // allowedImports are the WASI functions a guest may import. Everything

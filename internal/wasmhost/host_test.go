@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -163,7 +164,8 @@ func TestInstanceState(t *testing.T) {
 }
 
 func TestCompiledOncePerHash(t *testing.T) {
-	h := newHost(t, Config{})
+	var compiles atomic.Int32
+	h := newHost(t, Config{OnCompile: func(string, time.Duration) { compiles.Add(1) }})
 	var wg sync.WaitGroup
 	mods := make([]*Module, 8)
 	for i := range mods {
@@ -184,6 +186,16 @@ func TestCompiledOncePerHash(t *testing.T) {
 		if m != nil && m.code != mods[0].code {
 			t.Error("same bytes compiled twice")
 		}
+	}
+	// Compile warms without instantiating; known bytes are not compiled again.
+	if err := h.Compile(context.Background(), modEcho.bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Compile(context.Background(), modForbidden.bytes()); !errors.Is(err, ErrForbiddenImport) {
+		t.Fatalf("Compile of a forbidden module: %v", err)
+	}
+	if n := compiles.Load(); n != 2 {
+		t.Errorf("OnCompile called %d times, want 2 (echo once, forbidden once)", n)
 	}
 }
 
@@ -262,5 +274,27 @@ func TestWatchdog(t *testing.T) {
 	echo := load(t, h, modEcho, LoadOptions{})
 	if res, err := echo.Call(context.Background(), []byte("ok")); err != nil || string(res.Output) != "ok" {
 		t.Errorf("echo: %q, %v", res.Output, err)
+	}
+}
+
+// TestLoadAfterClose: a load that outlives its host (a background
+// warm-up) fails with an error, never a panic.
+func TestLoadAfterClose(t *testing.T) {
+	h, err := New(context.Background(), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	load(t, h, modEcho, LoadOptions{})
+	if err := h.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Close(context.Background()); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := h.Load(context.Background(), modGuestErr.bytes(), LoadOptions{}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Load of a new module after Close: %v, want ErrClosed", err)
+	}
+	if _, err := h.Load(context.Background(), modEcho.bytes(), LoadOptions{}); err == nil {
+		t.Fatal("Load of a compiled module after Close succeeded")
 	}
 }
