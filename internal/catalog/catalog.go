@@ -68,12 +68,19 @@ type Config struct {
 	// SSRF guard, ssrf.Guard.CheckURL); its error text is shown to the
 	// tenant under the pointer /url.
 	CheckUpstreamURL func(ctx context.Context, rawURL string) error
+	// Secrets holds tenant secrets, introspection client secrets and
+	// webhook signing secrets (secret.go); nil keeps the latter two in
+	// clear items of the tenant's partition, as before the port, and
+	// refuses tenant secrets.
+	Secrets SecretStore
 }
 
 // Catalog is the configuration repository. It is safe for concurrent use.
 type Catalog struct {
 	st  store.Store
 	now func() time.Time
+	// secrets is Config.Secrets (secret.go).
+	secrets SecretStore
 	// keyRevoked are told about API key revocations (credential.go).
 	keyRevoked hooks
 	checkURL   func(ctx context.Context, rawURL string) error // upstream.go
@@ -91,7 +98,7 @@ func New(cfg Config) (*Catalog, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Catalog{st: cfg.Store, now: cfg.Now, checkURL: cfg.CheckUpstreamURL}, nil
+	return &Catalog{st: cfg.Store, now: cfg.Now, checkURL: cfg.CheckUpstreamURL, secrets: cfg.Secrets}, nil
 }
 
 // Key layout of the single table.

@@ -150,7 +150,9 @@ func (c *Catalog) CreateIntegration(ctx context.Context, tenant string, actor Ac
 	if err := c.checkUpstream(ctx, in); err != nil {
 		return nil, err
 	}
-	return create(ctx, c, integrationKind, tenant, actor, in, nil)
+	return create(ctx, c, integrationKind, tenant, actor, in, func(ctx context.Context) error {
+		return c.checkIntegrationSecret(ctx, tenant, in) // secret.go
+	})
 }
 
 // GetIntegration returns an integration.
@@ -168,7 +170,9 @@ func (c *Catalog) UpdateIntegration(ctx context.Context, tenant string, actor Ac
 	if err := c.checkUpstream(ctx, in); err != nil {
 		return nil, err
 	}
-	return update(ctx, c, integrationKind, tenant, actor, slug, expect, in, nil)
+	return update(ctx, c, integrationKind, tenant, actor, slug, expect, in, func(ctx context.Context, _ *model.Integration) error {
+		return c.checkIntegrationSecret(ctx, tenant, in) // secret.go
+	})
 }
 
 // DeleteIntegration deletes an integration no endpoint uses.

@@ -3,20 +3,16 @@ package catalog
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/portico/portico/internal/model"
-	"github.com/portico/portico/internal/store"
 )
 
-// pfxJWTSecret keys an issuer's introspection client secret, kept apart
-// from the issuer document so that it never reaches reads, listings or the
-// audit trail (model.Introspection explains why it is not hashed).
+// pfxJWTSecret keyed an issuer's introspection client secret in clear
+// before the secrets port; with a secrets store (Config.Secrets) the secret
+// lives there (secrets.Internal("jwt-introspection", slug)) and the item is
+// only read as a fallback and deleted. Either way it is kept apart from the
+// issuer document, so it never reaches reads, listings or the audit trail.
 const pfxJWTSecret = "JWTSEC#"
-
-type jwtSecret struct {
-	Secret string `json:"secret"`
-}
 
 // withoutSecret returns v with its introspection client secret taken out,
 // and the secret.
@@ -38,24 +34,13 @@ func (c *Catalog) saveJWTSecret(ctx context.Context, tenant, slug, secret string
 	if secret == "" {
 		return nil
 	}
-	data, err := marshal(&jwtSecret{Secret: secret})
-	if err != nil {
-		return err
-	}
-	if err := c.st.Put(ctx, store.Item{PK: TenantPK(tenant), SK: pfxJWTSecret + slug, Version: 1, Data: data}, store.Cond{}); err != nil {
-		return fmt.Errorf("store introspection secret of jwt issuer %q: %w", slug, err)
-	}
-	return nil
+	return c.putInternalSecret(ctx, tenant, secretKindIntrospection, slug, pfxJWTSecret+slug, secret)
 }
 
 // JWTIntrospectionSecret returns the introspection client secret of a
 // trusted issuer (for the gateway); ErrNotFound when none is stored.
 func (c *Catalog) JWTIntrospectionSecret(ctx context.Context, tenant, slug string) (string, error) {
-	s, err := getItem[jwtSecret](ctx, c.st, tenant, pfxJWTSecret+slug)
-	if err != nil {
-		return "", err
-	}
-	return s.Secret, nil
+	return c.internalSecret(ctx, tenant, secretKindIntrospection, slug, pfxJWTSecret+slug)
 }
 
 // hasJWTSecret reports whether issuer slug has a stored secret.
@@ -71,9 +56,5 @@ func (c *Catalog) hasJWTSecret(ctx context.Context, tenant, slug string) (bool, 
 }
 
 func (c *Catalog) deleteJWTSecret(ctx context.Context, tenant, slug string) error {
-	err := c.st.Delete(ctx, store.Key{PK: TenantPK(tenant), SK: pfxJWTSecret + slug}, store.Cond{})
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("delete introspection secret of jwt issuer %q: %w", slug, err)
-	}
-	return nil
+	return c.deleteInternalSecret(ctx, tenant, secretKindIntrospection, slug, pfxJWTSecret+slug)
 }

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,10 +24,6 @@ const (
 // DeliveryTTL is how long the delivery log keeps a delivery.
 const DeliveryTTL = 7 * 24 * time.Hour
 
-type webhookSecret struct {
-	Secret string `json:"secret"`
-}
-
 // CreateWebhook stores a new subscription with a fresh signing secret,
 // which is returned once and never again. The URL is vetted by the
 // configured upstream check (SSRF guard), like integration URLs.
@@ -42,12 +37,12 @@ func (c *Catalog) CreateWebhook(ctx context.Context, tenant string, actor Actor,
 	if p := errs.Problem(); p != nil {
 		return nil, "", p
 	}
-	secret, err := webhook.NewSecret(rand.Reader)
+	nv := *s
+	nv.ID = "wh_" + newID()
+	secret, sop, err := c.newWebhookSecret(ctx, tenant, nv.ID) // secret.go
 	if err != nil {
 		return nil, "", err
 	}
-	nv := *s
-	nv.ID = "wh_" + newID()
 	res, err := c.commit(ctx, tenant, actor, func(ctx context.Context) (change, error) {
 		nv.Meta = c.stamp()
 		nv.Revision = 1
@@ -56,14 +51,17 @@ func (c *Catalog) CreateWebhook(ctx context.Context, tenant string, actor Actor,
 		if err != nil {
 			return change{}, err
 		}
-		sop, err := putOp(tenant, pfxWebhookSecret+nv.ID, &webhookSecret{Secret: secret}, &model.Meta{Revision: 1}, store.IfAbsent())
-		if err != nil {
-			return change{}, err
+		ops := []store.WriteOp{op}
+		if sop != nil {
+			ops = append(ops, *sop)
 		}
-		return change{ops: []store.WriteOp{op, sop}, result: &nv,
+		return change{ops: ops, result: &nv,
 			audit: model.AuditEntry{Action: "create", ResourceType: "webhook", Resource: "webhook/" + nv.ID, After: rawJSON(&nv)}}, nil
 	})
 	if err != nil {
+		if sop == nil { // stored ahead in the secrets store: take it back
+			_ = c.deleteInternalSecret(context.WithoutCancel(ctx), tenant, secretKindWebhook, nv.ID, pfxWebhookSecret+nv.ID)
+		}
 		return nil, "", err
 	}
 	return res.(*model.WebhookSubscription), secret, nil
@@ -96,7 +94,10 @@ func (c *Catalog) DeleteWebhook(ctx context.Context, tenant string, actor Actor,
 			audit: model.AuditEntry{Action: "delete", ResourceType: "webhook", Resource: "webhook/" + id, Before: rawJSON(old)},
 		}, nil
 	})
-	return err
+	if err != nil || c.secrets == nil {
+		return err
+	}
+	return c.deleteInternalSecret(ctx, tenant, secretKindWebhook, id, pfxWebhookSecret+id)
 }
 
 // WebhookTargets returns the subscriptions of tenant that want events of
@@ -112,14 +113,14 @@ func (c *Catalog) WebhookTargets(ctx context.Context, tenant, typ string) ([]web
 		if !s.Wants(typ) {
 			continue
 		}
-		sec, err := getItem[webhookSecret](ctx, c.st, tenant, pfxWebhookSecret+s.ID)
+		sec, err := c.internalSecret(ctx, tenant, secretKindWebhook, s.ID, pfxWebhookSecret+s.ID) // secret.go
 		if errors.Is(err, ErrNotFound) {
 			continue // deleted meanwhile
 		}
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, webhook.Subscription{ID: s.ID, URL: s.URL, Secret: sec.Secret})
+		out = append(out, webhook.Subscription{ID: s.ID, URL: s.URL, Secret: sec})
 	}
 	return out, nil
 }
