@@ -61,6 +61,8 @@ type Engine struct {
 	cfg Config
 	mu  sync.Mutex
 	cbs map[string]*breakerEntry // tenant + "\x00" + integration
+	// trans counts breaker transitions by the same key (breakerstats.go).
+	trans map[string]*transitions
 }
 
 type breakerEntry struct {
@@ -89,7 +91,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Engine{cfg: cfg, cbs: map[string]*breakerEntry{}}, nil
+	return &Engine{cfg: cfg, cbs: map[string]*breakerEntry{}, trans: map[string]*transitions{}}, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -136,6 +138,7 @@ func (e *Engine) entry(p *Plan) *breakerEntry {
 			ReadyToTrip: func(c gobreaker.Counts) bool {
 				return c.Requests >= b.MinRequests && float64(c.TotalFailures) >= b.FailureRatio*float64(c.Requests)
 			},
+			OnStateChange: e.transitionsOf(k, p).count,
 		})
 	}
 	e.cbs[k] = nb

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -272,6 +273,11 @@ func TestCircuitBreaker(t *testing.T) {
 		}
 		if h, _ := e.Health("acme", "backend"); h.Breaker != "closed" {
 			t.Fatalf("breaker %q after a good probe, want closed", h.Breaker)
+		}
+		// Each transition counted once, for the metrics export.
+		want := []BreakerStats{{Tenant: "acme", Integration: "backend", Opened: 1, HalfOpened: 1, Closed: 1}}
+		if got := e.BreakerStats(); !slices.Equal(got, want) {
+			t.Fatalf("BreakerStats = %+v, want %+v", got, want)
 		}
 	})
 }
