@@ -378,6 +378,12 @@ func (a *API) workflows(s Settings, wt awslambda.Function, stateMachines, execut
 			Actions:   jsii.Strings("states:DescribeExecution", "states:GetExecutionHistory"),
 			Resources: jsii.Strings(executions),
 		}))
+		// The console's redrive of a failed standard execution (same ARN).
+		m.Role().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("RedriveTenantWorkflows"),
+			Actions:   jsii.Strings("states:RedriveExecution"),
+			Resources: jsii.Strings(executions),
+		}))
 	}
 	if g := a.Functions[FnGateway]; g != nil {
 		g.Role().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -258,6 +258,10 @@ func TestLaterFunctions(t *testing.T) {
 	if got := statements("ReadTenantWorkflowHistory"); len(got) != 1 || !strings.HasSuffix(fmt.Sprint(got[0]["Resource"]), ":execution:portico-staging-wf-*]]]") {
 		t.Errorf("ReadTenantWorkflowHistory statements: %v", got)
 	}
+	if got := statements("RedriveTenantWorkflows"); len(got) != 1 || got[0]["Action"] != "states:RedriveExecution" ||
+		!strings.HasSuffix(fmt.Sprint(got[0]["Resource"]), ":execution:portico-staging-wf-*]]]") {
+		t.Errorf("RedriveTenantWorkflows statements: %v", got)
+	}
 	must(t, "workflow-task reads the table; gateway knows the workflow role", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
 			"FunctionName": "portico-staging-workflow-task",
