@@ -138,3 +138,24 @@ func TestNewValidates(t *testing.T) {
 		t.Error("New with a prefix without trailing slash succeeded")
 	}
 }
+
+// TestRuntimeConfig: the console reads {prefix}config.json at start. The
+// local build has none, and the 404 (not the app shell) is what makes the
+// console offer the dev login; a config.json placed in the build directory
+// is served as JSON and revalidated.
+func TestRuntimeConfig(t *testing.T) {
+	rec := httptest.NewRecorder()
+	newHandler(t, testFS()).ServeHTTP(rec, httptest.NewRequest("GET", "/console/config.json", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("without config.json: status %d, want 404 (the dev login); body %q", rec.Code, rec.Body)
+	}
+
+	fsys := testFS()
+	fsys["config.json"] = &fstest.MapFile{Data: []byte(`{"apiBase":"/admin/v1"}`), ModTime: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
+	rec = httptest.NewRecorder()
+	newHandler(t, fsys).ServeHTTP(rec, httptest.NewRequest("GET", "/console/config.json", nil))
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") ||
+		rec.Header().Get("Cache-Control") != "no-cache" || rec.Body.String() != `{"apiBase":"/admin/v1"}` {
+		t.Errorf("with config.json: %d %v %q", rec.Code, rec.Header(), rec.Body)
+	}
+}

@@ -2,7 +2,7 @@
 // Node's own WebCrypto and typed arrays: under jsdom, oauth4webapi's
 // instanceof checks see another realm's Uint8Array.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { oidcFrom, type OidcConfig } from './config';
+import type { OidcConfig } from './config';
 import { authorizationURL, completeSignIn, SignInError } from './oidc';
 
 const ISSUER = 'https://idp.test/pool';
@@ -141,18 +141,5 @@ describe('OIDC sign-in (authorization code + PKCE)', () => {
   it('refuses a callback with no sign-in started in this tab', async () => {
     mockServer();
     await expect(completeSignIn(cfg, callback({ code: 'c0de', state: 's' }))).rejects.toThrow(/No sign-in was started/);
-  });
-});
-
-describe('oidcFrom', () => {
-  it('derives the Cognito issuer from the region and pool, and needs a client', () => {
-    expect(oidcFrom({ region: 'eu-west-1', userPoolId: 'eu-west-1_abc', clientId: 'c', domain: 'auth.example.com' })).toEqual({
-      issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc',
-      clientId: 'c',
-      domain: 'https://auth.example.com',
-      scopes: ['openid', 'email', 'profile'],
-    });
-    expect(oidcFrom({ region: 'eu-west-1', userPoolId: 'p' })).toBeNull();
-    expect(oidcFrom(null)).toBeNull();
   });
 });

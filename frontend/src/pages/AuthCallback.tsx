@@ -30,6 +30,10 @@ export function AuthCallback() {
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     if (cfg.isPending) return;
+    if (cfg.isError) {
+      setError(cfg.error);
+      return;
+    }
     if (!cfg.data) {
       setError(new Error('This console has no identity provider configured.'));
       return;
@@ -47,7 +51,7 @@ export function AuthCallback() {
     return () => {
       live = false;
     };
-  }, [cfg.isPending, cfg.data]);
+  }, [cfg.isPending, cfg.isError, cfg.error, cfg.data]);
 
   return (
     <Center mih="100vh" bg="gray.0" p="md">

@@ -11,7 +11,7 @@ import { useSession } from '../auth/session';
 import { loadOidcConfig, type OidcConfig } from '../auth/config';
 import { FieldErrors } from '../lib/problem';
 
-/** useOidcConfig is config.json's sign-in settings: null in local mode. */
+/** useOidcConfig is config.json's sign-in settings: null in local mode, an error (ConfigError) when config.json is unusable. */
 export function useOidcConfig() {
   return useQuery({ queryKey: ['console-config'], queryFn: ({ signal }) => loadOidcConfig(signal), staleTime: Infinity, retry: false });
 }
@@ -35,6 +35,16 @@ export function SignIn() {
       <Center mih="100vh">
         <Loader size="sm" aria-label="Loading" />
       </Center>
+    );
+  }
+  if (cfg.isError) {
+    return (
+      <SignInCard subtitle="The console's sign-in settings are broken, so it cannot offer a sign-in.">
+        <ErrorAlert error={cfg.error} title="The console is misconfigured" />
+        <Button variant="default" onClick={() => void cfg.refetch()} loading={cfg.isFetching} fullWidth>
+          Try again
+        </Button>
+      </SignInCard>
     );
   }
   return cfg.data ? <OidcSignIn cfg={cfg.data} /> : <DevSignIn />;
