@@ -268,6 +268,9 @@ func matrixCalls() map[string]matrixCall {
 			slug := e.addWorkflow(t, n, false)
 			return prefix + "/workflows/" + slug + "/executions/" + e.addExecution(t, slug), ""
 		},
+		"POST /admin/v1/workflows/{workflow}/executions/{execution}/redrive": func(t *testing.T, e *env, n int) (string, string) {
+			return e.failedStandardExecution(t, n), ""
+		},
 
 		"POST /admin/v1/auth/dev-login":       fixed("/auth/dev-login", `{"tenant":"acme","email":"dev@acme.test","role":"viewer"}`),
 		"GET /admin/v1/.well-known/jwks.json": fixed("/.well-known/jwks.json", ""),

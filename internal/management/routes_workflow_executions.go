@@ -9,13 +9,13 @@ import (
 )
 
 // workflowExecutionRoutes list a workflow's recorded executions (those
-// started through the gateway or a test run, kept 30 days) and show one
-// with its history.
+// started through the gateway or a test run, kept 30 days), show one
+// with its history, and redrive a failed one (routes_workflow_redrive.go).
 func (h *Handler) workflowExecutionRoutes() []apiRoute {
-	return []apiRoute{
+	return append([]apiRoute{
 		{"GET " + prefix + "/workflows/{workflow}/executions", member, identity.RoleViewer, h.listWorkflowExecutions},
 		{"GET " + prefix + "/workflows/{workflow}/executions/{execution}", member, identity.RoleViewer, h.getWorkflowExecution},
-	}
+	}, h.workflowRedriveRoutes()...)
 }
 
 // recording wraps engine so a test run is recorded like a gateway call.

@@ -65,21 +65,24 @@ type Redriver interface {
 	Redrive(ctx context.Context, r Redrive) error
 }
 
-// PlanRedrive decides whether the recorded execution rec of definition m
-// (the deployed one, which must be the one the execution ran) can be
-// redriven at now, and where it resumes: at the top-level state it failed
+// PlanRedrive decides whether the recorded execution rec of definition m,
+// deployed at publishedAt (zero: unknown), can be redriven at now, and
+// where it resumes: at the top-level state it failed
 // in, which must be a Task (a call or transform step), with the input
 // recorded when that state was entered. A refusal is a *RedriveError.
 //
 // Refused: express executions; running or succeeded ones; those that
-// ended more than RedriveWindow ago; a truncated history (the input or
+// ended more than RedriveWindow ago; those started before m was published
+// (Step Functions redrives the definition an execution started with, the
+// embedded engine may hold only the new one, and a tenant who published a
+// fix would expect it: neither is sound); a truncated history (the input or
 // the compensation cannot be told); executions whose compensation ran (a
 // saga's failure ends in Portico.Failed after undoing the earlier steps:
 // resuming would continue a transaction that no longer exists); failures
 // in a parallel step (Step Functions redrives only its failed branches,
 // which the embedded engine does not reproduce) or in a state that would
 // fail the same way again (fail, choice, set, wait, the end).
-func PlanRedrive(rec *Record, m *Machine, now time.Time) (*Redrive, error) {
+func PlanRedrive(rec *Record, m *Machine, publishedAt, now time.Time) (*Redrive, error) {
 	switch {
 	case rec.Kind != KindStandard:
 		return nil, &RedriveError{Reason: RedriveExpress, Detail: "only standard executions can be redriven; run an express workflow again"}
@@ -91,6 +94,8 @@ func PlanRedrive(rec *Record, m *Machine, now time.Time) (*Redrive, error) {
 		return nil, &RedriveError{Reason: RedriveRunning, Detail: "the execution has not ended"}
 	case now.Sub(*rec.StoppedAt) > RedriveWindow:
 		return nil, &RedriveError{Reason: RedriveExpired, Detail: fmt.Sprintf("the execution ended more than %d days ago", int(RedriveWindow/(24*time.Hour)))}
+	case publishedAt.After(rec.StartedAt):
+		return nil, &RedriveError{Reason: RedriveRepublished, Detail: "the workflow was published again since this execution started; start a new execution"}
 	case rec.HistoryTruncated:
 		return nil, &RedriveError{Reason: RedriveTruncated, Detail: "the recorded history is incomplete, so where and with what input to resume cannot be told"}
 	}

@@ -86,16 +86,19 @@ func TestPlanRedrive(t *testing.T) {
 		{name: "failed at a fail step", def: failStep, input: `{"body":{}}`, wantErr: RedriveNotACall},
 		{name: "failed at a choice", def: parallel, input: `{"body":{"express":true}}`,
 			tasks: map[string][]outcome{"quoteA": ok(`{"price":10}`), "quoteB": ok(`{"price":12}`)}, wantErr: RedriveNotACall},
+		{name: "published again since it started", def: linear, input: `{}`, tasks: map[string][]outcome{"fetch": fail("E")},
+			edit: func(r *Record) { r.StartedAt = r.StartedAt.Add(-2 * time.Minute) }, wantErr: RedriveRepublished},
 		{name: "no history", def: linear, input: `{}`, tasks: map[string][]outcome{"fetch": fail("E")},
 			edit: func(r *Record) { r.History = nil }, wantErr: RedriveNotACall},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec, m := failedRecord(t, tt.def, tt.input, tt.tasks)
+			published := rec.StartedAt.Add(-time.Minute)
 			if tt.edit != nil {
 				tt.edit(rec)
 			}
-			plan, err := PlanRedrive(rec, m, now)
+			plan, err := PlanRedrive(rec, m, published, now)
 			if tt.wantErr != "" {
 				var re *RedriveError
 				if !errors.As(err, &re) || re.Reason != tt.wantErr || !errors.Is(err, ErrNotRedrivable) || re.Detail == "" {
@@ -248,7 +251,7 @@ func TestLocalRedrive(t *testing.T) {
 	// Fixed upstream: the redrive resumes at charge, reserve is not called again.
 	up.set(func(u *upstream) { u.failing = nil })
 	m, _ := ParseMachine(def)
-	plan, err := PlanRedrive(&r, m, clock.Now())
+	plan, err := PlanRedrive(&r, m, time.Time{}, clock.Now())
 	if err != nil || plan.State != "charge" {
 		t.Fatalf("plan %+v: %v", plan, err)
 	}
@@ -284,7 +287,7 @@ func TestLocalRedrive(t *testing.T) {
 		t.Errorf("record after the redrive: %+v, %v", r, err)
 	}
 	// Succeeded now: nothing to redrive.
-	if _, err := PlanRedrive(&r, m, clock.Now()); !errors.Is(err, ErrNotRedrivable) {
+	if _, err := PlanRedrive(&r, m, time.Time{}, clock.Now()); !errors.Is(err, ErrNotRedrivable) {
 		t.Errorf("plan after success: %v", err)
 	}
 }
@@ -303,7 +306,7 @@ func TestLocalRedriveAfterRestart(t *testing.T) {
 	eng := NewLocal(ex)
 	ref, _ := eng.Deploy(ctx, Deployment{Tenant: "acme", Workflow: "order", Kind: KindStandard, Definition: def})
 	rec.ExecutionID = ref + ":0123456789abcdef01234567"
-	plan, err := PlanRedrive(rec, m, clock.Now())
+	plan, err := PlanRedrive(rec, m, time.Time{}, clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
