@@ -54,6 +54,9 @@ type Config struct {
 	Now          func() time.Time
 	SafetyMargin time.Duration // zero means DefaultSafetyMargin
 	Logger       *slog.Logger
+	// Secrets resolves the secrets of integrations with auth
+	// (credential.go); nil answers their calls with 503.
+	Secrets SecretSource
 }
 
 // Engine runs integration calls. It is safe for concurrent use.
@@ -183,6 +186,16 @@ func (e *Engine) Call(r *http.Request, p *Plan, t proxy.Target, use func(x *prox
 		ctx = proxy.WithConnectTimeout(ctx, p.ConnectTimeout)
 	}
 	deadline, _ := ctx.Deadline()
+	credHeader := ""
+	if p.Auth != nil {
+		value, secret, prob := e.credential(ctx, p)
+		if prob != nil {
+			return st, prob
+		}
+		credHeader = p.Auth.Header
+		t.SetHeaders = withHeader(t.SetHeaders, credHeader, value)
+		ctx = context.WithValue(ctx, credentialsKey{}, []string{value, secret})
+	}
 	r = r.WithContext(ctx)
 	t.MaxResponseBytes, t.BodyIdleTimeout = p.MaxResponseBytes, p.BodyIdleTimeout
 
@@ -265,7 +278,7 @@ func (e *Engine) Call(r *http.Request, p *Plan, t proxy.Target, use func(x *prox
 			return st, err
 		}
 		if p.FollowRedirects && e.cfg.Guard != nil && isRedirect(x.Resp.StatusCode) {
-			x, err = e.follow(r, t, x, &st)
+			x, err = e.follow(r, t, x, &st, credHeader)
 			if err != nil {
 				return st, err
 			}
@@ -336,8 +349,10 @@ func isRedirect(code int) bool {
 // follow follows redirects from x, each target checked by the guard
 // before it is sent (and its address again at dial time). 307/308 keep
 // the method and body (only when the body was buffered); 301/302/303 turn
-// into a GET without body, except for HEAD.
-func (e *Engine) follow(r *http.Request, t proxy.Target, x *proxy.Exchange, st *Stats) (*proxy.Exchange, error) {
+// into a GET without body, except for HEAD. The credential header
+// (credHeader, from the integration's auth) goes only to the integration's
+// own scheme, host and port, as net/http does with Authorization.
+func (e *Engine) follow(r *http.Request, t proxy.Target, x *proxy.Exchange, st *Stats, credHeader string) (*proxy.Exchange, error) {
 	method := x.Method
 	for {
 		if !isRedirect(x.Resp.StatusCode) {
@@ -374,6 +389,9 @@ func (e *Engine) follow(r *http.Request, t proxy.Target, x *proxy.Exchange, st *
 		base := &url.URL{Scheme: loc.Scheme, Host: loc.Host, Path: loc.Path, RawPath: loc.RawPath, RawQuery: loc.RawQuery}
 		t2 := t
 		t2.BaseURL, t2.Path, t2.Method = base, "", method
+		if credHeader != "" && (loc.Scheme != t.BaseURL.Scheme || loc.Host != t.BaseURL.Host) {
+			t2.SetHeaders = without(t.SetHeaders, credHeader)
+		}
 		if dl, ok := r.Context().Deadline(); ok {
 			t2.Timeout = time.Until(dl)
 		}

@@ -26,6 +26,9 @@ type Plan struct {
 	// Idempotent marks calls that are safe to repeat whatever their
 	// method (a GraphQL query sent as a POST): they are retried like GETs.
 	Idempotent bool
+	// Auth, when set, adds a credential from the tenant's secrets to every
+	// attempt (credential.go); nil sends none.
+	Auth *Auth
 }
 
 // BreakerSettings configure a circuit breaker.
@@ -44,7 +47,8 @@ func (b *BreakerSettings) key() string {
 
 // Compile builds the Plan of in for tenant.
 func Compile(tenant string, in *model.Integration) *Plan {
-	p := &Plan{Tenant: tenant, Integration: in.Slug, Timeout: time.Duration(in.TimeoutMs) * time.Millisecond, Retry: retry.Policy{MaxAttempts: 1}}
+	p := &Plan{Tenant: tenant, Integration: in.Slug, Timeout: time.Duration(in.TimeoutMs) * time.Millisecond, Retry: retry.Policy{MaxAttempts: 1},
+		Auth: compileAuth(in.Auth)}
 	if r := in.Retry; r != nil {
 		p.Retry = retry.Policy{
 			MaxAttempts: r.MaxAttempts,

@@ -128,20 +128,22 @@ func (h *Handler) probeIntegration(w http.ResponseWriter, r *http.Request, p ide
 
 	res := probeResult{Integration: it.Slug, Method: method}
 	start := time.Now()
-	_, err = caller.Call(out, plan, t, func(x *proxy.Exchange, _ *http.Request) error {
+	_, err = caller.Call(out, plan, t, func(x *proxy.Exchange, cr *http.Request) error {
 		defer x.Discard()
 		res.Status = x.Resp.StatusCode
 		res.Headers = map[string]string{}
 		for _, k := range probeHeaders {
 			if v := x.Resp.Header.Get(k); v != "" {
-				res.Headers[k] = v
+				res.Headers[k] = integration.Redact(cr, v)
 			}
 		}
 		b, rerr := io.ReadAll(io.LimitReader(x.Resp.Body, probePreviewBytes+1))
 		if len(b) > probePreviewBytes {
 			b, res.Truncated = b[:probePreviewBytes], true
 		}
-		res.Preview = previewText(b)
+		// An upstream that echoes request headers must not show the
+		// integration's credential to the console.
+		res.Preview = integration.Redact(cr, previewText(b))
 		return rerr
 	})
 	res.LatencyMs = time.Since(start).Milliseconds()
