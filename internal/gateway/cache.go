@@ -38,13 +38,17 @@ type cacheStage struct {
 	maxBody          int   // 0: the cache's maximum entry size
 	api, version     string
 	tags             []string // purge tags from the policy
+	// staleIfError is the policy's stale-if-error window; -1 when unset
+	// (the upstream's Cache-Control then says).
+	staleIfError time.Duration
 	// metrics are the endpoint's counters, set on first use (cachemetrics.go).
 	metrics atomic.Pointer[cache.EndpointCounters]
 }
 
 var (
-	xCacheHit  = []string{"HIT"}
-	xCacheMiss = []string{"MISS"}
+	xCacheHit   = []string{"HIT"}
+	xCacheMiss  = []string{"MISS"}
+	xCacheStale = []string{"STALE"}
 )
 
 // compileCache compiles the cache policy of ep.
@@ -52,7 +56,10 @@ func compileCache(p *model.CachePolicy, ep model.Endpoint) *cacheStage {
 	cs := &cacheStage{
 		ttl: time.Duration(p.TTLSeconds) * time.Second, storeHead: ep.Method == http.MethodHead,
 		ignoreCC: p.IgnoreCacheControl, statuses: p.Statuses, maxBody: p.MaxEntrySize, api: ep.API, version: ep.Version,
-		tags: p.Tags,
+		tags: p.Tags, staleIfError: -1,
+	}
+	if p.StaleIfErrorSeconds != nil {
+		cs.staleIfError = time.Duration(*p.StaleIfErrorSeconds) * time.Second
 	}
 	methods := p.Methods
 	if len(methods) == 0 {
@@ -129,39 +136,62 @@ func canonicalQuery(raw string) (string, bool) {
 // serveCached runs the cache stage in front of dispatch: a fresh entry is
 // served (304 when If-None-Match matches its ETag); a miss is dispatched
 // once for every concurrent request of the same key and stored if the
-// response allows.
+// response allows. When the lookup also found an entry within its
+// stale-if-error window and the upstream fails, that entry answers
+// instead (X-Cache: STALE; stale.go).
 func (g *Gateway) serveCached(w http.ResponseWriter, r *http.Request, res *resolution) (*problem.Problem, error) {
 	cs := res.ep.cache
 	key, ok := cs.key(r, res)
 	if !ok {
 		return g.upstream(w, r, res)
 	}
-	if r.Method == http.MethodHead && !cs.storeHead {
-		if e := g.cfg.Cache.Get(r.Context(), key); e != nil {
-			g.cacheCounters(res).Hit()
-			writeHit(w, r, e, g.cfg.Now())
-			return nil, nil
-		}
-		g.cacheCounters(res).Miss()
-		w.Header()["X-Cache"] = xCacheMiss
-		return g.upstream(w, r, res)
+	fresh, stale := g.cfg.Cache.Lookup(r.Context(), key)
+	if fresh != nil {
+		g.cacheCounters(res).Hit()
+		writeHit(w, r, fresh, g.cfg.Now(), xCacheHit)
+		return nil, nil
 	}
-	var (
-		prob *problem.Problem
-		err  error
-	)
-	e, out, ferr := g.cfg.Cache.Do(r.Context(), key, func(context.Context) (*cache.Entry, error) {
+	if r.Method == http.MethodHead && !cs.storeHead {
 		w.Header()["X-Cache"] = xCacheMiss
-		cw := captureWriter{ResponseWriter: w, cs: cs, res: res, now: g.cfg.Now(), max: g.cfg.Cache.MaxEntryBytes()}
+		return g.upstreamOrStale(w, r, res, stale)
+	}
+	return g.fillCached(w, r, res, key, stale)
+}
+
+// fillCached is serveCached's miss: the single-flight fill.
+func (g *Gateway) fillCached(w http.ResponseWriter, r *http.Request, res *resolution, key string, stale *cache.Entry) (*problem.Problem, error) {
+	cs := res.ep.cache
+	var (
+		prob   *problem.Problem
+		err    error
+		pre    []string // the leader's header keys before dispatch
+		failed bool     // the leader's upstream failed and a stale entry may answer
+	)
+	e, out, ferr := g.cfg.Cache.Fill(r.Context(), key, func(context.Context) (*cache.Entry, error) {
+		w.Header()["X-Cache"] = xCacheMiss
+		cw := captureWriter{cs: cs, res: res, now: g.cfg.Now(), max: g.cfg.Cache.MaxEntryBytes()}
 		cw.pre = make([]string, 0, len(w.Header()))
 		for k := range w.Header() {
 			cw.pre = append(cw.pre, k)
+		}
+		pre, cw.ResponseWriter = cw.pre, w
+		var hw *holdWriter
+		if stale != nil {
+			hw = &holdWriter{ResponseWriter: w, hold: true}
+			cw.ResponseWriter = hw
 		}
 		if cs.maxBody > 0 {
 			cw.max = min(cw.max, cs.maxBody)
 		}
 		prob, err = g.upstream(&cw, r, res)
 		switch {
+		case hw != nil && (hw.held || prob != nil && upstreamFailed(prob.Status)):
+			failed = true
+			if prob != nil {
+				shared := *prob
+				return nil, &shared
+			}
+			return nil, errUpstreamFailed
 		case prob != nil:
 			shared := *prob // waiters get a copy: this request's Write mutates prob
 			return nil, &shared
@@ -171,29 +201,40 @@ func (g *Gateway) serveCached(w http.ResponseWriter, r *http.Request, res *resol
 		return cw.entry(), nil
 	})
 	switch {
+	case out == cache.Filled && failed && r.Context().Err() == nil:
+		g.serveStale(w, r, res, stale, pre)
+		return nil, nil
 	case out == cache.Filled:
 		g.cacheCounters(res).Miss()
 		return prob, err
 	case e != nil:
 		g.cacheCounters(res).Hit()
-		writeHit(w, r, e, g.cfg.Now())
+		writeHit(w, r, e, g.cfg.Now(), xCacheHit)
 		return nil, nil
 	}
-	g.cacheCounters(res).Miss()
 	// A waiter whose fill produced nothing shareable.
-	if p := (*problem.Problem)(nil); errors.As(ferr, &p) {
+	p := (*problem.Problem)(nil)
+	isProb := errors.As(ferr, &p)
+	if stale != nil && (errors.Is(ferr, errUpstreamFailed) || isProb && upstreamFailed(p.Status)) {
+		g.serveStale(w, r, res, stale, nil)
+		return nil, nil
+	}
+	if isProb {
+		g.cacheCounters(res).Miss()
 		mine := *p
 		return &mine, nil
 	}
 	// Not storable, or the filling request failed mid-way (its client went
-	// away): fetch for this request alone.
+	// away), or its upstream failed and it had a stale entry this request
+	// has not: fetch for this request alone.
 	w.Header()["X-Cache"] = xCacheMiss
-	return g.upstream(w, r, res)
+	return g.upstreamOrStale(w, r, res, stale)
 }
 
-// writeHit answers r from e: its headers with Age and X-Cache, then 304 when
-// If-None-Match matches e's ETag, else e's status and body (none for HEAD).
-func writeHit(w http.ResponseWriter, r *http.Request, e *cache.Entry, now time.Time) {
+// writeHit answers r from e: its headers with Age and X-Cache (xc: HIT or
+// STALE), then 304 when If-None-Match matches e's ETag, else e's status and
+// body (none for HEAD).
+func writeHit(w http.ResponseWriter, r *http.Request, e *cache.Entry, now time.Time, xc []string) {
 	h := w.Header()
 	for k, vs := range e.Header {
 		if _, set := h[k]; !set {
@@ -201,7 +242,7 @@ func writeHit(w http.ResponseWriter, r *http.Request, e *cache.Entry, now time.T
 		}
 	}
 	h["Age"] = []string{strconv.FormatInt(e.Age(now), 10)}
-	h["X-Cache"] = xCacheHit
+	h["X-Cache"] = xc
 	if inm := r.Header.Get("If-None-Match"); inm != "" && e.Status == http.StatusOK && etagMatch(inm, e.Header.Get("Etag")) {
 		delete(h, "Content-Length")
 		delete(h, "Content-Type")
@@ -308,7 +349,7 @@ func (cs *cacheStage) storable(code int, h http.Header, pre []string, now time.T
 			}
 		}
 	}
-	ttl := cs.ttl
+	ttl, stale := cs.ttl, cs.staleIfError
 	if !cs.ignoreCC {
 		d := parseCacheControl(h["Cache-Control"])
 		if d.noStore || d.private || d.noCache {
@@ -316,6 +357,9 @@ func (cs *cacheStage) storable(code int, h http.Header, pre []string, now time.T
 		}
 		if d.maxAge >= 0 {
 			ttl = min(ttl, time.Duration(d.maxAge)*time.Second)
+		}
+		if stale < 0 && d.staleIfError >= 0 {
+			stale = time.Duration(d.staleIfError) * time.Second
 		}
 	}
 	if ttl <= 0 {
@@ -327,17 +371,19 @@ func (cs *cacheStage) storable(code int, h http.Header, pre []string, now time.T
 			stored[k] = slices.Clone(vs)
 		}
 	}
-	return &cache.Entry{Status: code, Header: stored, StoredAt: now, TTL: ttl, API: cs.api, Version: cs.version, Tags: responseTags(cs.tags, h)}
+	return &cache.Entry{Status: code, Header: stored, StoredAt: now, TTL: ttl, StaleIfError: max(stale, 0),
+		API: cs.api, Version: cs.version, Tags: responseTags(cs.tags, h)}
 }
 
 type cacheControl struct {
 	noStore, private, noCache bool
 	maxAge                    int64 // s-maxage if present, else max-age; -1 when neither
+	staleIfError              int64 // RFC 5861 stale-if-error; -1 when absent
 }
 
 // parseCacheControl reads the directives a shared cache obeys.
 func parseCacheControl(vs []string) cacheControl {
-	d := cacheControl{maxAge: -1}
+	d := cacheControl{maxAge: -1, staleIfError: -1}
 	sMax := int64(-1)
 	for _, v := range vs {
 		for dir := range strings.SplitSeq(v, ",") {
@@ -355,6 +401,10 @@ func parseCacheControl(vs []string) cacheControl {
 					d.maxAge = n
 				} else if err != nil {
 					d.noCache = true // an invalid max-age means stale (RFC 9111 4.2.1)
+				}
+			case "stale-if-error":
+				if n, err := strconv.ParseInt(arg, 10, 64); err == nil && n >= 0 {
+					d.staleIfError = min(n, model.MaxStaleSeconds)
 				}
 			case "s-maxage":
 				if n, err := strconv.ParseInt(arg, 10, 64); err == nil && n >= 0 {
