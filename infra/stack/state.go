@@ -127,6 +127,12 @@ func newState(scope constructs.Construct, id string, props *awscdk.StackProps, c
 	awscdk.NewCfnOutput(st.Stack, jsii.String("TableName"), &awscdk.CfnOutputProps{Value: st.Table.TableName()})
 	awscdk.NewCfnOutput(st.Stack, jsii.String("UserPoolId"), &awscdk.CfnOutputProps{Value: st.Users.UserPoolId()})
 	awscdk.NewCfnOutput(st.Stack, jsii.String("HostedUiUrl"), &awscdk.CfnOutputProps{Value: st.HostedUI.BaseUrl(nil)})
+	if cfg.Settings.AuthDomain != "" {
+		awscdk.NewCfnOutput(st.Stack, jsii.String("HostedUiDomainTarget"), &awscdk.CfnOutputProps{
+			Value:       st.HostedUI.CloudFrontEndpoint(),
+			Description: jsii.String("CNAME/alias target for " + cfg.Settings.AuthDomain),
+		})
+	}
 	return st
 }
 

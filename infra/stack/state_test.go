@@ -81,9 +81,8 @@ func TestStateStack(t *testing.T) {
 
 func TestHostedUIDomain(t *testing.T) {
 	root := fakeRoot(t, false, todayFunctions...)
-	domain := func(t *testing.T, cfg Config) map[string]any {
+	domainOf := func(t *testing.T, s synth) map[string]any {
 		t.Helper()
-		s := build(t, cfg)
 		ds := resources(s.state, "AWS::Cognito::UserPoolDomain")
 		if len(ds) != 1 {
 			t.Fatalf("%d user pool domains, want 1", len(ds))
@@ -93,6 +92,7 @@ func TestHostedUIDomain(t *testing.T) {
 		}
 		return nil
 	}
+	domain := func(t *testing.T, cfg Config) map[string]any { t.Helper(); return domainOf(t, build(t, cfg)) }
 	t.Run("prefix differs by account and region", func(t *testing.T) {
 		a := config(t, "prod", root)
 		b := a
@@ -124,11 +124,17 @@ func TestHostedUIDomain(t *testing.T) {
 		cfg := config(t, "prod", root)
 		cfg.Settings.AuthDomain = "auth.example.com"
 		cfg.Settings.AuthCertificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/auth"
-		d := domain(t, cfg)
+		s := build(t, cfg)
+		d := domainOf(t, s)
 		want := `{"CertificateArn":"arn:aws:acm:us-east-1:123456789012:certificate/auth"}`
 		if got, _ := json.Marshal(d["CustomDomainConfig"]); d["Domain"] != "auth.example.com" || string(got) != want {
 			t.Errorf("domain %v, want auth.example.com with %s", d, want)
 		}
+		must(t, "alias target output", func() {
+			s.state.HasOutput(jsii.String("HostedUiDomainTarget"), obj{
+				"Value": obj{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^HostedUi")), "CloudFrontDistribution"}},
+			})
+		})
 	})
 }
 
