@@ -17,8 +17,9 @@ import (
 
 // stack is the whole product wired from an Env, served by httptest.
 type stack struct {
-	t   *testing.T
-	srv *httptest.Server
+	t      *testing.T
+	srv    *httptest.Server
+	shared *Shared // the process's shared parts (the workflow engine)
 }
 
 func newStack(t *testing.T, getenv func(string) string) *stack {
@@ -61,7 +62,7 @@ func newStack(t *testing.T, getenv func(string) string) *stack {
 	}
 	srv := httptest.NewServer(Mux(mgmt, gw))
 	t.Cleanup(srv.Close)
-	return &stack{t: t, srv: srv}
+	return &stack{t: t, srv: srv, shared: sh}
 }
 
 // call sends a JSON request and decodes a JSON response into out (if not nil).
