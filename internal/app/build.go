@@ -200,7 +200,10 @@ func NewManagement(ctx context.Context, e Env, cat *catalog.Catalog, con *Consol
 		return nil, err
 	}
 	cfg.Modules = moduleValidator(wasm)
-	cfg.Warm = wasm.Compile // publish warm-up (locally the gateway's host too)
+	// Publish warm-up (locally the gateway's host too), and the sandbox
+	// that runs wasm transforms' test cases.
+	cfg.Warm = wasm.Compile
+	cat.SetModuleRunner(wasm.RunEach)
 	if con.Signer != nil {
 		cfg.JWKS = con.Signer.JWKSHandler()
 		if e.DevLogin {

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/portico/portico/internal/model"
@@ -88,6 +89,8 @@ type Catalog struct {
 	// message; wantsCache answers whether one must be queued (outbox.go).
 	queued     hooks
 	wantsCache wantsCache
+	// runModule runs wasm transforms' test cases (module.go).
+	runModule atomic.Pointer[ModuleRunner]
 }
 
 // New returns a Catalog.

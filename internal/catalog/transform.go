@@ -127,10 +127,30 @@ func (c *Catalog) UpdateTransform(ctx context.Context, tenant string, actor Acto
 	if err := prepareTransform(ctx, &nt); err != nil {
 		return nil, err
 	}
+	// A wasm transform's test cases run on its stored module.
+	tested := ""
+	if nt.Type == model.TransformWasm && len(nt.TestCases) > 0 {
+		old, err := c.GetTransform(ctx, tenant, slug)
+		if err != nil {
+			return nil, err
+		}
+		if old.Type == model.TransformWasm && old.Module != nil {
+			wasm, err := c.GetModule(ctx, tenant, old.Module.Hash)
+			if err != nil {
+				return nil, err
+			}
+			nt.Tests = c.runModuleTests(ctx, &nt, wasm)
+			tested = old.Module.Hash
+		}
+	}
 	return update(ctx, c, transformKind, tenant, actor, slug, expect, &nt, func(ctx context.Context, old *model.Transform) error {
 		nt.Module = nil
 		if old.Type == nt.Type {
 			nt.Module = old.Module
+		}
+		if nt.Type == model.TransformWasm && len(nt.TestCases) > 0 && (nt.Module == nil) != (tested == "") ||
+			nt.Module != nil && tested != "" && nt.Module.Hash != tested {
+			return fmt.Errorf("transform %q: its module changed while its test cases ran: %w", slug, ErrBusy)
 		}
 		if nt.Publishable() {
 			return nil
@@ -145,7 +165,7 @@ func (c *Catalog) UpdateTransform(ctx context.Context, tenant string, actor Acto
 }
 
 func unpublishableReason(t *model.Transform) string {
-	if t.Type == model.TransformWasm {
+	if t.Type == model.TransformWasm && t.Module == nil {
 		return "has no module"
 	}
 	return "fails its test cases"
@@ -322,6 +342,7 @@ func (c *Catalog) PutTransformModule(ctx context.Context, tenant string, actor A
 		return nil, &ConflictError{Pointer: "/type", Detail: fmt.Sprintf("transform %q is %s, not wasm", slug, t.Type), Err: ErrInUse}
 	}
 	hash := ModuleHash(wasm)
+	tests := c.runModuleTests(ctx, t, wasm) // module.go
 	if err := c.storeModule(ctx, tenant, hash, wasm); err != nil {
 		return nil, err
 	}
@@ -337,9 +358,21 @@ func (c *Catalog) PutTransformModule(ctx context.Context, tenant string, actor A
 		if old.Type != model.TransformWasm {
 			return change{}, &ConflictError{Pointer: "/type", Detail: fmt.Sprintf("transform %q is %s, not wasm", slug, old.Type), Err: ErrInUse}
 		}
+		if old.Revision != t.Revision {
+			// The test cases ran on another revision's cases and config.
+			return change{}, fmt.Errorf("transform %q changed while its module was tested: %w", slug, ErrBusy)
+		}
 		nt := *old
 		now := c.now().UTC()
 		nt.Module = &model.TransformModule{Hash: hash, Size: int64(len(wasm)), UploadedAt: now}
+		nt.Tests = tests
+		if !nt.Publishable() {
+			if where, err := c.transformRoutedUse(ctx, tenant, slug); err != nil {
+				return change{}, err
+			} else if where != "" {
+				return change{}, &ConflictError{Pointer: "/testCases", Detail: fmt.Sprintf("transform %q is used by %s, and this module %s", slug, where, unpublishableReason(&nt)), Err: ErrInUse}
+			}
+		}
 		nt.Revision = old.Revision + 1
 		nt.UpdatedAt = now
 		nt.UpdatedBy = actor.Subject

@@ -346,3 +346,21 @@ func (b *capBuffer) Take() []byte {
 func (b *capBuffer) Reset() { b.Take() }
 
 func (b *capBuffer) bytes() []byte { return b.Take() }
+
+// RunEach loads wasm with config and calls it once per input, each on a
+// fresh instance (no state carries between inputs), returning the
+// outputs and per-input errors in input order: a module's test cases.
+// err is a module that does not load (compile, start-up, configure).
+func (h *Host) RunEach(ctx context.Context, name string, wasm, config []byte, inputs [][]byte) (outputs [][]byte, errs []error, err error) {
+	m, err := h.Load(ctx, wasm, LoadOptions{Name: name, Config: config, FreshInstance: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() { _ = m.Close(context.WithoutCancel(ctx)) }()
+	outputs, errs = make([][]byte, len(inputs)), make([]error, len(inputs))
+	for i, in := range inputs {
+		res, err := m.Call(ctx, in)
+		outputs[i], errs[i] = res.Output, err
+	}
+	return outputs, errs, nil
+}
