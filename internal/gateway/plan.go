@@ -77,5 +77,12 @@ func (g *Gateway) limits(w http.ResponseWriter, r *http.Request, ce *endpoint, r
 	if ce.rateLimit == nil && pl == nil {
 		return nil
 	}
-	return g.limit(w, r, [2]*rateLimits{ce.rateLimit, pl}, res.tenant, now)
+	p := g.limit(w, r, [2]*rateLimits{ce.rateLimit, pl}, res.tenant, now)
+	switch c := g.snaps.limits.counters(ce, res.tenant); {
+	case p == nil:
+		c.allowed.Add(1)
+	case p.Status == http.StatusTooManyRequests:
+		c.limited.Add(1)
+	}
+	return p
 }

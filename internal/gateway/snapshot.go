@@ -58,6 +58,8 @@ type endpoint struct {
 	idempotency *idempotencyStage // nil: Idempotency-Key ignored (idempotency.go)
 
 	reqTmpl *requestTemplates // nil: nothing templated from the request (reqtemplate.go)
+
+	limitMetrics *limitSlot // rate-limit decision counters (limitmetrics.go)
 }
 
 // upstreamPart is a piece of a compiled upstream path template: a literal,
@@ -99,6 +101,8 @@ type snapshots struct {
 	entries  map[string]*tenantEntry
 	negative int // entries for tenants that do not exist
 	maxNeg   int
+
+	limits limitRegistry // rate-limit decision counters (limitmetrics.go)
 }
 
 func newSnapshots(src ConfigSource, interval time.Duration, now func() time.Time) *snapshots {
@@ -265,7 +269,8 @@ func compile(cfg *catalog.TenantConfig, prev *snapshot) *snapshot {
 		if err != nil {
 			continue // validated at save time; never serve what does not parse
 		}
-		ce := &endpoint{ep: ep, version: v, routeTmpl: tmplText, routeName: ep.Method + " " + tmplText, stripPrefix: 1 + len(ep.Version)}
+		ce := &endpoint{ep: ep, version: v, routeTmpl: tmplText, routeName: ep.Method + " " + tmplText, stripPrefix: 1 + len(ep.Version),
+			limitMetrics: &limitSlot{}}
 		ce.unsupported = unsupportedPolicy(ep.Policies)
 		if ce.unsupported == "" {
 			ce.rateLimit, ce.unsupported = compileRateLimits(ep.Policies.Limits(), ce.routeName)
