@@ -49,7 +49,8 @@ type Console struct {
 	// Client is the console's app client: authorization code + PKCE through
 	// the hosted UI, no secret.
 	Client awscognito.UserPoolClient
-	// ManagementAPI and Authorizer are nil without the management function.
+	// ManagementAPI is the console's HTTP API (/admin/*); nil, like
+	// Authorizer, without the management function.
 	ManagementAPI awsapigatewayv2.HttpApi
 	// Authorizer accepts ID tokens of Client only; its AWS::ApiGatewayV2::
 	// Authorizer is created beside ManagementAPI when the Api stack's route
