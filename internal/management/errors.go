@@ -35,6 +35,8 @@ func toProblem(err error) *problem.Problem {
 		return problem.Conflict("the resource changed since you read it; fetch it again and retry").WithCause(err)
 	case errors.Is(err, catalog.ErrExists):
 		return problem.Conflict("the resource already exists").WithCause(err)
+	case errors.Is(err, catalog.ErrNoSecrets):
+		return problem.New(http.StatusServiceUnavailable, "secrets-unavailable", "Service Unavailable", "this installation has no secrets store").WithCause(err)
 	case errors.Is(err, catalog.ErrBusy):
 		p := problem.New(http.StatusServiceUnavailable, "busy", "Service Unavailable", "too many concurrent changes to this tenant; retry").WithCause(err)
 		p.Headers = http.Header{"Retry-After": {"1"}}

@@ -17,6 +17,7 @@ import (
 	"github.com/portico/portico/internal/identity"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/problem"
+	"github.com/portico/portico/internal/secrets/sealed"
 	"github.com/portico/portico/internal/store/bolt"
 )
 
@@ -54,7 +55,11 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(func() { _ = st.Close() })
 	var tick atomic.Int64
 	clock := func() time.Time { return baseTime.Add(time.Duration(tick.Add(1)) * time.Millisecond) }
-	cat, err := catalog.New(catalog.Config{Store: st, Now: clock})
+	vault, err := sealed.New(sealed.Config{Store: st, Key: make([]byte, sealed.KeySize)})
+	if err != nil {
+		t.Fatalf("secrets: %v", err)
+	}
+	cat, err := catalog.New(catalog.Config{Store: st, Now: clock, Secrets: vault})
 	if err != nil {
 		t.Fatalf("catalog: %v", err)
 	}

@@ -167,6 +167,17 @@ func matrixCalls() map[string]matrixCall {
 			return prefix + "/webhooks/" + addWebhook(t, e) + "/deliveries", ""
 		},
 
+		"GET /admin/v1/secrets": fixed("/secrets", ""),
+		"GET /admin/v1/secrets/{name}": func(t *testing.T, e *env, n int) (string, string) {
+			return prefix + "/secrets/" + addSecret(t, e, n), ""
+		},
+		"PUT /admin/v1/secrets/{name}": func(_ *testing.T, _ *env, n int) (string, string) {
+			return prefix + fmt.Sprintf("/secrets/put-%d", n), `{"value":"s3cr3t"}`
+		},
+		"DELETE /admin/v1/secrets/{name}": func(t *testing.T, e *env, n int) (string, string) {
+			return prefix + "/secrets/" + addSecret(t, e, n), ""
+		},
+
 		"GET /admin/v1/consumers": fixed("/consumers", ""),
 		"POST /admin/v1/consumers": func(_ *testing.T, _ *env, n int) (string, string) {
 			return prefix + "/consumers", fmt.Sprintf(`{"slug":"con-%d","name":"C"}`, n)
@@ -359,8 +370,8 @@ func expect(rt Route, c caller) outcome {
 		case foreign:
 			// An owner of tenantB acts on tenantB: collections are its
 			// own; named tenantA resources do not exist there. PUT member
-			// is an upsert, so it creates the member in tenantB.
-			if strings.Contains(rt.Pattern, "{") && rt.Pattern != "PUT "+prefix+"/members/{email}" {
+			// and PUT secret are upserts, so they create in tenantB.
+			if strings.Contains(rt.Pattern, "{") && rt.Pattern != "PUT "+prefix+"/members/{email}" && rt.Pattern != "PUT "+prefix+"/secrets/{name}" {
 				return hidden
 			}
 			return allowed

@@ -96,6 +96,7 @@ func (h *Handler) routes() []apiRoute {
 	rts = append(rts, h.integrationHealthRoutes()...)
 	rts = append(rts, h.integrationProbeRoutes()...)
 	rts = append(rts, h.webhookRoutes()...)
+	rts = append(rts, h.secretRoutes()...)
 	rts = append(rts, h.planRoutes()...)
 	rts = append(rts, h.workflowRoutes()...)
 	rts = append(rts, h.workflowExecutionRoutes()...)
