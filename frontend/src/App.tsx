@@ -14,6 +14,9 @@ const ConsumerDetail = lazy(() => import('./pages/ConsumerDetail').then((m) => (
 const JwtIssuers = lazy(() => import('./pages/JwtIssuers').then((m) => ({ default: m.JwtIssuers })));
 const Transforms = lazy(() => import('./pages/Transforms').then((m) => ({ default: m.Transforms })));
 const TransformEditor = lazy(() => import('./pages/TransformEditor').then((m) => ({ default: m.TransformEditor })));
+const Workflows = lazy(() => import('./pages/Workflows').then((m) => ({ default: m.Workflows })));
+const WorkflowBuilder = lazy(() => import('./pages/WorkflowBuilder').then((m) => ({ default: m.WorkflowBuilder })));
+const WorkflowExecution = lazy(() => import('./pages/WorkflowExecution').then((m) => ({ default: m.WorkflowExecution })));
 const Audit = lazy(() => import('./pages/Audit').then((m) => ({ default: m.Audit })));
 const Members = lazy(() => import('./pages/Members').then((m) => ({ default: m.Members })));
 const AuthCallback = lazy(() => import('./pages/AuthCallback').then((m) => ({ default: m.AuthCallback })));
@@ -85,6 +88,9 @@ export const routes = [
           { path: 'jwt-issuers', element: <JwtIssuers /> },
           { path: 'transforms', element: <Transforms /> },
           { path: 'transforms/:transform', element: <TransformEditor /> },
+          { path: 'workflows', element: <Workflows /> },
+          { path: 'workflows/:workflow', element: <WorkflowBuilder /> },
+          { path: 'workflows/:workflow/executions/:execution', element: <WorkflowExecution /> },
           {
             path: 'audit',
             element: (

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, getPage, seg } from './client';
-import type { Api, ApiKey, Consumer, Endpoint, Integration, JwtIssuer, Member, OAuthClient, Transform, Version, Workflow } from './types';
+import type { Api, ApiKey, Consumer, Endpoint, Integration, JwtIssuer, Member, OAuthClient, Transform, Version, Workflow, Execution } from './types';
 
 /** Query keys: one place, so mutations invalidate exactly what they change. */
 export const keys = {
@@ -17,6 +17,10 @@ export const keys = {
   transforms: ['transforms'] as const,
   transform: (t: string) => ['transforms', t] as const,
   workflows: ['workflows'] as const,
+  workflow: (w: string) => ['workflows', w] as const,
+  definition: (w: string, deployed: boolean) => ['workflows', w, 'definition', deployed] as const,
+  executions: (w: string) => ['workflows', w, 'executions'] as const,
+  execution: (w: string, id: string) => ['workflows', w, 'executions', id] as const,
   members: ['members'] as const,
   audit: ['audit'] as const,
 };
@@ -70,3 +74,23 @@ export const useTransform = (t: string, enabled = true) =>
 
 export const useWorkflows = () =>
   useQuery({ queryKey: keys.workflows, queryFn: ({ signal }) => getPage<Workflow>('/workflows' + many, signal) });
+
+export const useWorkflow = (w: string, enabled = true) =>
+  useQuery({ queryKey: keys.workflow(w), queryFn: ({ signal }) => api.get<Workflow>(`/workflows/${seg(w)}`, signal), enabled });
+
+/** The compiled Amazon States Language: of the saved model, or (deployed) of the last publish. */
+export const useWorkflowDefinition = (w: string, deployed: boolean, enabled = true) =>
+  useQuery({
+    queryKey: keys.definition(w, deployed),
+    queryFn: ({ signal }) => api.get<unknown>(`/workflows/${seg(w)}/definition${deployed ? '?deployed=true' : ''}`, signal),
+    enabled,
+    retry: false,
+  });
+
+export const useExecution = (w: string, id: string) =>
+  useQuery({
+    queryKey: keys.execution(w, id),
+    queryFn: ({ signal }) => api.get<Execution>(`/workflows/${seg(w)}/executions/${seg(id)}`, signal),
+    // A running standard execution is brought up to date when read.
+    refetchInterval: (q) => (q.state.data?.status === 'RUNNING' ? 2000 : false),
+  });

@@ -237,12 +237,106 @@ export interface PreviewResult {
   publishable: boolean;
 }
 
-/** A stored workflow (catalog.Workflow), only what the console lists. */
+/** A stored workflow (catalog.Workflow: workflow.Workflow + deployment + meta; docs/workflows.md). */
 export interface Workflow extends Partial<Meta> {
   slug: string;
   name?: string;
-  kind?: string;
-  deployed?: { ref: string; publishedAt: string; revision: number };
+  description?: string;
+  kind?: WorkflowKind;
+  startAt?: string;
+  steps?: WorkflowStep[];
+  compensations?: WorkflowStep[];
+  output?: string;
+  failureStatus?: number;
+  errorStatus?: Record<string, number>;
+  timeoutSeconds?: number;
+  deployed?: { ref: string; kind?: WorkflowKind; publishedAt: string; publishedBy?: string; revision: number; definition?: unknown };
+}
+
+export type WorkflowKind = 'express' | 'standard';
+export type StepType = 'call' | 'transform' | 'wait' | 'set' | 'fail' | 'succeed' | 'parallel' | 'choice';
+
+/** workflow.Condition: exactly one of and/or/not, or a comparison. */
+export interface Condition {
+  and?: Condition[];
+  or?: Condition[];
+  not?: Condition;
+  variable?: string;
+  op?: string;
+  value?: unknown;
+}
+
+/** workflow.Retry (Step Functions Retrier). */
+export interface RetryPolicy {
+  errors?: string[];
+  intervalSeconds?: number;
+  maxAttempts?: number;
+  backoffRate?: number;
+  maxDelaySeconds?: number;
+  jitter?: 'NONE' | 'FULL';
+}
+
+/** workflow.Step: exactly the block matching type is set. */
+export interface WorkflowStep {
+  name: string;
+  type: StepType;
+  next?: string;
+  call?: { integration: string; method?: string; path?: string; headers?: Record<string, string>; body?: string };
+  transform?: { transform: string; input?: string };
+  wait?: { seconds?: number; secondsPath?: string };
+  set?: { value: unknown };
+  fail?: { error: string; cause?: string };
+  parallel?: { branches: { name: string; startAt?: string; steps: WorkflowStep[] }[] };
+  choice?: { rules: { condition: Condition; next: string }[]; default?: string };
+  retry?: RetryPolicy[];
+  timeoutSeconds?: number;
+  compensate?: string;
+}
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+/** workflow.Error: a step's or an execution's error, named for Retry/Catch. */
+export interface ExecutionError {
+  Error: string;
+  Cause?: string;
+}
+
+/** workflow.Event: one entry of an execution's history. */
+export interface ExecutionEvent {
+  time: string;
+  type: 'StateEntered' | 'StateExited' | 'StateFailed' | 'TaskRetried' | 'ExecutionSucceeded' | 'ExecutionFailed' | (string & {});
+  state?: string;
+  input?: unknown;
+  output?: unknown;
+  error?: ExecutionError;
+}
+
+/** workflow.Record: a recorded execution (the list leaves history out). */
+export interface Execution {
+  id: string;
+  tenant: string;
+  workflow: string;
+  executionId?: string;
+  kind: WorkflowKind;
+  source: 'gateway' | 'test' | (string & {});
+  status: ExecutionStatus;
+  startedAt: string;
+  stoppedAt?: string;
+  /** The error name; the cause is only in the history. */
+  error?: string;
+  idempotencyKey?: string;
+  history?: ExecutionEvent[];
+  historyTruncated?: boolean;
+}
+
+/** POST /workflows/{workflow}/executions: a test run's answer. */
+export interface TestRun {
+  status: ExecutionStatus;
+  output?: unknown;
+  error?: ExecutionError;
+  executionId?: string;
+  /** What a gateway caller would get. */
+  httpStatus: number;
 }
 
 /** POST /integrations/{integration}/test: one call through the engine (no retries, short timeout). */

@@ -31,6 +31,10 @@ export const permissions = {
   manageJwtIssuers: 'admin',
   editTransform: 'developer',
   deleteTransform: 'admin',
+  editWorkflow: 'developer',
+  runWorkflow: 'developer',
+  publishWorkflow: 'admin',
+  deleteWorkflow: 'admin',
   readAudit: 'admin',
   manageMembers: 'owner',
 } as const satisfies Record<string, Role>;
