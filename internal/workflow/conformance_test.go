@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"sync"
 	"testing"
 )
 
@@ -124,8 +125,13 @@ func redriveCases(t testing.TB) []confCase {
 		m := compileFixture(t, fixture)
 		clock := newFakeClock()
 		ex, _ := NewExecutor(ExecutorConfig{Tasks: newScripted(clock, failing), Clock: clock, Jitter: func() float64 { return 0.5 }})
-		var entered json.RawMessage
+		var (
+			mu      sync.Mutex
+			entered json.RawMessage
+		)
 		_, err := ex.RunObserved(context.Background(), m, json.RawMessage(input), func(ev Event) {
+			mu.Lock()
+			defer mu.Unlock()
 			if ev.Type == EventStateEntered && ev.State == state {
 				entered = ev.Input
 			}

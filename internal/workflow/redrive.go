@@ -101,7 +101,8 @@ func PlanRedrive(rec *Record, m *Machine, publishedAt, now time.Time) (*Redrive,
 	}
 	failed := -1
 	for i, ev := range rec.History {
-		if strings.HasPrefix(ev.State, "Portico.Undo") || ev.State == StateFailed {
+		if ev.State == StateFailed || strings.HasPrefix(ev.State, stateUndoCheckPrefix) ||
+			strings.HasPrefix(ev.State, stateUndoPrefix) || strings.HasPrefix(ev.State, stateUndoFailedPrefix) {
 			return nil, &RedriveError{Reason: RedriveCompensated, Detail: "the execution's compensation ran, undoing the completed steps; start a new execution"}
 		}
 		if _, top := m.States[ev.State]; !top {

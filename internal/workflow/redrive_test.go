@@ -23,8 +23,15 @@ func failedRecord(t *testing.T, def json.RawMessage, input string, tasks map[str
 	}
 	clock := newFakeClock()
 	ex, _ := NewExecutor(ExecutorConfig{Tasks: newScripted(clock, tasks), Clock: clock, Jitter: func() float64 { return 0.5 }})
-	var events []Event
-	_, err = ex.RunObserved(context.Background(), m, json.RawMessage(input), func(ev Event) { events = append(events, ev) })
+	var (
+		mu     sync.Mutex
+		events []Event
+	)
+	_, err = ex.RunObserved(context.Background(), m, json.RawMessage(input), func(ev Event) {
+		mu.Lock() // parallel branches emit concurrently
+		defer mu.Unlock()
+		events = append(events, ev)
+	})
 	if err == nil {
 		t.Fatal("the execution succeeded; want a failure")
 	}
