@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/store"
 )
 
 // VersionModule is a wasm module a version's endpoints run, by the
@@ -180,3 +181,149 @@ func clip(b []byte) string {
 	}
 	return string(b)
 }
+
+// ModuleGrace is the default age below which an unreferenced module is
+// kept by SweepModules: an upload writes its module before the commit
+// that points a transform at it.
+const ModuleGrace = 24 * time.Hour
+
+// StoredModule describes a stored module.
+type StoredModule struct {
+	Hash      string    `json:"sha256"`
+	Size      int64     `json:"size"`
+	Chunks    int       `json:"chunks"`
+	CreatedAt time.Time `json:"createdAt,omitzero"`
+	// UsedBy lists the transforms whose module it is.
+	UsedBy []string `json:"usedBy,omitempty"`
+}
+
+// ModuleSweep is what SweepModules did.
+type ModuleSweep struct {
+	// Deleted are the modules deleted (or, in a dry run, to delete).
+	Deleted []StoredModule `json:"deleted"`
+	// Kept are the modules left: used, or younger than the grace period.
+	Kept []StoredModule `json:"kept"`
+}
+
+// ListModules returns the tenant's stored modules in hash order, each
+// with the transforms using it.
+func (c *Catalog) ListModules(ctx context.Context, tenant string) ([]StoredModule, error) {
+	var out []StoredModule
+	pk := TenantPK(tenant)
+	cursor := ""
+	for {
+		// Chunks (256 KiB each) sort among the manifests: small pages
+		// bound the memory a listing takes.
+		page, err := c.st.Query(ctx, store.Query{PK: pk, SKPrefix: pfxModule, Limit: 8, Cursor: cursor})
+		if err != nil {
+			return nil, fmt.Errorf("list modules: %w", err)
+		}
+		for _, it := range page.Items {
+			if strings.Contains(it.SK[len(pfxModule):], "#") {
+				continue // a chunk
+			}
+			var m moduleManifest
+			if err := json.Unmarshal(it.Data, &m); err != nil {
+				return nil, fmt.Errorf("decode module manifest %s: %w", it.SK, err)
+			}
+			out = append(out, StoredModule{Hash: m.Hash, Size: m.Size, Chunks: m.Chunks, CreatedAt: m.CreatedAt})
+		}
+		if page.Cursor == "" {
+			break
+		}
+		cursor = page.Cursor
+	}
+	users, err := c.moduleUsers(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].UsedBy = users[out[i].Hash]
+	}
+	return out, nil
+}
+
+// moduleUsers maps module hashes to the transforms using them.
+func (c *Catalog) moduleUsers(ctx context.Context, tenant string) (map[string][]string, error) {
+	ts, err := listAll[model.Transform](ctx, c.st, tenant, pfxTransform)
+	if err != nil {
+		return nil, err
+	}
+	users := map[string][]string{}
+	for _, t := range ts {
+		if t.Module != nil {
+			users[t.Module.Hash] = append(users[t.Module.Hash], t.Slug)
+		}
+	}
+	return users, nil
+}
+
+// SweepModules deletes the tenant's modules that no transform uses (so no
+// endpoint of any draft or published version can run them) and that are
+// older than grace (<= 0: ModuleGrace), with their chunks. Each deletion
+// is one audited commit that re-checks, against the configuration
+// version, that no transform took the module meanwhile. dryRun reports
+// without deleting. Modules stored before manifests had a creation time
+// count as old.
+func (c *Catalog) SweepModules(ctx context.Context, tenant string, actor Actor, grace time.Duration, dryRun bool) (*ModuleSweep, error) {
+	if grace <= 0 {
+		grace = ModuleGrace
+	}
+	mods, err := c.ListModules(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	cutoff := c.now().Add(-grace)
+	res := &ModuleSweep{Deleted: []StoredModule{}, Kept: []StoredModule{}}
+	for _, m := range mods {
+		if len(m.UsedBy) > 0 || m.CreatedAt.After(cutoff) {
+			res.Kept = append(res.Kept, m)
+			continue
+		}
+		if dryRun {
+			res.Deleted = append(res.Deleted, m)
+			continue
+		}
+		deleted, err := c.deleteModule(ctx, tenant, actor, m)
+		if err != nil {
+			return nil, fmt.Errorf("delete module %s: %w", m.Hash, err)
+		}
+		if deleted {
+			res.Deleted = append(res.Deleted, m)
+		} else {
+			res.Kept = append(res.Kept, m)
+		}
+	}
+	return res, nil
+}
+
+// deleteModule deletes m's manifest and chunks in one audited commit,
+// unless a transform uses it by then (false).
+func (c *Catalog) deleteModule(ctx context.Context, tenant string, actor Actor, m StoredModule) (bool, error) {
+	pk := TenantPK(tenant)
+	res, err := c.commit(ctx, tenant, actor, func(ctx context.Context) (change, error) {
+		users, err := c.moduleUsers(ctx, tenant)
+		if err != nil {
+			return change{}, err
+		}
+		if len(users[m.Hash]) > 0 {
+			return change{result: false}, errModuleInUse
+		}
+		ops := []store.WriteOp{{Delete: &store.Key{PK: pk, SK: moduleSK(m.Hash)}, Cond: store.IfExists()}}
+		for i := range m.Chunks {
+			ops = append(ops, store.WriteOp{Delete: &store.Key{PK: pk, SK: chunkSK(m.Hash, i)}})
+		}
+		return change{ops: ops, result: true, audit: model.AuditEntry{Action: "delete-module", ResourceType: "module", Resource: "module/" + m.Hash,
+			Before: rawJSON(StoredModule{Hash: m.Hash, Size: m.Size, Chunks: m.Chunks, CreatedAt: m.CreatedAt})}}, nil
+	})
+	if errors.Is(err, errModuleInUse) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return res.(bool), nil
+}
+
+// errModuleInUse stops a module deletion that a transform took meanwhile.
+var errModuleInUse = errors.New("catalog: module in use")

@@ -310,6 +310,9 @@ type moduleManifest struct {
 	Hash   string `json:"sha256"`
 	Size   int64  `json:"size"`
 	Chunks int    `json:"chunks"`
+	// CreatedAt is when the module was first stored (SweepModules' grace
+	// period); zero in manifests written before it was recorded.
+	CreatedAt time.Time `json:"createdAt,omitzero"`
 }
 
 func moduleSK(hash string) string { return pfxModule + hash }
@@ -358,6 +361,17 @@ func (c *Catalog) PutTransformModule(ctx context.Context, tenant string, actor A
 		if old.Type != model.TransformWasm {
 			return change{}, &ConflictError{Pointer: "/type", Detail: fmt.Sprintf("transform %q is %s, not wasm", slug, old.Type), Err: ErrInUse}
 		}
+		// A sweep may have deleted an unused module of the same bytes
+		// since storeModule; its commit bumped META, so this build re-runs
+		// after it and stores the module again. The check makes the
+		// manifest's presence part of this commit.
+		if _, err := c.st.Get(ctx, store.Key{PK: TenantPK(tenant), SK: moduleSK(hash)}); errors.Is(err, store.ErrNotFound) {
+			if err := c.storeModule(ctx, tenant, hash, wasm); err != nil {
+				return change{}, err
+			}
+		} else if err != nil {
+			return change{}, fmt.Errorf("read module manifest: %w", err)
+		}
 		if old.Revision != t.Revision {
 			// The test cases ran on another revision's cases and config.
 			return change{}, fmt.Errorf("transform %q changed while its module was tested: %w", slug, ErrBusy)
@@ -380,7 +394,8 @@ func (c *Catalog) PutTransformModule(ctx context.Context, tenant string, actor A
 		if err != nil {
 			return change{}, err
 		}
-		return change{ops: []store.WriteOp{op}, result: &nt, audit: model.AuditEntry{Action: "upload-module", ResourceType: "transform", Resource: "transform/" + slug,
+		check := store.WriteOp{Check: &store.Key{PK: TenantPK(tenant), SK: moduleSK(hash)}, Cond: store.IfExists()}
+		return change{ops: []store.WriteOp{op, check}, result: &nt, audit: model.AuditEntry{Action: "upload-module", ResourceType: "transform", Resource: "transform/" + slug,
 			Before: rawJSON(old.Module), After: rawJSON(nt.Module)}}, nil
 	})
 	if err != nil {
@@ -406,7 +421,7 @@ func (c *Catalog) storeModule(ctx context.Context, tenant, hash string, wasm []b
 		}
 		n++
 	}
-	data, err := marshal(moduleManifest{Hash: hash, Size: int64(len(wasm)), Chunks: n})
+	data, err := marshal(moduleManifest{Hash: hash, Size: int64(len(wasm)), Chunks: n, CreatedAt: c.now().UTC()})
 	if err != nil {
 		return err
 	}

@@ -249,6 +249,8 @@ func matrixCalls() map[string]matrixCall {
 		"PUT /admin/v1/transforms/{transform}":        transformMatrix()["PUT /admin/v1/transforms/{transform}"],
 		"DELETE /admin/v1/transforms/{transform}":     transformMatrix()["DELETE /admin/v1/transforms/{transform}"],
 		"PUT /admin/v1/transforms/{transform}/module": transformMatrix()["PUT /admin/v1/transforms/{transform}/module"],
+		"GET /admin/v1/transform-modules":             fixed("/transform-modules", ""),
+		"POST /admin/v1/transform-modules:sweep":      fixed("/transform-modules:sweep", `{"dryRun":true}`),
 
 		"GET /admin/v1/workflows": fixed("/workflows", ""),
 		"POST /admin/v1/workflows": func(_ *testing.T, _ *env, n int) (string, string) {

@@ -33,6 +33,8 @@ func (h *Handler) transformCRUDRoutes() []apiRoute {
 		{"PUT " + prefix + "/transforms/{transform}", member, dev, h.updateTransform},
 		{"DELETE " + prefix + "/transforms/{transform}", member, admin, h.deleteTransform},
 		{"PUT " + prefix + "/transforms/{transform}/module", member, dev, h.putTransformModule},
+		{"GET " + prefix + "/transform-modules", member, viewer, h.listModules},        // routes_transform_modules.go
+		{"POST " + prefix + "/transform-modules:sweep", member, admin, h.sweepModules}, // routes_transform_modules.go
 	}
 }
 
