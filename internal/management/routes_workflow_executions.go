@@ -1,8 +1,10 @@
 package management
 
 import (
+	"errors"
 	"net/http"
 
+	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/identity"
 	"github.com/portico/portico/internal/problem"
 	"github.com/portico/portico/internal/workflow"
@@ -52,9 +54,11 @@ func (h *Handler) listWorkflowExecutions(w http.ResponseWriter, r *http.Request,
 
 // getWorkflowExecution returns one execution with its history. A running
 // standard execution is described by the engine first, and the record
-// updated once it has ended.
+// updated once it has ended. An ended standard execution says whether it
+// can be redriven ("redrive").
 func (h *Handler) getWorkflowExecution(w http.ResponseWriter, r *http.Request, p identity.Principal) error {
-	rec, err := h.cat.GetExecution(r.Context(), p.Tenant, r.PathValue("workflow"), r.PathValue("execution"))
+	slug := r.PathValue("workflow")
+	rec, err := h.cat.GetExecution(r.Context(), p.Tenant, slug, r.PathValue("execution"))
 	if err != nil {
 		return err
 	}
@@ -69,5 +73,12 @@ func (h *Handler) getWorkflowExecution(w http.ResponseWriter, r *http.Request, p
 			}
 		}
 	}
-	return writeJSON(w, http.StatusOK, rec)
+	view := executionView{Record: rec}
+	switch wf, err := h.cat.GetWorkflow(r.Context(), p.Tenant, slug); {
+	case err == nil:
+		view.Redrive = checkRedrive(wf, rec, h.cfg.Now())
+	case !errors.Is(err, catalog.ErrNotFound): // a deleted workflow's records stay readable
+		return err
+	}
+	return writeJSON(w, http.StatusOK, view)
 }

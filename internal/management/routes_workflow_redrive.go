@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
+	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/identity"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/problem"
@@ -24,6 +26,52 @@ func (h *Handler) workflowRedriveRoutes() []apiRoute {
 // notRedrivable is the 409 of a refused redrive: the detail says why.
 func notRedrivable(detail string, cause error) *problem.Problem {
 	return problem.New(http.StatusConflict, "not-redrivable", "Conflict", detail).WithCause(cause)
+}
+
+// planRedrive is workflow.PlanRedrive against the workflow's deployment.
+func planRedrive(wf *catalog.Workflow, rec *workflow.Record, now time.Time) (*workflow.Redrive, error) {
+	if wf.Deployed == nil {
+		return nil, &workflow.RedriveError{Reason: workflow.RedriveUnpublished, Detail: "the workflow is not published"}
+	}
+	m, err := workflow.ParseMachine(wf.Deployed.Definition)
+	if err != nil {
+		return nil, fmt.Errorf("parse deployed workflow %s: %w", wf.Slug, err)
+	}
+	return workflow.PlanRedrive(rec, m, wf.Deployed.PublishedAt, now)
+}
+
+// executionView is one execution as the console shows it: the record and,
+// once a standard execution has ended, whether it can be redriven.
+type executionView struct {
+	*workflow.Record
+	Redrive *redriveCheck `json:"redrive,omitempty"`
+}
+
+// redriveCheck says whether POST .../redrive would be tried (the engine
+// may still refuse): where it would resume, or why not (Reason is one of
+// the workflow.Redrive* reasons).
+type redriveCheck struct {
+	Possible bool   `json:"possible"`
+	State    string `json:"state,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+}
+
+// checkRedrive is the redrive check of an ended standard execution (nil
+// for others: the console offers no redrive for them).
+func checkRedrive(wf *catalog.Workflow, rec *workflow.Record, now time.Time) *redriveCheck {
+	if rec.Kind != workflow.KindStandard || rec.Status == workflow.StatusRunning {
+		return nil
+	}
+	plan, err := planRedrive(wf, rec, now)
+	var re *workflow.RedriveError
+	switch {
+	case err == nil:
+		return &redriveCheck{Possible: true, State: plan.State}
+	case errors.As(err, &re):
+		return &redriveCheck{Reason: re.Reason, Detail: re.Detail}
+	}
+	return &redriveCheck{Reason: workflow.RedriveEngine, Detail: "the deployed workflow cannot be read"}
 }
 
 // redriveAudit is the audit entry's After of a redrive.
@@ -68,14 +116,7 @@ func (h *Handler) redriveWorkflowExecution(w http.ResponseWriter, r *http.Reques
 			}
 		}
 	}
-	if wf.Deployed == nil {
-		return notRedrivable("the workflow is not published", nil)
-	}
-	m, err := workflow.ParseMachine(wf.Deployed.Definition)
-	if err != nil {
-		return fmt.Errorf("parse deployed workflow %s: %w", slug, err)
-	}
-	plan, err := workflow.PlanRedrive(rec, m, wf.Deployed.PublishedAt, now)
+	plan, err := planRedrive(wf, rec, now)
 	var re *workflow.RedriveError
 	if errors.As(err, &re) {
 		return notRedrivable(re.Detail, err)

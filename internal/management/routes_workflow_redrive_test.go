@@ -111,9 +111,14 @@ func TestWorkflowRedrive(t *testing.T) {
 
 	id := e.failedOrder(t, eng, "order")
 	path := prefix + "/workflows/order/executions/" + id
-	failed := decodeJSON[workflow.Record](t, e.do("GET", path, viewer, ""))
+	view := decodeJSON[executionView](t, e.do("GET", path, viewer, ""))
+	failed := view.Record
 	if failed.Status != workflow.StatusFailed || failed.Error != "Portico.UpstreamServerError" {
 		t.Fatalf("recorded = %+v", failed)
+	}
+	// The console learns it can offer a redrive, and where it resumes.
+	if c := view.Redrive; c == nil || !c.Possible || c.State != "charge" || c.Reason != "" {
+		t.Errorf("redrive check = %+v", c)
 	}
 	if got := up.counts(); got != [3]int{1, 1, 0} {
 		t.Fatalf("calls before the redrive = %v", got)
@@ -138,7 +143,11 @@ func TestWorkflowRedrive(t *testing.T) {
 	if got := up.counts(); got != [3]int{1, 2, 1} {
 		t.Errorf("calls after the redrive = %v, want reserve not run again", got)
 	}
-	done := decodeJSON[workflow.Record](t, e.do("GET", path, viewer, ""))
+	doneView := decodeJSON[executionView](t, e.do("GET", path, viewer, ""))
+	if c := doneView.Redrive; c == nil || c.Possible || c.Reason != workflow.RedriveSucceeded {
+		t.Errorf("redrive check after success = %+v", c)
+	}
+	done := doneView.Record
 	redriven := 0
 	for _, ev := range done.History {
 		if ev.Type == workflow.EventExecutionRedriven {
@@ -192,18 +201,19 @@ func TestWorkflowRedriveRefused(t *testing.T) {
 		edit   func(r *workflow.Record)
 		status int
 		detail string
+		check  string // the GET's redrive check: a reason, "possible", or "" for none
 	}{
-		{"express", func(r *workflow.Record) { r.Kind, r.ExecutionID = workflow.KindExpress, "" }, http.StatusConflict, "only standard"},
+		{"express", func(r *workflow.Record) { r.Kind, r.ExecutionID = workflow.KindExpress, "" }, http.StatusConflict, "only standard", ""},
 		{"running", func(r *workflow.Record) {
 			r.Status, r.StoppedAt, r.ExecutionID = workflow.StatusRunning, nil, "local:gone:1"
-		}, http.StatusConflict, "not ended"},
-		{"succeeded", func(r *workflow.Record) { r.Status = workflow.StatusSucceeded }, http.StatusConflict, "succeeded"},
-		{"older than 14 days", func(r *workflow.Record) { r.StoppedAt = ago(15 * 24 * time.Hour) }, http.StatusConflict, "14 days"},
-		{"truncated history", func(r *workflow.Record) { r.HistoryTruncated = true }, http.StatusConflict, "incomplete"},
+		}, http.StatusConflict, "not ended", ""},
+		{"succeeded", func(r *workflow.Record) { r.Status = workflow.StatusSucceeded }, http.StatusConflict, "succeeded", workflow.RedriveSucceeded},
+		{"older than 14 days", func(r *workflow.Record) { r.StoppedAt = ago(15 * 24 * time.Hour) }, http.StatusConflict, "14 days", workflow.RedriveExpired},
+		{"truncated history", func(r *workflow.Record) { r.HistoryTruncated = true }, http.StatusConflict, "incomplete", workflow.RedriveTruncated},
 		{"compensation ran", func(r *workflow.Record) {
 			r.History = append(r.History[:len(r.History)-1], workflow.Event{Type: workflow.EventStateEntered, State: "Portico.Undo?.reserve"}, r.History[len(r.History)-1])
-		}, http.StatusConflict, "compensation"},
-		{"unknown to the engine", func(r *workflow.Record) { r.ExecutionID = "arn:aws:states:eu-west-1:1:execution:x:y" }, http.StatusConflict, "no longer holds"},
+		}, http.StatusConflict, "compensation", workflow.RedriveCompensated},
+		{"unknown to the engine", func(r *workflow.Record) { r.ExecutionID = "arn:aws:states:eu-west-1:1:execution:x:y" }, http.StatusConflict, "no longer holds", "possible"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -213,6 +223,12 @@ func TestWorkflowRedriveRefused(t *testing.T) {
 			tt.edit(&r)
 			if err := e.cat.RecordExecution(t.Context(), &r); err != nil {
 				t.Fatal(err)
+			}
+			view := decodeJSON[executionView](t, e.do("GET", prefix+"/workflows/order/executions/"+r.ID, dev, ""))
+			switch c := view.Redrive; {
+			case tt.check == "" && c != nil, tt.check == "possible" && (c == nil || !c.Possible),
+				tt.check != "" && tt.check != "possible" && (c == nil || c.Possible || c.Reason != tt.check || c.Detail == ""):
+				t.Errorf("redrive check = %+v, want %q", c, tt.check)
 			}
 			p := wantProblem(t, e.do("POST", prefix+"/workflows/order/executions/"+r.ID+"/redrive", dev, ""), tt.status)
 			if !strings.HasSuffix(p.Type, "/not-redrivable") || !strings.Contains(p.Detail, tt.detail) {

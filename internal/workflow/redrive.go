@@ -19,17 +19,17 @@ var ErrNotRedrivable = errors.New("workflow: execution not redrivable")
 
 // Reasons a redrive is refused (RedriveError.Reason).
 const (
-	RedriveExpress     = "express"       // express executions cannot be redriven (Step Functions: Standard only)
-	RedriveRunning     = "running"       // the execution has not ended
-	RedriveSucceeded   = "succeeded"     // nothing to redrive
-	RedriveExpired     = "expired"       // ended more than RedriveWindow ago
-	RedriveTruncated   = "truncated"     // the recorded history is incomplete
-	RedriveCompensated = "compensated"   // compensation ran: the earlier steps were undone
-	RedriveNotACall    = "not-a-call"    // it failed in a state a redrive would fail the same way
-	RedriveParallel    = "parallel"      // it failed inside a parallel step
-	RedriveRepublished = "republished"   // the workflow was published again since it started
-	RedriveEngine      = "engine"        // the engine refused
-	RedriveUnsupported = "not-supported" // the engine cannot redrive
+	RedriveExpress     = "express"     // express executions cannot be redriven (Step Functions: Standard only)
+	RedriveRunning     = "running"     // the execution has not ended
+	RedriveSucceeded   = "succeeded"   // nothing to redrive
+	RedriveExpired     = "expired"     // ended more than RedriveWindow ago
+	RedriveTruncated   = "truncated"   // the recorded history is incomplete
+	RedriveCompensated = "compensated" // compensation ran: the earlier steps were undone
+	RedriveNotACall    = "not-a-call"  // it failed in a state a redrive would fail the same way
+	RedriveParallel    = "parallel"    // it failed inside a parallel step
+	RedriveRepublished = "republished" // the workflow was published again since it started
+	RedriveEngine      = "engine"      // the engine refused
+	RedriveUnpublished = "unpublished" // the workflow is not published (management)
 )
 
 // RedriveError says why an execution cannot be redriven. Detail is for
