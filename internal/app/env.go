@@ -46,6 +46,14 @@ type Env struct {
 	RateLimitStore      string      // PORTICO_RATELIMIT_STORE: memory, redis or dynamodb (default redis when REDIS_URL is set, else memory)
 	RateLimitLease      int64       // PORTICO_RATELIMIT_LEASE: dynamodb token-leasing size, 0 (off, default) or 2-10000 (docs/ratelimit.md)
 	CacheStore          string      // PORTICO_CACHE_STORE: response cache L2, memory (L1 only), redis or dynamodb (the main table; default redis when REDIS_URL is set)
+	// Metrics (PORTICO_METRICS) is where the gateway writes its CloudWatch
+	// EMF metric lines (metrics.go): off, stdout (default in aws mode,
+	// where Lambda sends stdout to CloudWatch Logs) or file:<path> (off by
+	// default locally).
+	Metrics string
+	// MetricsInterval (PORTICO_METRICS_INTERVAL) is the least time between
+	// two metric flushes; default 60s, 1s to 1h.
+	MetricsInterval time.Duration
 	// Workflows (workflow.go): the Step Functions adapter in aws mode.
 	WorkflowRoleARN        string // PORTICO_WORKFLOW_ROLE_ARN: IAM role tenant state machines run as
 	WorkflowPrefix         string // PORTICO_WORKFLOW_PREFIX: state machine name prefix (portico-<env>-wf-)
@@ -131,6 +139,15 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 	case e.CacheStore == "redis" && e.RedisURL == "":
 		errs = append(errs, errors.New("PORTICO_CACHE_STORE=redis needs REDIS_URL"))
 	}
+	e.Metrics = get("PORTICO_METRICS", map[bool]string{true: "off", false: "stdout"}[local])
+	if m := e.Metrics; m != "off" && m != "stdout" && (!strings.HasPrefix(m, "file:") || len(m) == len("file:")) {
+		errs = append(errs, fmt.Errorf("PORTICO_METRICS=%q: want off, stdout or file:<path>", m))
+	}
+	mi, err := time.ParseDuration(get("PORTICO_METRICS_INTERVAL", "60s"))
+	if err != nil || mi < time.Second || mi > time.Hour {
+		errs = append(errs, errors.New("PORTICO_METRICS_INTERVAL: want a duration from 1s to 1h"))
+	}
+	e.MetricsInterval = mi
 	e.WorkflowRoleARN = get("PORTICO_WORKFLOW_ROLE_ARN", "")
 	e.WorkflowPrefix = get("PORTICO_WORKFLOW_PREFIX", "")
 	e.WorkflowTaskARN = get("PORTICO_WORKFLOW_TASK_ARN", "")
