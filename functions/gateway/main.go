@@ -12,6 +12,13 @@ import (
 
 func main() {
 	app.Lambda("gateway", func(e app.Env, cat *catalog.Catalog, sh *app.Shared, log *slog.Logger) (http.Handler, error) {
-		return app.NewGateway(e, cat, sh, log)
+		gw, err := app.NewGateway(e, cat, sh, log)
+		if err != nil {
+			return nil, err
+		}
+		// EMF metric lines on stdout (PORTICO_METRICS), flushed after the
+		// invocation that finds a flush due.
+		h, _, err := app.GatewayMetrics(e, sh, gw, log)
+		return h, err
 	})
 }
