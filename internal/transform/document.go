@@ -127,6 +127,10 @@ type StatusStep struct {
 // the schema: nothing is loaded from files or the network.
 type ValidateStep struct {
 	Schema json.RawMessage `json:"schema"`
+	// When, a JMESPath expression over the message, limits the step to
+	// the messages for which it is truthy, e.g. one response schema per
+	// status: "status == `404`" (OpenAPI import).
+	When string `json:"when,omitempty"`
 }
 
 // TestCase is an input message and what the transform must make of it.

@@ -18,6 +18,7 @@ const schemaURL = "https://schemas.portico.invalid/transform.json"
 
 type validateStep struct {
 	schema *jsonschema.Schema
+	when   *expr // nil: always
 }
 
 // noLoader refuses every external reference: a tenant's schema must never
@@ -49,15 +50,28 @@ func (c *compiler) validateStep(ptr string, v *ValidateStep) stepOp {
 		c.errs.add(ptr+"/schema", "is required")
 		return &validateStep{}
 	}
+	var when *expr
+	if v.When != "" {
+		when = c.expr(ptr+"/when", v.When, true)
+	}
 	s, err := CompileSchema(v.Schema)
 	if err != nil {
 		c.errs.add(ptr+"/schema", "is not a valid JSON Schema: %s", err.Error())
 		return &validateStep{}
 	}
-	return &validateStep{schema: s}
+	return &validateStep{schema: s, when: when}
 }
 
 func (s *validateStep) apply(st *state) *StepError {
+	if s.when != nil {
+		ok, err := s.when.eval(st.env)
+		if err != nil {
+			return &StepError{Rule: "/when", Err: err}
+		}
+		if !truthy(ok) {
+			return nil
+		}
+	}
 	err := s.schema.Validate(st.msg.Body)
 	if err == nil {
 		return nil

@@ -259,3 +259,38 @@ func TestSchemaRefusesExternalReferences(t *testing.T) {
 		t.Errorf("local reference: %v", err)
 	}
 }
+
+func TestValidateWhen(t *testing.T) {
+	tr := MustCompile(`{"steps": [
+		{"validate": {"when": "status == ` + "`200`" + `", "schema": {"type": "object", "required": ["id"]}}},
+		{"validate": {"when": "status >= ` + "`400`" + `", "schema": {"type": "object", "required": ["error"]}}}]}`)
+	tests := []struct {
+		name    string
+		status  int
+		body    any
+		wantErr int // failing step + 1; 0: passes
+	}{
+		{"200 with id", 200, map[string]any{"id": 1.0}, 0},
+		{"200 without id", 200, map[string]any{}, 1},
+		{"201 is not checked", 201, map[string]any{}, 0},
+		{"404 without error", 404, map[string]any{"id": 1.0}, 2},
+		{"404 with error", 404, map[string]any{"error": "x"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tr.Apply(t.Context(), &Message{Status: tt.status, Body: tt.body})
+			var se *StepError
+			switch {
+			case tt.wantErr == 0 && err != nil:
+				t.Fatalf("err = %v", err)
+			case tt.wantErr > 0 && (!errors.As(err, &se) || se.Step != tt.wantErr-1 || !strings.HasSuffix(se.Rule, "/schema")):
+				t.Fatalf("err = %v, want step %d to fail", err, tt.wantErr-1)
+			}
+		})
+	}
+	_, err := Compile(&Document{Steps: []Step{{Validate: &ValidateStep{When: "status ==", Schema: []byte(`{}`)}}}})
+	var p *problem.Problem
+	if !errors.As(err, &p) || len(p.Errors) != 1 || p.Errors[0].Pointer != "/steps/0/validate/when" {
+		t.Fatalf("invalid when: %v", err)
+	}
+}
