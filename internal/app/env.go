@@ -54,6 +54,9 @@ type Env struct {
 	// MetricsInterval (PORTICO_METRICS_INTERVAL) is the least time between
 	// two metric flushes; default 60s, 1s to 1h.
 	MetricsInterval time.Duration
+	// MetricsNamespace (PORTICO_METRICS_NAMESPACE) is the CloudWatch
+	// namespace; default Portico (infra sets Portico/<env>).
+	MetricsNamespace string
 	// Workflows (workflow.go): the Step Functions adapter in aws mode.
 	WorkflowRoleARN        string // PORTICO_WORKFLOW_ROLE_ARN: IAM role tenant state machines run as
 	WorkflowPrefix         string // PORTICO_WORKFLOW_PREFIX: state machine name prefix (portico-<env>-wf-)
@@ -148,6 +151,7 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 		errs = append(errs, errors.New("PORTICO_METRICS_INTERVAL: want a duration from 1s to 1h"))
 	}
 	e.MetricsInterval = mi
+	e.MetricsNamespace = get("PORTICO_METRICS_NAMESPACE", "Portico")
 	e.WorkflowRoleARN = get("PORTICO_WORKFLOW_ROLE_ARN", "")
 	e.WorkflowPrefix = get("PORTICO_WORKFLOW_PREFIX", "")
 	e.WorkflowTaskARN = get("PORTICO_WORKFLOW_TASK_ARN", "")

@@ -15,7 +15,8 @@ import (
 	"github.com/portico/portico/internal/metrics"
 )
 
-// Metric names of the gateway's EMF export (namespace Portico;
+// Metric names of the gateway's EMF export (namespace
+// PORTICO_METRICS_NAMESPACE, Portico by default;
 // docs/cache.md, "Metrics"). Endpoint series have the dimension sets
 // [Tenant, Endpoint] and [Tenant]; integration series [Tenant,
 // Integration] and [Tenant].
@@ -49,7 +50,7 @@ func GatewayMetrics(e Env, sh *Shared, gw *gateway.Gateway, log *slog.Logger) (h
 	if sh.Integrations != nil {
 		sources = append(sources, breakerSource(sh.Integrations))
 	}
-	em, err := metrics.New(metrics.Config{Out: out, Sources: sources, Interval: e.MetricsInterval, Logger: log})
+	em, err := metrics.New(metrics.Config{Out: out, Sources: sources, Namespace: e.MetricsNamespace, Interval: e.MetricsInterval, Logger: log})
 	if err != nil {
 		_ = closeOut()
 		return nil, nil, err

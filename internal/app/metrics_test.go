@@ -112,6 +112,9 @@ func TestGatewayMetricsToFile(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &doc); err != nil {
 		t.Fatal(err)
 	}
+	if ns := doc["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)["Namespace"]; ns != "Portico" {
+		t.Fatalf("namespace %v", ns)
+	}
 	if doc["Tenant"] != DemoTenant || doc["Endpoint"] != "ep-1" || doc[MetricCacheHits] != 1.0 || doc[MetricCacheStale] != 1.0 || doc["_aws"] == nil {
 		t.Fatalf("line %s", lines[0])
 	}
