@@ -155,7 +155,7 @@ export function Builder({ initial }: { initial?: Workflow }) {
                     title={`Publish ${title}?`}
                     message={
                       <>
-                        Revision {saved.revision} is compiled and deployed{saved.deployed ? `, replacing revision ${saved.deployed.revision}` : ''}. Endpoints targeting{' '}
+                        Revision {saved.revision} is compiled and deployed{saved.deployed && (saved.revision ?? 0) > saved.deployed.revision + 1 ? `, replacing revision ${saved.deployed.revision}` : saved.deployed ? ' again' : ''}. Endpoints targeting{' '}
                         <Code>{saved.slug}</Code> run it from the next configuration version.
                       </>
                     }

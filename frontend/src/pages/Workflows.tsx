@@ -14,9 +14,10 @@ export function WorkflowStatus({ w }: { w: Workflow }) {
         draft
       </Badge>
     );
-  const changed = (w.revision ?? 0) > w.deployed.revision;
+  // Publishing records the deployment as a revision of its own: the one after the compiled one.
+  const changed = (w.revision ?? 0) > w.deployed.revision + 1;
   return (
-    <Badge color={changed ? 'orange' : 'green'} variant="light" radius="sm" title={changed ? `revision ${w.revision} is saved; revision ${w.deployed.revision} is published` : undefined}>
+    <Badge color={changed ? 'orange' : 'green'} variant="light" radius="sm" title={changed ? `revision ${w.revision} is saved; revision ${w.deployed.revision} was published` : undefined}>
       {changed ? 'changed since publish' : 'published'}
     </Badge>
   );
