@@ -67,9 +67,9 @@ type Redriver interface {
 
 // PlanRedrive decides whether the recorded execution rec of definition m,
 // deployed at publishedAt (zero: unknown), can be redriven at now, and
-// where it resumes: at the top-level state it failed
-// in, which must be a Task (a call or transform step), with the input
-// recorded when that state was entered. A refusal is a *RedriveError.
+// where it resumes: at the top-level state it failed in, which must be a
+// Task (a call or transform step), with the input recorded when that
+// state was entered. A refusal is a *RedriveError.
 //
 // Refused: express executions; running or succeeded ones; those that
 // ended more than RedriveWindow ago; those started before m was published
