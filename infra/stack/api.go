@@ -66,6 +66,9 @@ func newAPI(scope constructs.Construct, id string, props *awscdk.StackProps, cfg
 			// The OAuth2 signing key is derived from this secret, read at
 			// cold start and every 5 minutes, never placed in the environment.
 			env["PORTICO_OAUTH2_SEED_SECRET_ARN"] = st.OAuth2Seed.SecretArn()
+			// EMF metric lines on stdout (the default in aws mode), in the
+			// environment's namespace (gatewaymetrics.go).
+			env["PORTICO_METRICS_NAMESPACE"] = jsii.String(GatewayMetricsNamespace(s))
 		case FnManagement:
 			issuer := st.Users.UserPoolProviderUrl()
 			env["PORTICO_CONSOLE_ISSUER"] = issuer

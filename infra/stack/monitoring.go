@@ -109,6 +109,7 @@ func newMonitoring(scope constructs.Construct, id string, props *awscdk.StackPro
 			Namespace: jsii.String(SecurityNamespace(s)), MetricName: jsii.String(SecurityMetric),
 			Period: five, Statistic: jsii.String("Sum"),
 		})
+		m.Dashboard.AddWidgets(gatewayMetricWidgets(s, five)...) // gatewaymetrics.go
 		alarm("SecurityEvents", awscloudwatch.NewAlarm(m.Stack, jsii.String("SecurityEvents"), &awscloudwatch.AlarmProps{
 			AlarmDescription:   jsii.String("Portico " + s.Name + ": gateway security events (failed-auth thresholds, tenant enumeration)"),
 			Metric:             security,
