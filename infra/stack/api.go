@@ -89,6 +89,7 @@ func newAPI(scope constructs.Construct, id string, props *awscdk.StackProps, cfg
 	}
 
 	a.grantTable(fns, st)
+	a.tenantSecrets(s, fns, st) // secrets.go
 	a.gatewayAPI(s)
 	a.managementAPI(c)
 
@@ -97,6 +98,9 @@ func newAPI(scope constructs.Construct, id string, props *awscdk.StackProps, cfg
 	}
 	if kr, ok := a.Functions[FnKeyRotation]; ok {
 		a.rotation(s, kr, st)
+	}
+	if wd, ok := a.Functions[FnWebhookDispatcher]; ok {
+		a.webhooks(s, wd, st)
 	}
 	return a
 }

@@ -28,6 +28,9 @@ var registry = map[string]Function{
 	FnManagement:   {Name: FnManagement, Table: true, TableWrite: true},
 	FnWorkflowTask: {Name: FnWorkflowTask, Table: true}, // reads the tenant's integration for each call step
 	FnKeyRotation:  {Name: FnKeyRotation},
+	// Reads subscriptions; writes only the outbox and delivery-log
+	// partitions (webhook.go), not through TableWrite.
+	FnWebhookDispatcher: {Name: FnWebhookDispatcher, Table: true},
 }
 
 // Function names the stacks treat specially.
@@ -36,6 +39,9 @@ const (
 	FnManagement   = "management"    // console API behind the JWT authorizer
 	FnWorkflowTask = "workflow-task" // the only Lambda tenant state machines may invoke
 	FnKeyRotation  = "key-rotation"  // Secrets Manager rotation Lambda
+	// FnWebhookDispatcher delivers webhooks from the outbox (table stream
+	// and a schedule).
+	FnWebhookDispatcher = "webhook-dispatcher"
 )
 
 // Functions returns the functions to deploy: every directory under

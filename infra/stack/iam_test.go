@@ -172,6 +172,17 @@ func TestLeastPrivilege(t *testing.T) {
 			if ours == 0 {
 				t.Fatal("no statement on Portico's own roles found: the walk is broken")
 			}
+			// Table writes: only TableWrite functions may write any
+			// partition; every other role's writes carry a leading-keys
+			// condition (runtime, outbox and delivery-log partitions).
+			for name, tpl := range s.all() {
+				for _, st := range policyStatements(tpl) {
+					if st.ours && st.stmt["Effect"] != "Deny" && writesTable(st) && !tableWriter(st.where) &&
+						!strings.Contains(fmt.Sprint(st.stmt["Condition"]), "dynamodb:LeadingKeys") {
+						t.Errorf("%s: %s: table write without a leading-keys condition: %v", name, st.where, st.stmt)
+					}
+				}
+			}
 			// Portico's roles carry no managed policies (AWSLambdaBasicExecutionRole
 			// has Resource "*"); only CDK's own custom-resource providers do.
 			for name, tpl := range s.all() {
@@ -204,4 +215,26 @@ func TestStarAllowed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writesTable reports whether a statement grants a DynamoDB item write.
+func writesTable(s statement) bool {
+	for _, a := range strs(s.stmt["Action"]) {
+		switch a {
+		case "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem":
+			return true
+		}
+	}
+	return false
+}
+
+// tableWriter reports whether a policy belongs to a function registered
+// with TableWrite (the management API writes configuration partitions).
+func tableWriter(where string) bool {
+	for name, fn := range registry {
+		if fn.TableWrite && strings.Contains(where, " "+camel(name)+"Role") {
+			return true
+		}
+	}
+	return false
 }

@@ -58,7 +58,7 @@ func fakeRoot(t *testing.T, console bool, fns ...string) string {
 var todayFunctions = []string{FnGateway, FnManagement}
 
 // allFunctions adds the ones later issues bring.
-var allFunctions = []string{FnGateway, FnManagement, FnWorkflowTask, FnKeyRotation}
+var allFunctions = []string{FnGateway, FnManagement, FnWorkflowTask, FnKeyRotation, FnWebhookDispatcher}
 
 type synth struct {
 	p          *Portico

@@ -62,7 +62,10 @@ func newState(scope constructs.Construct, id string, props *awscdk.StackProps, c
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
 		},
-		Stream:             awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES,
+		// Keys only: the webhook dispatcher, the stream's one consumer,
+		// reads the outbox item itself, and no configuration (or secret)
+		// is copied into stream records.
+		Stream:             awsdynamodb.StreamViewType_KEYS_ONLY,
 		Encryption:         awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
 		EncryptionKey:      st.Key,
 		DeletionProtection: jsii.Bool(s.DeletionProtection),

@@ -33,7 +33,7 @@ func TestStateStack(t *testing.T) {
 			"BillingMode":                      "PAY_PER_REQUEST",
 			"TimeToLiveSpecification":          obj{"AttributeName": "TTL", "Enabled": true},
 			"PointInTimeRecoverySpecification": obj{"PointInTimeRecoveryEnabled": true},
-			"StreamSpecification":              obj{"StreamViewType": "NEW_AND_OLD_IMAGES"},
+			"StreamSpecification":              obj{"StreamViewType": "KEYS_ONLY"},
 			"SSESpecification":                 obj{"SSEEnabled": true, "SSEType": "KMS"},
 			"DeletionProtectionEnabled":        false,
 		})

@@ -223,6 +223,21 @@ func NewCatalog(e Env, st store.Store) (*catalog.Catalog, error) {
 // the API Gateway HTTP API wrapper until the runtime stops the process.
 // name prefixes fatal configuration errors.
 func Lambda(name string, build func(e Env, cat *catalog.Catalog, sh *Shared, log *slog.Logger) (http.Handler, error)) {
+	LambdaEvents(name, func(e Env, cat *catalog.Catalog, sh *Shared, log *slog.Logger) (any, error) {
+		h, err := build(e, cat, sh, log)
+		if err != nil {
+			return nil, err
+		}
+		return lambdahttp.Handler(h), nil
+	})
+}
+
+// LambdaEvents runs a Lambda function main whose handler is not an HTTP
+// one: it reads the environment, opens the store and catalog, builds the
+// handler with build (any handler lambda.Start accepts) and serves it
+// until the runtime stops the process. name prefixes fatal configuration
+// errors.
+func LambdaEvents(name string, build func(e Env, cat *catalog.Catalog, sh *Shared, log *slog.Logger) (any, error)) {
 	e, err := LoadEnv(os.Getenv)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: configuration: %v\n", name, err)
@@ -238,9 +253,9 @@ func Lambda(name string, build func(e Env, cat *catalog.Catalog, sh *Shared, log
 		if cat, err = NewCatalog(e, st); err == nil {
 			var sh *Shared
 			if sh, err = NewShared(e, log); err == nil {
-				var h http.Handler
+				var h any
 				if h, err = build(e, cat, sh, log); err == nil {
-					lambda.Start(lambdahttp.Handler(h))
+					lambda.Start(h)
 					return
 				}
 			}

@@ -82,6 +82,13 @@ func RunLocal(ctx context.Context, e Env, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Stopped after the servers (defers run last), when no change can be
+	// committed any more; attempts in flight finish and are recorded.
+	stopWebhooks, err := startWebhookDispatcher(ctx, e, cat, log)
+	if err != nil {
+		return err
+	}
+	defer stopWebhooks()
 
 	upLn, err := net.Listen("tcp", e.UpstreamListen)
 	if err != nil {

@@ -241,7 +241,9 @@ func (d *Dispatcher) Wake() {
 }
 
 // Run drains the outbox at once, then whenever Wake is called or tick
-// fires (retries come due), until ctx is done.
+// fires (retries come due), until ctx is done. It returns once the
+// attempts in flight have ended (each is bounded by AttemptTimeout) and
+// their outcome is saved; no attempt starts after ctx is done.
 func (d *Dispatcher) Run(ctx context.Context, tick <-chan time.Time) {
 	for {
 		if _, err := d.Drain(ctx); err != nil && ctx.Err() == nil {
@@ -368,10 +370,12 @@ func (d *Dispatcher) process(ctx context.Context, m *Message) error {
 				return
 			}
 			defer func() { <-sem }()
-			if d.cfg.Now().Add(d.cfg.Deliverer.cfg.AttemptTimeout).After(deadline) {
+			if ctx.Err() != nil || d.cfg.Now().Add(d.cfg.Deliverer.cfg.AttemptTimeout).After(deadline) {
 				return // still due: the next dispatch sends it
 			}
-			d.try(ctx, m, t, sub, body)
+			// An attempt once started is finished (AttemptTimeout bounds
+			// it) and recorded, even when ctx ends meanwhile (shutdown).
+			d.try(context.WithoutCancel(ctx), m, t, sub, body)
 		})
 	}
 	wg.Wait()
@@ -413,9 +417,6 @@ func (d *Dispatcher) try(ctx context.Context, m *Message, t *Target, sub Subscri
 		return
 	}
 	a, retryAfter := d.cfg.Deliverer.attempt(ctx, key, sub, m.ID, body)
-	if ctx.Err() != nil && (a.Status < 200 || a.Status > 299) {
-		return // interrupted (shutdown): not counted, still due
-	}
 	if len(a.Error) > maxErrorLen {
 		a.Error = a.Error[:maxErrorLen]
 	}
