@@ -15,6 +15,9 @@ const (
 	APIKey    Kind = "apiKey"
 	JWT       Kind = "jwt"
 	OAuth2    Kind = "oauth2"
+	// Webhook is an inbound webhook verified by its signature; Subject
+	// names the tenant secret of the endpoint's policy.
+	Webhook Kind = "webhook"
 )
 
 // Caller is a verified principal. The tenant always comes from the

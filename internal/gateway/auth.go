@@ -28,20 +28,18 @@ type Authenticator interface {
 // verified *caller.Caller; otherwise the problem to answer with, which
 // never says more than "missing", "invalid" or "not allowed".
 func (g *Gateway) authenticate(r *http.Request, tenant string, pol *model.AuthPolicy) (*http.Request, *problem.Problem) {
+	if pol.Type == model.AuthWebhook {
+		return g.verifyWebhook(r, tenant, pol) // webhookauth.go
+	}
 	a := g.cfg.Authenticators[pol.Type]
 	if a == nil {
 		return nil, problem.New(http.StatusServiceUnavailable, "policy-unavailable", "Service Unavailable",
 			"this endpoint requires "+string(pol.Type)+" authentication, which this gateway is not configured for; it fails closed")
 	}
 	ft := g.cfg.Failures
-	var ip string
-	if ft != nil {
-		ip = stripPort(r.RemoteAddr)
-		if wait, blocked := ft.Blocked(tenant, ip, g.cfg.Now()); blocked {
-			p := problem.New(http.StatusTooManyRequests, "too-many-failures", "Too Many Requests", "too many failed authentications from this address; retry later")
-			p.Headers = http.Header{"Retry-After": {itoa(int64((wait + time.Second - 1) / time.Second))}}
-			return nil, p
-		}
+	ip, p := g.blocked(r, tenant)
+	if p != nil {
+		return nil, p
 	}
 	c, err := a.Authenticate(r.Context(), tenant, r.Header)
 	if err == nil && c.Tenant != tenant {
@@ -70,6 +68,22 @@ func (g *Gateway) authenticate(r *http.Request, tenant string, pol *model.AuthPo
 		return nil, p
 	}
 	return r.WithContext(caller.With(r.Context(), c)), nil
+}
+
+// blocked returns the source address of r (when failures are tracked)
+// and the 429 to answer when that address is blocked for tenant.
+func (g *Gateway) blocked(r *http.Request, tenant string) (string, *problem.Problem) {
+	ft := g.cfg.Failures
+	if ft == nil {
+		return "", nil
+	}
+	ip := stripPort(r.RemoteAddr)
+	if wait, blocked := ft.Blocked(tenant, ip, g.cfg.Now()); blocked {
+		p := problem.New(http.StatusTooManyRequests, "too-many-failures", "Too Many Requests", "too many failed authentications from this address; retry later")
+		p.Headers = http.Header{"Retry-After": {itoa(int64((wait + time.Second - 1) / time.Second))}}
+		return ip, p
+	}
+	return ip, nil
 }
 
 // authProblem maps verifier errors to answers (RFC 6750 section 3).

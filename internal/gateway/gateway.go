@@ -47,6 +47,9 @@ type Config struct {
 	// Failures, when set, counts failed authentications and blocks
 	// abusive source addresses (429 with Retry-After).
 	Failures FailureTracker
+	// Secrets reads the tenant secrets inbound webhook endpoints are signed
+	// with (webhookauth.go); without it such endpoints fail closed.
+	Secrets SecretReader
 	// RateLimits keeps rate-limit counters; nil means an in-process
 	// ratelimit.Memory (exact for this instance only).
 	RateLimits ratelimit.Store

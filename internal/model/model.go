@@ -127,6 +127,9 @@ const (
 	AuthAPIKey AuthType = "apiKey"
 	AuthJWT    AuthType = "jwt"
 	AuthOAuth2 AuthType = "oauth2"
+	// AuthWebhook accepts inbound webhooks signed per the Standard Webhooks
+	// spec with one of the tenant secrets the policy names.
+	AuthWebhook AuthType = "webhook"
 )
 
 // AuthPolicy says who may call an endpoint.
@@ -134,6 +137,13 @@ type AuthPolicy struct {
 	Type   AuthType `json:"type"`
 	Scopes []string `json:"scopes,omitempty"`
 	Roles  []string `json:"roles,omitempty"`
+	// Secrets names the tenant secrets (Standard Webhooks "whsec_" values)
+	// an inbound webhook may be signed with (type webhook): one, or two
+	// while the sender rotates.
+	Secrets []string `json:"secrets,omitempty"`
+	// ToleranceSeconds bounds how far a webhook's timestamp may be from
+	// now (type webhook); 0 means 300.
+	ToleranceSeconds int `json:"toleranceSeconds,omitempty"`
 }
 
 // RateLimitAlgorithm selects a limiter.

@@ -225,10 +225,11 @@ func validateTarget(e *Errors, t Target, params []string) {
 func validatePolicies(e *Errors, p Policies, method string) {
 	if a := p.Auth; a != nil {
 		switch a.Type {
-		case AuthNone, AuthAPIKey, AuthJWT, AuthOAuth2:
+		case AuthNone, AuthAPIKey, AuthJWT, AuthOAuth2, AuthWebhook:
 		default:
-			e.Add("/policies/auth/type", "must be one of none, apiKey, jwt, oauth2")
+			e.Add("/policies/auth/type", "must be one of none, apiKey, jwt, oauth2, webhook")
 		}
+		validateWebhookAuth(e, a) // webhook_auth.go
 		stringList(e, "/policies/auth/scopes", a.Scopes, scopeRE, "must be a scope token (printable ASCII, no spaces, quotes or backslashes)")
 		stringList(e, "/policies/auth/roles", a.Roles, scopeRE, "must be a role name (printable ASCII, no spaces, quotes or backslashes)")
 		if a.Type == AuthNone && (len(a.Scopes) > 0 || len(a.Roles) > 0) {

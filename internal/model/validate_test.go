@@ -259,6 +259,27 @@ func TestValidateEndpoint(t *testing.T) {
 		// auth
 		{"auth none", func(e *model.Endpoint) { e.Policies.Auth = &model.AuthPolicy{Type: model.AuthNone} }, nil, ""},
 		{"auth unknown type", func(e *model.Endpoint) { e.Policies.Auth.Type = "basic" }, []string{"/policies/auth/type"}, "apiKey"},
+		{"webhook auth", func(e *model.Endpoint) {
+			e.Policies.Auth = &model.AuthPolicy{Type: model.AuthWebhook, Secrets: []string{"stripe-new", "stripe-old"}, ToleranceSeconds: 60}
+		}, nil, ""},
+		{"webhook auth without secrets", func(e *model.Endpoint) {
+			e.Policies.Auth = &model.AuthPolicy{Type: model.AuthWebhook}
+		}, []string{"/policies/auth/secrets"}, "secret"},
+		{"webhook auth with three secrets", func(e *model.Endpoint) {
+			e.Policies.Auth = &model.AuthPolicy{Type: model.AuthWebhook, Secrets: []string{"a", "b", "c"}}
+		}, []string{"/policies/auth/secrets"}, "at most 2"},
+		{"webhook auth bad and repeated secret names", func(e *model.Endpoint) {
+			e.Policies.Auth = &model.AuthPolicy{Type: model.AuthWebhook, Secrets: []string{".internal", ".internal"}}
+		}, []string{"/policies/auth/secrets/0", "/policies/auth/secrets/1"}, "secret name"},
+		{"webhook auth tolerance out of range", func(e *model.Endpoint) {
+			e.Policies.Auth = &model.AuthPolicy{Type: model.AuthWebhook, Secrets: []string{"s"}, ToleranceSeconds: 3601}
+		}, []string{"/policies/auth/toleranceSeconds"}, "3600"},
+		{"webhook auth with scopes", func(e *model.Endpoint) {
+			e.Policies.Auth = &model.AuthPolicy{Type: model.AuthWebhook, Secrets: []string{"s"}, Scopes: []string{"x"}}
+		}, []string{"/policies/auth"}, "no scopes"},
+		{"secrets on a non-webhook policy", func(e *model.Endpoint) {
+			e.Policies.Auth.Secrets, e.Policies.Auth.ToleranceSeconds = []string{"s"}, 10
+		}, []string{"/policies/auth/secrets", "/policies/auth/toleranceSeconds"}, "only webhook"},
 		{"auth bad scope", func(e *model.Endpoint) { e.Policies.Auth.Scopes = []string{"ok", "has space"} }, []string{"/policies/auth/scopes/1"}, "scope"},
 		{"auth bad role", func(e *model.Endpoint) { e.Policies.Auth.Roles = []string{`a"b`} }, []string{"/policies/auth/roles/0"}, "role"},
 		{"auth too many scopes", func(e *model.Endpoint) {
