@@ -59,6 +59,7 @@ func OpenStore(ctx context.Context, e Env) (store.Store, func() error, error) {
 
 // NewGateway assembles the data plane.
 func NewGateway(e Env, cat *catalog.Catalog, sh *Shared, log *slog.Logger) (*gateway.Gateway, error) {
+	sh.secrets.bind(cat.SecretSource())
 	creds, err := newCredentials(context.Background(), e, cat, log)
 	if err != nil {
 		return nil, err
@@ -185,6 +186,7 @@ func CursorKey(ctx context.Context, e Env) ([]byte, error) {
 
 // NewManagement assembles the console API.
 func NewManagement(ctx context.Context, e Env, cat *catalog.Catalog, con *Console, sh *Shared, log *slog.Logger) (*management.Handler, error) {
+	sh.secrets.bind(cat.SecretSource()) // the test-connection action
 	key, err := CursorKey(ctx, e)
 	if err != nil {
 		return nil, err
@@ -213,9 +215,14 @@ func NewManagement(ctx context.Context, e Env, cat *catalog.Catalog, con *Consol
 	return management.New(cfg)
 }
 
-// NewCatalog builds the configuration repository.
+// NewCatalog builds the configuration repository, with the tenant
+// secrets store the environment picks (tenantsecrets.go).
 func NewCatalog(e Env, st store.Store) (*catalog.Catalog, error) {
-	return catalog.New(catalog.Config{Store: st, Now: time.Now, CheckUpstreamURL: upstreamGuard(e).CheckURL})
+	sec, err := newSecretStore(context.Background(), e, st)
+	if err != nil {
+		return nil, fmt.Errorf("tenant secrets: %w", err)
+	}
+	return catalog.New(catalog.Config{Store: st, Now: time.Now, CheckUpstreamURL: upstreamGuard(e).CheckURL, Secrets: sec})
 }
 
 // Lambda runs a Lambda function main: it reads the environment, opens the

@@ -59,6 +59,9 @@ type Shared struct {
 	// management API reads the same engine's breaker state (health route).
 	Forwarder    *proxy.Forwarder
 	Integrations *integration.Engine
+	// secrets is Integrations' secret source, bound to the catalog's
+	// secrets store by NewGateway and NewManagement (tenantsecrets.go).
+	secrets *secretSlot
 	// workflows is the workflow engine, built on first use (workflow.go).
 	workflows workflowSlot
 	// wasm is the WebAssembly transform host, built on first use (wasm.go).
@@ -73,9 +76,10 @@ func NewShared(e Env, log *slog.Logger) (*Shared, error) {
 	}
 	guard := upstreamGuard(e)
 	fwd := proxy.New(proxy.Config{Logger: log, Transport: proxy.NewTransportWith(proxy.TransportConfig{Control: guard.Control, NoProxy: true})})
-	engine, err := integration.New(integration.Config{Forwarder: fwd, Guard: guard, Logger: log})
+	slot := &secretSlot{}
+	engine, err := integration.New(integration.Config{Forwarder: fwd, Guard: guard, Logger: log, Secrets: slot})
 	if err != nil {
 		return nil, err
 	}
-	return &Shared{Cache: rc, Forwarder: fwd, Integrations: engine}, nil
+	return &Shared{Cache: rc, Forwarder: fwd, Integrations: engine, secrets: slot}, nil
 }

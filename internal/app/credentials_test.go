@@ -199,7 +199,7 @@ func TestGatewayOAuth2KeyFromSeed(t *testing.T) {
 	}
 
 	e, err := LoadEnv(func(k string) string {
-		return map[string]string{"PORTICO_MODE": "aws", "PORTICO_DEV_LOGIN": "false", "PORTICO_STORE": "bolt", "PORTICO_DATA_DIR": t.TempDir()}[k]
+		return map[string]string{"PORTICO_MODE": "aws", "PORTICO_DEV_LOGIN": "false", "PORTICO_STORE": "bolt", "PORTICO_DATA_DIR": t.TempDir(), "PORTICO_SECRETS_PREFIX": "portico/dev/tenants/"}[k]
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -62,6 +62,11 @@ type Env struct {
 	WorkflowPrefix         string // PORTICO_WORKFLOW_PREFIX: state machine name prefix (portico-<env>-wf-)
 	WorkflowTaskARN        string // PORTICO_WORKFLOW_TASK_ARN: the workflow-task Lambda Task states invoke
 	WorkflowCustomEndpoint bool   // AWS_ENDPOINT_URL_SFN or AWS_ENDPOINT_URL is set (LocalStack)
+	// Tenant secrets (tenantsecrets.go, docs/secrets.md).
+	Secrets       string // PORTICO_SECRETS: sealed (default locally) or secretsmanager (default in aws)
+	SecretsKey    string // PORTICO_SECRETS_KEY: base64 AES-256 key of sealed (default <data dir>/secrets.key, created 0600)
+	SecretsPrefix string // PORTICO_SECRETS_PREFIX: Secrets Manager name prefix, portico/<env>/tenants/ (secretsmanager)
+	SecretsKMSKey string // PORTICO_SECRETS_KMS_KEY: KMS key of new tenant secrets (default aws/secretsmanager)
 }
 
 // LoadEnv reads the configuration through getenv (os.Getenv in mains).
@@ -159,6 +164,18 @@ func LoadEnv(getenv func(string) string) (Env, error) {
 	e.CreateTable = boolean("PORTICO_CREATE_TABLE", false)
 	e.DevLogin = boolean("PORTICO_DEV_LOGIN", local)
 	e.SeedDemo = boolean("PORTICO_SEED_DEMO", local)
+	e.Secrets = get("PORTICO_SECRETS", map[bool]string{true: "sealed", false: "secretsmanager"}[local])
+	e.SecretsKey = getenv("PORTICO_SECRETS_KEY")
+	e.SecretsPrefix = get("PORTICO_SECRETS_PREFIX", "")
+	e.SecretsKMSKey = get("PORTICO_SECRETS_KMS_KEY", "")
+	switch {
+	case e.Secrets != "sealed" && e.Secrets != "secretsmanager":
+		errs = append(errs, fmt.Errorf("PORTICO_SECRETS=%q: want sealed or secretsmanager", e.Secrets))
+	case e.Secrets == "secretsmanager" && !strings.HasSuffix(e.SecretsPrefix, "/"):
+		errs = append(errs, errors.New("PORTICO_SECRETS=secretsmanager needs PORTICO_SECRETS_PREFIX ending with '/' (portico/<env>/tenants/)"))
+	case e.Secrets == "sealed" && !local && e.SecretsKey == "":
+		errs = append(errs, errors.New("PORTICO_SECRETS=sealed in aws mode needs PORTICO_SECRETS_KEY (a Lambda has no data dir to keep a key in)"))
+	}
 	ri, err := time.ParseDuration(get("PORTICO_REFRESH_INTERVAL", "2s"))
 	if err != nil || ri <= 0 || ri > time.Hour {
 		errs = append(errs, fmt.Errorf("PORTICO_REFRESH_INTERVAL: want a duration like 2s"))

@@ -10,7 +10,7 @@ func TestUpstreamAllowDefaults(t *testing.T) {
 	}{
 		{"local: the demo upstream only", map[string]string{}, "127.0.0.1:8081"},
 		{"local: demo on another port", map[string]string{"PORTICO_DEMO_UPSTREAM_LISTEN": ":9001"}, "127.0.0.1:9001"},
-		{"aws: nothing", map[string]string{"PORTICO_MODE": "aws", "PORTICO_DEV_LOGIN": "false", "PORTICO_CURSOR_KEY": "0123456789abcdef0123456789abcdef"}, ""},
+		{"aws: nothing", map[string]string{"PORTICO_MODE": "aws", "PORTICO_DEV_LOGIN": "false", "PORTICO_CURSOR_KEY": "0123456789abcdef0123456789abcdef", "PORTICO_SECRETS_PREFIX": "portico/dev/tenants/"}, ""},
 		{"explicit", map[string]string{"PORTICO_UPSTREAM_ALLOW": "10.0.0.0/8"}, "10.0.0.0/8"},
 	}
 	for _, tc := range tests {

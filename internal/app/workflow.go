@@ -76,7 +76,7 @@ func newWorkflowEngine(ctx context.Context, e Env, cat *catalog.Catalog, log *sl
 func NewWorkflowSteps(e Env, cat *catalog.Catalog, log *slog.Logger) (*steps.Steps, error) {
 	guard := upstreamGuard(e)
 	fwd := proxy.New(proxy.Config{Logger: log, Transport: proxy.NewTransportWith(proxy.TransportConfig{Control: guard.Control, NoProxy: true})})
-	eng, err := integration.New(integration.Config{Forwarder: fwd, Guard: guard, Logger: log})
+	eng, err := integration.New(integration.Config{Forwarder: fwd, Guard: guard, Logger: log, Secrets: cat.SecretSource()})
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,15 @@ type SecretStore interface {
 	Delete(ctx context.Context, tenant, name string) error
 }
 
+// SecretSource returns the secrets store (Config.Secrets) for the
+// integration engines' call-time reads; nil without one.
+func (c *Catalog) SecretSource() SecretStore {
+	if c.secrets == nil {
+		return nil
+	}
+	return c.secrets
+}
+
 // ErrNoSecrets means the catalog was built without a secrets store.
 var ErrNoSecrets = errors.New("catalog: no secrets store is configured")
 
