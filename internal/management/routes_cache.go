@@ -133,16 +133,38 @@ type cacheStatsResult struct {
 	// started (each gateway instance counts its own).
 	Scope     string                `json:"scope"`
 	Endpoints []cache.EndpointStats `json:"endpoints"`
+	// Cluster says where the figures of every gateway instance are.
+	Cluster clusterMetrics `json:"cluster"`
+}
+
+// clusterMetrics points at the cluster-wide cache figures: every gateway
+// instance writes its counters' increases as CloudWatch EMF log lines
+// (internal/metrics), which CloudWatch sums across instances.
+type clusterMetrics struct {
+	Source     string     `json:"source"`    // "cloudwatch"
+	Namespace  string     `json:"namespace"` // "Portico/<environment>" as deployed by infra/
+	Dimensions [][]string `json:"dimensions"`
+	Metrics    []string   `json:"metrics"`
+	Docs       string     `json:"docs"`
+}
+
+var cacheClusterMetrics = clusterMetrics{
+	Source: "cloudwatch", Namespace: "Portico/<environment>",
+	Dimensions: [][]string{{"Tenant", "Endpoint"}, {"Tenant"}},
+	Metrics:    []string{"CacheHits", "CacheMisses", "CacheStale", "CacheStored", "CacheEvictions", "CacheBytes"},
+	Docs:       "docs/cache.md#metrics",
 }
 
 // cacheStats is GET /cache/stats: the tenant's per-endpoint cache counters
-// of the instance that serves the call.
+// of the instance that serves the call, and where the cluster-wide ones
+// are. "stale" counts responses served past their TTL because the
+// upstream failed (stale-if-error).
 func (h *Handler) cacheStats(w http.ResponseWriter, r *http.Request, p identity.Principal) error {
 	s, ok := h.cfg.Cache.(CacheStatser)
 	if !ok {
 		return problem.New(http.StatusServiceUnavailable, "cache-unavailable", "Service Unavailable", "no response cache is configured")
 	}
-	out := cacheStatsResult{Scope: "instance", Endpoints: s.EndpointStats(p.Tenant)}
+	out := cacheStatsResult{Scope: "instance", Endpoints: s.EndpointStats(p.Tenant), Cluster: cacheClusterMetrics}
 	if out.Endpoints == nil {
 		out.Endpoints = []cache.EndpointStats{}
 	}

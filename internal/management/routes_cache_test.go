@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +143,7 @@ func TestCacheStats(t *testing.T) {
 	c.Set(context.Background(), tenantA+":a", &cache.Entry{Status: 200, StoredAt: time.Now(), TTL: time.Hour,
 		Tenant: tenantA, API: "orders", Version: "v1", Path: "/v1/orders/a", Endpoint: "get-order"})
 	c.Endpoint(tenantA, "get-order").Hit()
+	c.Endpoint(tenantA, "get-order").Stale()
 	c.Endpoint(tenantB, "theirs").Miss()
 	r := httptest.NewRequest("GET", prefix+"/cache/stats", nil)
 	r.Header.Set("Authorization", "Bearer "+e.token(tenantA, identity.RoleViewer))
@@ -153,6 +155,11 @@ func TestCacheStats(t *testing.T) {
 	var out struct {
 		Scope     string
 		Endpoints []map[string]any
+		Cluster   struct {
+			Source, Namespace string
+			Dimensions        [][]string
+			Metrics           []string
+		}
 	}
 	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
 		t.Fatal(err)
@@ -161,7 +168,10 @@ func TestCacheStats(t *testing.T) {
 		t.Fatalf("stats %s: want tenant A's one endpoint", w.Body)
 	}
 	ep := out.Endpoints[0]
-	if ep["endpoint"] != "get-order" || ep["hits"] != 1.0 || ep["stored"] != 1.0 || ep["entries"] != 1.0 || ep["bytes"].(float64) <= 0 {
+	if c := out.Cluster; c.Source != "cloudwatch" || len(c.Dimensions) != 2 || !slices.Contains(c.Metrics, "CacheStale") {
+		t.Fatalf("cluster metrics %+v", c)
+	}
+	if ep["endpoint"] != "get-order" || ep["hits"] != 1.0 || ep["stale"] != 1.0 || ep["stored"] != 1.0 || ep["entries"] != 1.0 || ep["bytes"].(float64) <= 0 {
 		t.Fatalf("endpoint stats %v", ep)
 	}
 }
