@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { checkBundle } from './bundle-size.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const frontend = path.resolve(here, '..');
@@ -110,6 +111,12 @@ async function main() {
   let server;
   let context;
   try {
+    await step('initial JS within the 300 KB gzip budget', async () => {
+      const b = checkBundle(path.join(frontend, 'dist'));
+      timings['initial JS gzip bytes'] = b.total;
+      log(b.report);
+    });
+
     await step('build the local server', async () => {
       const r = spawnSync('go', ['build', '-o', bin, './cmd/portico'], { cwd: repo, stdio: 'inherit' });
       if (r.status !== 0) throw new Error('go build ./cmd/portico failed');
@@ -419,6 +426,66 @@ async function main() {
       await dialog.waitFor({ state: 'hidden' });
     });
 
+    let executionUrl = '';
+    await step('workflow builder: a 2-step workflow calling the demo upstream, created and published', async () => {
+      await page.getByRole('link', { name: 'Workflows', exact: true }).click();
+      await page.getByRole('heading', { name: 'Workflows', level: 2 }).waitFor();
+      await page.getByRole('button', { name: 'New workflow' }).click();
+      await page.waitForURL('**/console/workflows/new');
+      const settings = page.getByRole('group', { name: 'Workflow settings' });
+      await settings.getByRole('textbox', { name: 'Name', exact: true }).fill('Order lookup');
+      await settings.getByRole('textbox', { name: /^Slug/ }).fill('order-lookup');
+      const pick = async (scope, label, option) => {
+        await scope.getByRole('textbox', { name: label }).or(scope.getByRole('combobox', { name: label })).first().click();
+        await page.getByRole('option', { name: option, exact: true }).click();
+      };
+      // Step 1: GET /items/7 (the new call step picks the first integration: the demo upstream).
+      await page.getByRole('button', { name: 'Add step' }).click();
+      await page.getByRole('menuitem', { name: 'Call integration' }).click();
+      let form = page.getByRole('group', { name: 'Step call1' });
+      await form.getByRole('textbox', { name: /^Integration/ }).or(form.getByRole('combobox', { name: /^Integration/ })).first().waitFor();
+      if (!/demo-upstream/.test(await form.getByRole('textbox', { name: /^Integration/ }).or(form.getByRole('combobox', { name: /^Integration/ })).first().inputValue()))
+        await pick(form, /^Integration/, /demo-upstream/);
+      await form.getByRole('textbox', { name: 'Path', exact: true }).fill('/items/7');
+      // Step 2 (after the selected one): POST /orders with the item as the body.
+      await page.getByRole('button', { name: 'Add step' }).click();
+      await page.getByRole('menuitem', { name: 'Call integration' }).click();
+      form = page.getByRole('group', { name: 'Step call2' });
+      await pick(form, 'Method', 'POST');
+      await form.getByRole('textbox', { name: 'Path', exact: true }).fill('/orders');
+      await form.getByRole('textbox', { name: /^Request body/ }).fill('$.steps.call1');
+      await page.getByTestId('wf-node-call2').waitFor();
+      await page.getByTestId('check-status').filter({ hasText: /no live check|No problems found/ }).waitFor();
+      await page.screenshot({ path: path.join(shots, '14-workflow-builder.png'), animations: 'disabled' });
+      await page.getByRole('button', { name: 'Create workflow' }).click();
+      await page.waitForURL('**/console/workflows/order-lookup');
+      await page.getByRole('button', { name: 'Publish' }).click();
+      const dlg = page.getByRole('dialog', { name: 'Publish Order lookup?' });
+      await dlg.getByRole('button', { name: 'Publish' }).click();
+      await dlg.waitFor({ state: 'detached' });
+      await page.getByText('published', { exact: true }).waitFor();
+      await page.getByRole('tab', { name: 'Compiled ASL' }).click();
+      await page.getByRole('textbox', { name: 'Amazon States Language' }).getByText('"Portico.Start"').first().waitFor();
+      await page.screenshot({ path: path.join(shots, '15-workflow-asl.png'), animations: 'disabled' });
+    });
+
+    await step('workflow test run: the execution and its history', async () => {
+      await page.getByRole('tab', { name: 'Test run and executions' }).click();
+      await page.getByRole('button', { name: 'Run test execution' }).click();
+      const result = page.getByTestId('test-run-result');
+      await result.getByText('A caller would get HTTP 200').waitFor();
+      await result.getByText('succeeded').waitFor();
+      await result.getByRole('link', { name: 'Open the execution' }).click();
+      await page.waitForURL('**/console/workflows/order-lookup/executions/*');
+      executionUrl = new URL(page.url()).pathname;
+      const history = page.getByLabel('Execution history');
+      await history.getByText('call1 exited').waitFor();
+      await history.getByText('call2 exited').waitFor();
+      await history.getByText('Execution succeeded').waitFor();
+      await page.locator('[data-testid="wf-node-call2"][data-run="ran"]').waitFor();
+      await page.screenshot({ path: path.join(shots, '16-workflow-execution.png'), animations: 'disabled' });
+    });
+
     await step('the change is in the audit log, with its diff', async () => {
       await page.getByRole('link', { name: 'Audit log' }).click();
       await page.getByLabel('Resource', { exact: true }).fill('api/shop');
@@ -439,6 +506,9 @@ async function main() {
         ['JWT issuers', '/console/jwt-issuers', (p) => p.getByRole('table', { name: 'JWT issuers' })],
         ['integrations', '/console/integrations', (p) => p.getByRole('table', { name: 'Integrations' })],
         ['audit', '/console/audit', (p) => p.getByRole('table', { name: 'Audit entries' })],
+        ['workflows', '/console/workflows', (p) => p.getByRole('table', { name: 'Workflows' })],
+        ['workflow builder', '/console/workflows/order-lookup', (p) => p.getByTestId('wf-node-call2')],
+        ['workflow execution', executionUrl, (p) => p.getByLabel('Execution history')],
       ]) {
         await page.goto(base + url);
         await ready(page).waitFor();
@@ -459,6 +529,10 @@ async function main() {
       await page.getByRole('link', { name: 'Shop' }).waitFor();
       if ((await page.getByRole('button', { name: 'New API' }).count()) !== 0) throw new Error('viewer sees New API');
       if ((await page.getByRole('link', { name: 'Audit log' }).count()) !== 0) throw new Error('viewer sees the audit log');
+      await page.goto(`${base}/console/workflows/order-lookup`);
+      await page.getByTestId('wf-node-call1').waitFor();
+      for (const name of ['Add step', 'Create workflow', 'Save workflow', 'Publish'])
+        if ((await page.getByRole('button', { name, exact: true }).count()) !== 0) throw new Error(`viewer is offered ${name} on a workflow`);
     });
 
     await step('no console errors', async () => {
