@@ -60,7 +60,7 @@ function detailOf(d: StepNodeData): string {
   const s = d.step;
   switch (s.type) {
     case 'call':
-      return s.call?.integration ? `${s.call.method ?? 'POST'} ${s.call.integration}${s.call.path ?? ''}` : 'no integration';
+      return s.call?.integration ? `${s.call.method ?? 'POST'} ${s.call.integration} ${s.call.path ?? '/'}` : 'no integration';
     case 'transform':
       return s.transform?.transform || 'no transform';
     case 'wait':
@@ -86,6 +86,10 @@ function StepNode({ data, selected }: NodeProps<FlowNode & { type: 'step' }>) {
   const parallel = s.type === 'parallel';
   const rules = s.type === 'choice' ? (s.choice?.rules ?? []) : [];
   const connectable = d.editable;
+  // The type shows as the icon (and in the node's label); the line says what it does.
+  const summary = [d.compensation ? `undo${d.undoes ? ` of ${d.undoes}` : ''}` : '', detailOf(d) || stepTypeLabel(s.type), s.retry?.length ? 'retry' : '', s.timeoutSeconds ? `${s.timeoutSeconds} s timeout` : '']
+    .filter(Boolean)
+    .join(' · ');
   return (
     <div
       className="wf-node"
@@ -125,12 +129,8 @@ function StepNode({ data, selected }: NodeProps<FlowNode & { type: 'step' }>) {
           )}
         </Group>
       </Group>
-      <Text size="xs" c="dimmed" truncate>
-        {d.compensation ? `undo${d.undoes ? ` of ${d.undoes}` : ''} · ` : ''}
-        {stepTypeLabel(s.type)}
-        {detailOf(d) ? ` · ${detailOf(d)}` : ''}
-        {s.retry?.length ? ' · retry' : ''}
-        {s.timeoutSeconds ? ` · ${s.timeoutSeconds} s timeout` : ''}
+      <Text size="xs" c="dimmed" truncate title={summary}>
+        {summary}
       </Text>
       {s.type === 'choice' ? (
         <>
@@ -214,7 +214,7 @@ function Graph({ doc, selected = null, onSelect, problems, run, editable = false
   useEffect(() => setNodes(decorated), [decorated]);
   const { fitView } = useReactFlow();
   useEffect(() => {
-    const t = setTimeout(() => void fitView({ padding: 0.15, duration: 0 }), 30);
+    const t = setTimeout(() => void fitView({ padding: 0.15, duration: 0, maxZoom: 1 }), 30);
     return () => clearTimeout(t);
   }, [base.nodes.length, fitView]);
 
@@ -237,6 +237,7 @@ function Graph({ doc, selected = null, onSelect, problems, run, editable = false
         edgesFocusable={false}
         deleteKeyCode={null}
         fitView
+        fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
         minZoom={0.2}
         maxZoom={1.5}
         ariaLabelConfig={{ 'node.a11yDescription.default': 'Press enter or space to select the step; its form opens beside the graph.' }}
