@@ -61,6 +61,19 @@ describe('workflow builder', () => {
     expect(screen.getByTestId('wf-branch-label')).toBeInTheDocument();
   });
 
+  it('selects a step from the keyboard: focus its node, press Enter', async () => {
+    api();
+    open('developer');
+    const user = userEvent.setup();
+    const node = document.querySelector<HTMLElement>('.react-flow__node[data-id="/steps/1"]')!;
+    expect(node).toHaveAttribute('tabindex', '0');
+    expect(node).toHaveAttribute('aria-label', 'Call integration step charge');
+    node.focus();
+    await user.keyboard('{Enter}');
+    expect(await screen.findByRole('group', { name: 'Step charge' })).toBeInTheDocument();
+    expect(screen.getByTestId('wf-node-charge')).toHaveAttribute('data-selected', 'true');
+  });
+
   it('adding a step updates the JSON, and its form edits it', async () => {
     api();
     open('developer');
