@@ -17,8 +17,12 @@ func main() {
 			return nil, err
 		}
 		// EMF metric lines on stdout (PORTICO_METRICS), flushed after the
-		// invocation that finds a flush due.
-		h, _, err := app.GatewayMetrics(e, sh, gw, log)
-		return h, err
+		// invocation that finds a flush due, and at shutdown.
+		h, stop, err := app.GatewayMetrics(e, sh, gw, log)
+		if err != nil {
+			return nil, err
+		}
+		sh.OnShutdown(stop)
+		return h, nil
 	})
 }

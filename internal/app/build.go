@@ -202,6 +202,9 @@ func NewManagement(ctx context.Context, e Env, cat *catalog.Catalog, con *Consol
 		return nil, err
 	}
 	cfg.Modules = moduleValidator(wasm)
+	if cfg.Webhooks, err = newWebhookRedeliverer(e, cat, log); err != nil {
+		return nil, err
+	}
 	// Publish warm-up (locally the gateway's host too), and the sandbox
 	// that runs wasm transforms' test cases.
 	cfg.Warm = wasm.Compile
@@ -262,7 +265,11 @@ func LambdaEvents(name string, build func(e Env, cat *catalog.Catalog, sh *Share
 			if sh, err = NewShared(e, log); err == nil {
 				var h any
 				if h, err = build(e, cat, sh, log); err == nil {
-					lambda.Start(h)
+					var opts []lambda.Option
+					if len(sh.shutdown) > 0 {
+						opts = append(opts, lambda.WithEnableSIGTERM(sh.shutdown...))
+					}
+					lambda.StartWithOptions(h, opts...)
 					return
 				}
 			}

@@ -66,7 +66,15 @@ type Shared struct {
 	workflows workflowSlot
 	// wasm is the WebAssembly transform host, built on first use (wasm.go).
 	wasm wasmSlot
+	// shutdown runs when a Lambda instance is stopped (OnShutdown).
+	shutdown []func()
 }
+
+// OnShutdown registers f to run when the Lambda runtime stops this
+// instance (SIGTERM, about 500 ms before it is killed; LambdaEvents asks for
+// it only when something is registered). Call it while building the
+// handler, before serving.
+func (sh *Shared) OnShutdown(f func()) { sh.shutdown = append(sh.shutdown, f) }
 
 // NewShared builds the per-process shared components.
 func NewShared(e Env, log *slog.Logger) (*Shared, error) {

@@ -78,10 +78,17 @@ func RunLocal(ctx context.Context, e Env, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	gw, err := NewGateway(e, cat, sh, log)
+	gwApp, err := NewGateway(e, cat, sh, log)
 	if err != nil {
 		return err
 	}
+	// Metrics as EMF lines when PORTICO_METRICS names a file (off by
+	// default locally: /admin/v1/cache/stats sees this one process).
+	gw, stopMetrics, err := GatewayMetrics(e, sh, gwApp, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	// Stopped after the servers (defers run last), when no change can be
 	// committed any more; attempts in flight finish and are recorded.
 	stopWebhooks, err := startWebhookDispatcher(ctx, e, cat, log)

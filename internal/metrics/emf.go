@@ -141,22 +141,6 @@ func (e *Emitter) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// Run flushes every Interval until ctx is done, then once more: for
-// long-running processes (the local server).
-func (e *Emitter) Run(ctx context.Context) {
-	t := time.NewTicker(e.cfg.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			e.Flush(context.WithoutCancel(ctx))
-			return
-		case <-t.C:
-			e.FlushIfDue(ctx)
-		}
-	}
-}
-
 // series is one output line being built.
 type series struct {
 	key      seriesKey
