@@ -263,7 +263,18 @@ func (e *Emitter) appendDropped(b *bytes.Buffer, ts int64, n int) {
 		DroppedMetric, DroppedMetric, n)
 }
 
+// appendString writes s as a JSON string: printable ASCII without quotes
+// or backslashes (IDs, slugs, metric names) as is, anything else through
+// encoding/json.
 func appendString(b *bytes.Buffer, s string) {
-	q, _ := json.Marshal(s) // a string always marshals
-	b.Write(q)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			q, _ := json.Marshal(s) // a string always marshals
+			b.Write(q)
+			return
+		}
+	}
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
 }

@@ -326,3 +326,15 @@ func TestNewRequiresOut(t *testing.T) {
 		t.Fatal("no error without Out")
 	}
 }
+
+// TestEscaping: dimension values that need escaping stay valid JSON.
+func TestEscaping(t *testing.T) {
+	f := &figures{}
+	f.set(`te"n\ant`, "Endpoint", "é\n<x>", "CacheHits", 1)
+	e, out, _ := newEmitter(t, f, 0)
+	e.Flush(context.Background())
+	docs := lines(t, out)
+	if len(docs) != 1 || docs[0]["Tenant"] != `te"n\ant` || docs[0]["Endpoint"] != "é\n<x>" {
+		t.Fatalf("%v", docs)
+	}
+}
