@@ -10,6 +10,7 @@ import { Apis } from './pages/Apis';
 const ApiDetail = lazy(() => import('./pages/ApiDetail').then((m) => ({ default: m.ApiDetail })));
 const Integrations = lazy(() => import('./pages/Integrations').then((m) => ({ default: m.Integrations })));
 const Consumers = lazy(() => import('./pages/Consumers').then((m) => ({ default: m.Consumers })));
+const Secrets = lazy(() => import('./pages/Secrets').then((m) => ({ default: m.Secrets })));
 const ConsumerDetail = lazy(() => import('./pages/ConsumerDetail').then((m) => ({ default: m.ConsumerDetail })));
 const JwtIssuers = lazy(() => import('./pages/JwtIssuers').then((m) => ({ default: m.JwtIssuers })));
 const Transforms = lazy(() => import('./pages/Transforms').then((m) => ({ default: m.Transforms })));
@@ -85,6 +86,7 @@ export const routes = [
           { path: 'integrations', element: <Integrations /> },
           { path: 'consumers', element: <Consumers /> },
           { path: 'consumers/:consumer', element: <ConsumerDetail /> },
+          { path: 'secrets', element: <Secrets /> },
           { path: 'jwt-issuers', element: <JwtIssuers /> },
           { path: 'transforms', element: <Transforms /> },
           { path: 'transforms/:transform', element: <TransformEditor /> },

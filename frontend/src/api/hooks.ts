@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, getPage, seg } from './client';
-import type { Api, ApiKey, Consumer, Endpoint, Integration, JwtIssuer, Member, OAuthClient, Transform, Version, Workflow, Execution } from './types';
+import type { Api, ApiKey, Consumer, Endpoint, Integration, JwtIssuer, Member, OAuthClient, TenantSecret, Transform, Version, Workflow, Execution } from './types';
 
 /** Query keys: one place, so mutations invalidate exactly what they change. */
 export const keys = {
@@ -22,6 +22,7 @@ export const keys = {
   executions: (w: string) => ['workflows', w, 'executions'] as const,
   execution: (w: string, id: string) => ['workflows', w, 'executions', id] as const,
   members: ['members'] as const,
+  secrets: ['secrets'] as const,
   audit: ['audit'] as const,
 };
 
@@ -50,6 +51,9 @@ export const useIntegrations = () =>
 
 export const useConsumers = () =>
   useQuery({ queryKey: keys.consumers, queryFn: ({ signal }) => getPage<Consumer>('/consumers' + many, signal) });
+
+export const useSecrets = (enabled = true) =>
+  useQuery({ queryKey: keys.secrets, queryFn: ({ signal }) => getPage<TenantSecret>('/secrets' + many, signal), enabled });
 
 export const useMembers = () =>
   useQuery({ queryKey: keys.members, queryFn: ({ signal }) => getPage<Member>('/members', signal) });

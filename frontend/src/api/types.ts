@@ -100,6 +100,25 @@ export interface Integration extends Partial<Meta> {
   retry?: { maxAttempts: number; baseDelayMs?: number; maxDelayMs?: number; retryOn?: number[] };
   circuitBreaker?: { failureRatio: number; minRequests: number; openSeconds: number };
   graphql?: { query: string; operationName?: string };
+  /** How the gateway authenticates upstream, with a tenant secret named here (never its value). */
+  auth?: IntegrationAuth;
+}
+
+export type IntegrationAuthType = 'bearer' | 'basic' | 'header';
+
+export interface IntegrationAuth {
+  type: IntegrationAuthType;
+  /** A tenant secret's name (PUT /secrets/{name}). */
+  secret: string;
+  /** The header the secret goes in (type header). */
+  header?: string;
+  /** The user of type basic; the secret is the password. */
+  username?: string;
+}
+
+/** TenantSecret is what the API shows of a secret: its name and bookkeeping, never the value. */
+export interface TenantSecret extends Meta {
+  name: string;
 }
 
 export interface Consumer extends Partial<Meta> {

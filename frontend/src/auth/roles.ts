@@ -29,6 +29,7 @@ export const permissions = {
   issueCredential: 'developer',
   purgeCache: 'developer',
   manageJwtIssuers: 'admin',
+  manageSecrets: 'admin',
   editTransform: 'developer',
   deleteTransform: 'admin',
   editWorkflow: 'developer',

@@ -1,6 +1,6 @@
 import { AppShell, Badge, Burger, Button, Group, NavLink, ScrollArea, Stack, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { IconApi, IconCertificate, IconSitemap, IconHistory, IconTransform, IconPlugConnected, IconUsers, IconUsersGroup, IconLogout } from '@tabler/icons-react';
+import { IconApi, IconCertificate, IconKey, IconSitemap, IconHistory, IconTransform, IconPlugConnected, IconUsers, IconUsersGroup, IconLogout } from '@tabler/icons-react';
 import type { ComponentType } from 'react';
 import { NavLink as RouterLink, Outlet, useLocation } from 'react-router';
 import { forget, useSession } from '../auth/session';
@@ -39,6 +39,7 @@ export const navSections: NavSection[] = [
     items: [
       { to: '/consumers', label: 'Consumers', icon: IconUsersGroup },
       { to: '/jwt-issuers', label: 'JWT issuers', icon: IconCertificate },
+      { to: '/secrets', label: 'Secrets', icon: IconKey },
     ],
   },
   {

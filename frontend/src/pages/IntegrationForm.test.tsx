@@ -42,4 +42,26 @@ describe('IntegrationForm', () => {
     const post = calls.find((c) => c.method === 'POST' && c.path === '/integrations');
     expect(post?.body).toMatchObject({ slug: 'catalog', name: 'Catalog', type: 'graphql', graphql: { query: '{ items { id } }' } });
   });
+
+  it('references a secret by name for upstream authentication', async () => {
+    const calls = mockApi((method, path) => {
+      if (path === '/validate/integration') return { status: 200, body: { valid: true, errors: [] } };
+      if (method === 'GET' && path === '/secrets?limit=500') return { status: 200, body: { items: [{ name: 'billing-token', revision: 1, createdAt: '', updatedAt: '' }] } };
+      if (method === 'POST' && path === '/integrations') return { status: 201, body: {} };
+      return undefined;
+    });
+    const onDone = vi.fn();
+    renderAs('developer', <IntegrationForm onDone={onDone} />);
+    const user = userEvent.setup();
+    await user.type(screen.getByRole('textbox', { name: /Name/ }), 'Billing');
+    await user.type(screen.getByRole('textbox', { name: /Slug/ }), 'billing');
+    await user.click(screen.getByRole('switch', { name: 'Authenticate upstream with a secret' }));
+    // A secret is picked by name; the form never holds a value.
+    await user.click(screen.getAllByLabelText(/^Secret/)[0]!);
+    await user.click((await screen.findAllByRole('option', { name: 'billing-token', hidden: true }))[0]!);
+    await user.click(screen.getByRole('button', { name: 'Create integration' }));
+    await waitFor(() => expect(onDone).toHaveBeenCalled());
+    const post = calls.find((c) => c.method === 'POST' && c.path === '/integrations');
+    expect(post?.body).toMatchObject({ slug: 'billing', auth: { type: 'bearer', secret: 'billing-token' } });
+  });
 });

@@ -3,8 +3,8 @@ import { IconPencil, IconPlayerPlay } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { ApiError, api, seg } from '../api/client';
-import { keys, useIntegrations } from '../api/hooks';
-import type { Integration, IntegrationHealth } from '../api/types';
+import { keys, useIntegrations, useSecrets } from '../api/hooks';
+import type { Integration, IntegrationAuth, IntegrationAuthType, IntegrationHealth } from '../api/types';
 import { Can } from '../auth/session';
 import { Confirm, ErrorAlert } from '../components/common';
 import { ResourceList } from '../components/ResourceList';
@@ -106,7 +106,7 @@ export function Integrations() {
   );
 }
 
-const claimed = ['/slug', '/name', '/type', '/url', '/method', '/timeoutMs', '/retry', '/circuitBreaker', '/graphql'];
+const claimed = ['/slug', '/name', '/type', '/url', '/method', '/timeoutMs', '/retry', '/circuitBreaker', '/graphql', '/auth'];
 
 const num = (v: string | number) => (typeof v === 'number' ? v : Number(v) || 0);
 
@@ -188,6 +188,7 @@ export function IntegrationForm({ initial, onDone }: { initial?: Integration; on
             required
           />
         )}
+        <AuthFields auth={doc.auth} onChange={(auth) => set((d) => ({ ...d, auth }))} fe={fe} />
         <NumberInput label="Timeout (ms)" description="0 uses the default" w={200} value={doc.timeoutMs ?? 0} onChange={(v) => set((d) => ({ ...d, timeoutMs: num(v) || undefined }))} error={fe.at('/timeoutMs')} allowDecimal={false} min={0} />
         <Switch
           label="Retry failed calls"
@@ -236,6 +237,65 @@ export function IntegrationForm({ initial, onDone }: { initial?: Integration; on
         </Group>
       </Stack>
     </form>
+  );
+}
+
+const authTypes: { value: IntegrationAuthType; label: string }[] = [
+  { value: 'bearer', label: 'Bearer token' },
+  { value: 'basic', label: 'Basic (user + password)' },
+  { value: 'header', label: 'API key header' },
+];
+
+/**
+ * AuthFields is an integration's upstream authentication: a type and a
+ * tenant secret picked by name (the value stays on the server).
+ */
+function AuthFields({ auth, onChange, fe }: { auth?: IntegrationAuth; onChange: (a: IntegrationAuth | undefined) => void; fe: FieldErrors }) {
+  // Only asked for once the block is on: most integrations need no secret.
+  const secrets = useSecrets(!!auth);
+  const names = (secrets.data?.items ?? []).map((s) => s.name);
+  if (auth?.secret && !names.includes(auth.secret)) names.push(auth.secret);
+  const patch = (p: Partial<IntegrationAuth>) => onChange({ ...(auth ?? { type: 'bearer', secret: '' }), ...p });
+  return (
+    <Stack gap="xs">
+      <Switch
+        label="Authenticate upstream with a secret"
+        checked={!!auth}
+        onChange={(e) => onChange(e.currentTarget.checked ? { type: 'bearer', secret: names[0] ?? '' } : undefined)}
+      />
+      {auth && (
+        <SimpleGrid cols={{ base: 1, sm: 3 }}>
+          <Select
+            label="Scheme"
+            data={authTypes}
+            value={auth.type}
+            allowDeselect={false}
+            onChange={(v) => {
+              const type = (v ?? 'bearer') as IntegrationAuthType;
+              onChange({ type, secret: auth.secret, ...(type === 'header' ? { header: auth.header ?? 'X-Api-Key' } : {}), ...(type === 'basic' ? { username: auth.username ?? '' } : {}) });
+            }}
+            error={fe.at('/auth/type')}
+          />
+          <Select
+            label="Secret"
+            description={names.length === 0 ? 'Create one on the Secrets page first' : undefined}
+            placeholder="Pick a secret"
+            data={names}
+            value={auth.secret || null}
+            searchable
+            onChange={(v) => patch({ secret: v ?? '' })}
+            error={fe.at('/auth/secret')}
+            required
+          />
+          {auth.type === 'header' && (
+            <TextInput label="Header" value={auth.header ?? ''} onChange={(e) => { const v = e.currentTarget.value; patch({ header: v }); }} error={fe.at('/auth/header')} classNames={{ input: 'mono' }} required />
+          )}
+          {auth.type === 'basic' && (
+            <TextInput label="Username" value={auth.username ?? ''} onChange={(e) => { const v = e.currentTarget.value; patch({ username: v }); }} error={fe.at('/auth/username')} required />
+          )}
+        </SimpleGrid>
+      )}
+    </Stack>
   );
 }
 
