@@ -411,7 +411,6 @@ func (a *API) workflows(s Settings, wt awslambda.Function, stateMachines, execut
 // contract's actions on the environment's platform secrets, and schedules
 // rotation of the platform-managed cursor key and OAuth2 seed.
 func (a *API) rotation(s Settings, kr awslambda.Function, st *State) {
-	secrets := fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:portico/%s/*", *a.Stack.Partition(), *a.Stack.Region(), *a.Stack.Account(), s.Name)
 	kr.AddPermission(jsii.String("SecretsManagerInvoke"), &awslambda.Permission{
 		Principal:     awsiam.NewServicePrincipal(jsii.String("secretsmanager.amazonaws.com"), nil),
 		Action:        jsii.String("lambda:InvokeFunction"),
@@ -422,7 +421,9 @@ func (a *API) rotation(s Settings, kr awslambda.Function, st *State) {
 		Sid: jsii.String("RotatePlatformSecrets"),
 		Actions: jsii.Strings("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
 			"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"),
-		Resources: jsii.Strings(secrets),
+		// The two platform secrets only: a prefix (portico/<env>/*) would
+		// also cover tenant secrets (portico/<env>/tenants/*, secrets.go).
+		Resources: &[]*string{st.CursorKey.SecretArn(), st.OAuth2Seed.SecretArn()},
 	}))
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("RandomPassword"),

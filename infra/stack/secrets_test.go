@@ -62,6 +62,16 @@ func TestTenantSecretsGrants(t *testing.T) {
 		}
 	}
 
+	// No other statement reaches the tenants prefix (the rotation
+	// function's grant names its two platform secrets, not portico/<env>/*).
+	for _, st := range policyStatements(s.api) {
+		sid, _ := st.stmt["Sid"].(string)
+		res := fmt.Sprint(st.stmt["Resource"])
+		if !strings.HasPrefix(sid, "TenantSecrets") && (strings.Contains(res, ":secret:portico/staging/*") || strings.Contains(res, "tenants/")) {
+			t.Errorf("%s: %s reaches tenant secrets: %s", st.where, sid, res)
+		}
+	}
+
 	// Every function that opens the catalog is told the prefix.
 	n := 0
 	for id, r := range resources(s.api, "AWS::Lambda::Function") {
