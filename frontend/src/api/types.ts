@@ -67,7 +67,8 @@ export interface Policies {
     burst?: number;
     failOpen?: boolean;
   };
-  cache?: { ttlSeconds: number; methods?: string[]; keyHeaders?: string[]; perPrincipal?: boolean; tags?: string[] };
+  /** staleIfErrorSeconds: serve an expired entry this long when the upstream fails (unset: the upstream's Cache-Control; 0: never). */
+  cache?: { ttlSeconds: number; methods?: string[]; keyHeaders?: string[]; perPrincipal?: boolean; tags?: string[]; staleIfErrorSeconds?: number };
   cors?: CorsPolicy;
   /** Honour Idempotency-Key: keep the first response for ttlSeconds and replay it (docs/gateway-headers.md). */
   idempotency?: { ttlSeconds: number; required?: boolean };

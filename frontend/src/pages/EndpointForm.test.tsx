@@ -111,6 +111,24 @@ describe('EndpointForm', () => {
     expect(post?.body).toEqual({ method: 'GET', path: '/products/{id}', target: { type: 'integration', integration: 'demo-upstream', path: '/items/{id}' }, policies: {} });
   });
 
+  it('sends a stale-if-error window only when one is entered', async () => {
+    const calls = mockApi((method, path) => {
+      if (path === '/validate/endpoint') return { status: 200, body: { valid: true, errors: [] } };
+      if (method === 'POST') return { status: 201, body: { id: 'ep1' } };
+      return undefined;
+    });
+    const onDone = renderForm();
+    const user = userEvent.setup();
+    await user.type(screen.getByRole('textbox', { name: /Path template/ }), '/products/{{id}');
+    await user.click(screen.getByRole('switch', { name: 'Cache responses' }));
+    const stale = screen.getByRole('textbox', { name: /Serve stale on upstream error/ });
+    await user.type(stale, '300');
+    await user.click(screen.getByRole('button', { name: 'Add endpoint' }));
+    await waitFor(() => expect(onDone).toHaveBeenCalled());
+    const post = calls.find((c) => c.method === 'POST' && c.path === '/apis/shop/versions/v1/endpoints');
+    expect((post?.body as { policies: unknown }).policies).toEqual({ cache: { ttlSeconds: 60, staleIfErrorSeconds: 300 } });
+  });
+
   it('offers transforms and a workflow target when the tenant has them', async () => {
     const calls = mockApi((method, path) => {
       if (path === '/validate/endpoint') return { status: 200, body: { valid: true, errors: [] } };

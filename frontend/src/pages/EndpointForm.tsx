@@ -378,6 +378,23 @@ export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrat
                 allowDecimal={false}
               />
             )}
+            {pol.cache && (
+              <NumberInput
+                label="Serve stale on upstream error (s)"
+                description="Empty: as the upstream's Cache-Control stale-if-error says; 0: never"
+                w={320}
+                min={0}
+                value={pol.cache.staleIfErrorSeconds ?? ''}
+                onChange={(v) =>
+                  setPolicies((p) => {
+                    const { staleIfErrorSeconds: _, ...rest } = p.cache!;
+                    return { ...p, cache: v === '' ? rest : { ...rest, staleIfErrorSeconds: Number(v) } };
+                  })
+                }
+                error={fe.at('/policies/cache/staleIfErrorSeconds')}
+                allowDecimal={false}
+              />
+            )}
             {(fe.at('/policies/cache') || fe.under('/policies/cache/methods')) && (
               <Text size="sm" c="red.8" role="alert">
                 {fe.at('/policies/cache') ?? fe.under('/policies/cache/methods')}
