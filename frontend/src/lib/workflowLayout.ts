@@ -52,36 +52,45 @@ export function targetsOf(s: WorkflowStep): { to: string; handle: string; label?
 }
 
 /**
- * rows orders a list's steps into rows by distance from its start (breadth
- * first along next, rules, default); steps nothing reaches come last.
+ * rows orders a list's steps into rows: each step one row below the
+ * furthest step that leads to it (longest path from the start, along next,
+ * rules and default, ignoring the edges that loop back), so a step that
+ * several paths join sits below all of them; steps nothing reaches come last.
  */
 function rows(steps: WorkflowStep[], startAt?: string): number[][] {
-  const index = new Map(steps.map((s, i) => [s.name, i]));
-  const depth = new Map<number, number>();
-  const start = startAt && index.has(startAt) ? index.get(startAt)! : 0;
   if (steps.length === 0) return [];
-  const queue = [start];
-  depth.set(start, 0);
-  while (queue.length) {
-    const i = queue.shift()!;
-    for (const t of targetsOf(steps[i]!)) {
-      const j = index.get(t.to);
-      if (j !== undefined && !depth.has(j)) {
-        depth.set(j, depth.get(i)! + 1);
-        queue.push(j);
-      }
+  const index = new Map(steps.map((s, i) => [s.name, i]));
+  const out = steps.map((s) => targetsOf(s).flatMap((t) => (index.has(t.to) ? [index.get(t.to)!] : [])));
+  const start = startAt && index.has(startAt) ? index.get(startAt)! : 0;
+  // Depth-first from the start: forward edges only (a loop's way back is dropped).
+  const state = new Map<number, 'open' | 'done'>();
+  const forward: [number, number][] = [];
+  const order: number[] = [];
+  const visit = (i: number) => {
+    state.set(i, 'open');
+    for (const j of out[i]!) {
+      if (state.get(j) === 'open') continue;
+      forward.push([i, j]);
+      if (!state.has(j)) visit(j);
     }
+    state.set(i, 'done');
+    order.push(i);
+  };
+  visit(start);
+  const depth = new Map<number, number>([[start, 0]]);
+  for (const i of order.reverse()) {
+    for (const [a, b] of forward) if (a === i && depth.has(a)) depth.set(b, Math.max(depth.get(b) ?? 0, depth.get(a)! + 1));
   }
   let max = Math.max(...depth.values());
   steps.forEach((_, i) => {
     if (!depth.has(i)) depth.set(i, ++max);
   });
-  const out: number[][] = [];
+  const rs: number[][] = [];
   steps.forEach((_, i) => {
     const d = depth.get(i)!;
-    (out[d] ??= []).push(i);
+    (rs[d] ??= []).push(i);
   });
-  return out.filter(Boolean);
+  return rs.filter(Boolean);
 }
 
 /**

@@ -63,6 +63,9 @@ describe('workflow model edits', () => {
     expect(ids).toEqual(expect.arrayContaining(['start', 'end', '/steps/0', '/steps/3', '/steps/3/parallel/branches/0', '/steps/3/parallel/branches/0/steps/0', '/compensations/0']));
     expect(edges.find((e) => e.className === 'wf-edge-compensation')).toMatchObject({ source: '/steps/0', target: '/compensations/0' });
     expect(edges.filter((e) => e.source === '/steps/2').map((e) => e.label)).toEqual(['input.body.express BooleanEquals true', 'otherwise']);
+    // A step several paths join sits below all of them.
+    const y = (id: string) => nodes.find((n) => n.id === id)!.position.y;
+    expect(y('/steps/4')).toBeGreaterThan(y('/steps/3'));
     // Children come after their parents (React Flow needs that).
     for (const n of nodes) if (n.parentId) expect(ids.indexOf(n.parentId)).toBeLessThan(ids.indexOf(n.id));
   });

@@ -42,7 +42,9 @@ describe('execution view', () => {
     const events = within(timeline).getAllByTestId('history-event');
     expect(events).toHaveLength(x.history!.length);
     expect(events[0]).toHaveTextContent('start entered');
-    expect(events[5]).toHaveTextContent('charge exited');
+    // The Catch recorded the failure on exit: shown as the step's failure.
+    expect(events[5]).toHaveTextContent('charge failed (caught: compensating)');
+    expect(events[5]).toHaveTextContent('Portico.UpstreamClientError: upstream answered 402');
     expect(events[5]).toHaveTextContent('+30 ms');
     expect(events[9]).toHaveTextContent('undo reserve exited');
     expect(events.at(-1)).toHaveTextContent('Execution failed');

@@ -5,7 +5,7 @@ import { useMemo, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, api, seg } from '../api/client';
 import { keys, useExecution, useWorkflow } from '../api/hooks';
-import type { Execution, ExecutionEvent, Workflow } from '../api/types';
+import type { Execution, ExecutionError, ExecutionEvent, Workflow } from '../api/types';
 import { Can } from '../auth/session';
 import { Card, Confirm, ErrorAlert, PageHeader, fmtTime } from '../components/common';
 import { WorkflowGraph, runLabels } from '../components/WorkflowGraph';
@@ -56,8 +56,14 @@ function stateLabel(s: string | undefined): string {
   return s;
 }
 
-function bullet(ev: ExecutionEvent): { color: string; icon: ReactNode } {
-  if (ev.type === 'StateFailed' || ev.type === 'ExecutionFailed' || ev.error) return { color: 'red', icon: <IconX size={12} /> };
+/** caughtFailure is the error a state's Catch recorded on exit ($.failure), when it was not there on entry. */
+function caughtFailure(ev: ExecutionEvent, entered: ExecutionEvent | undefined): ExecutionError | undefined {
+  const failure = (v: unknown) => (v && typeof v === 'object' && 'failure' in v ? (v as { failure: ExecutionError }).failure : undefined);
+  return ev.type === 'StateExited' && !failure(entered?.input) ? failure(ev.output) : undefined;
+}
+
+function bullet(ev: ExecutionEvent, caught: boolean): { color: string; icon: ReactNode } {
+  if (ev.type === 'StateFailed' || ev.type === 'ExecutionFailed' || ev.error || caught) return { color: 'red', icon: <IconX size={12} /> };
   if (ev.state?.startsWith('Portico.Undo')) return { color: 'orange', icon: <IconRefresh size={12} /> };
   if (ev.type === 'TaskRetried') return { color: 'yellow', icon: <IconRefresh size={12} /> };
   if (ev.type === 'ExecutionSucceeded') return { color: 'green', icon: <IconCheck size={12} /> };
@@ -84,6 +90,7 @@ function Payload({ label, value }: { label: string; value: unknown }) {
 export function ExecutionTimeline({ x }: { x: Execution }) {
   const history = x.history ?? [];
   const t0 = new Date(x.startedAt).getTime();
+  const entered = new Map<string, ExecutionEvent>();
   if (history.length === 0)
     return (
       <Text size="sm" c="dimmed">
@@ -93,9 +100,13 @@ export function ExecutionTimeline({ x }: { x: Execution }) {
   return (
     <Timeline bulletSize={20} lineWidth={2} active={history.length} aria-label="Execution history">
       {history.map((ev, i) => {
-        const b = bullet(ev);
+        if (ev.type === 'StateEntered' && ev.state) entered.set(ev.state, ev);
+        const caught = ev.state ? caughtFailure(ev, entered.get(ev.state)) : undefined;
+        const error = ev.error ?? caught;
+        const b = bullet(ev, !!caught);
         const at = new Date(ev.time).getTime();
-        const title = ev.state ? `${stateLabel(ev.state)} ${eventLabel[ev.type] ?? ev.type}` : (eventLabel[ev.type] ?? ev.type);
+        const what = caught ? 'failed (caught: compensating)' : (eventLabel[ev.type] ?? ev.type);
+        const title = ev.state ? `${stateLabel(ev.state)} ${what}` : what;
         return (
           <Timeline.Item key={i} bullet={b.icon} color={b.color} title={<Text size="sm" fw={600}>{title}</Text>} data-testid="history-event">
             <Text size="xs" c="dimmed">
@@ -108,10 +119,10 @@ export function ExecutionTimeline({ x }: { x: Execution }) {
                 </>
               ) : null}
             </Text>
-            {ev.error && (
+            {error && (
               <Text size="sm" c="red.8" mt={2}>
-                <Code>{ev.error.Error}</Code>
-                {ev.error.Cause ? `: ${ev.error.Cause}` : ''}
+                <Code>{error.Error}</Code>
+                {error.Cause ? `: ${error.Cause}` : ''}
               </Text>
             )}
             <Payload label="Input" value={ev.input} />
