@@ -205,6 +205,9 @@ func NewManagement(ctx context.Context, e Env, cat *catalog.Catalog, con *Consol
 	if cfg.Webhooks, err = newWebhookRedeliverer(e, cat, log); err != nil {
 		return nil, err
 	}
+	if cfg.Webhooks, err = newWebhookRedeliverer(e, cat, log); err != nil {
+		return nil, err
+	}
 	// Publish warm-up (locally the gateway's host too), and the sandbox
 	// that runs wasm transforms' test cases.
 	cfg.Warm = wasm.Compile

@@ -11,6 +11,7 @@ import (
 	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/integration/webhook"
 	"github.com/portico/portico/internal/integration/webhook/webhooklambda"
+	"github.com/portico/portico/internal/management"
 	"github.com/portico/portico/internal/proxy"
 )
 
@@ -64,4 +65,22 @@ func startWebhookDispatcher(ctx context.Context, e Env, cat *catalog.Catalog, lo
 		tick.Stop()
 		<-done
 	}, nil
+}
+
+// webhookRedeliverer is the management API's on-demand retry: one
+// dispatcher attempt within the request (management.WebhookRedeliverer).
+type webhookRedeliverer struct{ d *webhook.Dispatcher }
+
+func (w webhookRedeliverer) Redeliver(ctx context.Context, tenant, subscription, delivery string) (webhook.Delivery, error) {
+	return w.d.Retry(ctx, catalog.OutboxMessage(tenant, delivery), subscription)
+}
+
+var _ management.WebhookRedeliverer = webhookRedeliverer{}
+
+func newWebhookRedeliverer(e Env, cat *catalog.Catalog, log *slog.Logger) (management.WebhookRedeliverer, error) {
+	d, err := NewWebhookDispatcher(e, cat, log)
+	if err != nil {
+		return nil, err
+	}
+	return webhookRedeliverer{d}, nil
 }

@@ -87,4 +87,17 @@ func TestLocalWebhookDispatcher(t *testing.T) {
 	if err != nil || len(ds) != 1 || ds[0].State != webhook.StateDelivered || ds[0].ID != h.id {
 		t.Fatalf("delivery log %+v %v", ds, err)
 	}
+
+	// The management API's retry: one more attempt, same webhook-id.
+	rd, err := newWebhookRedeliverer(e, cat, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := rd.Redeliver(t.Context(), "acme", sub.ID, h.id)
+	if err != nil || d.State != webhook.StateDelivered || len(d.Attempts) != 2 {
+		t.Fatalf("redeliver: %+v %v", d, err)
+	}
+	if again := <-hits; again.id != h.id {
+		t.Fatalf("redelivered %s, want %s", again.id, h.id)
+	}
 }

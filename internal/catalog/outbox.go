@@ -17,7 +17,7 @@ import (
 // The webhook outbox (docs/integrations.md, Webhooks): a configuration
 // change that a subscription wants is queued as a message in the same
 // transaction as its audit entry, in the tenant's outbox partition
-// (PK WHOUT#<tenant>, SK MSG#<time>#<id>), so an event exists exactly when
+// (PK WHOUT#<tenant>, SK MSG#<webhook-id>), so an event exists exactly when
 // its change committed. Messages not done are projected into GSI1 under
 // GSI1PK WHOUT with GSI1SK "<due time>#<tenant>#<id>", which is how
 // dispatchers find due messages across tenants; a done message leaves the
@@ -47,6 +47,12 @@ func OutboxRef(pk, sk string) (webhook.MessageRef, bool) {
 		return webhook.MessageRef{}, false
 	}
 	return webhook.MessageRef{Tenant: tenant, Key: sk}, true
+}
+
+// OutboxMessage returns the ref of a tenant's message by its webhook-id
+// (the id of its deliveries in the delivery log).
+func OutboxMessage(tenant, id string) webhook.MessageRef {
+	return webhook.MessageRef{Tenant: tenant, Key: pfxOutboxMsg + id}
 }
 
 // OnWebhookQueued registers fn, called with the tenant after a change that
@@ -129,7 +135,7 @@ func (c *Catalog) outboxOp(ctx context.Context, tenant string, version int64, a 
 	m := webhook.Message{
 		Tenant: tenant, ID: "msg_" + a.ID, CreatedAt: now, NextAt: now,
 		Event: webhook.Event{Type: model.EventConfigChanged, Timestamp: now, Data: data},
-		Ref:   webhook.MessageRef{Tenant: tenant, Key: pfxOutboxMsg + now.Format(auditTimeFormat) + "#" + a.ID},
+		Ref:   OutboxMessage(tenant, "msg_"+a.ID),
 	}
 	it, err := outboxItem(&m, now)
 	if err != nil {

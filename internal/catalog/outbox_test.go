@@ -304,7 +304,7 @@ func TestOutboxRef(t *testing.T) {
 		pk, sk string
 		ok     bool
 	}{
-		{catalog.OutboxPK("acme"), "MSG#2026-11-25T01:00:00.000000000Z#ab", true},
+		{catalog.OutboxPK("acme"), "MSG#msg_ab", true},
 		{catalog.TenantPK("acme"), "MSG#x", false},
 		{"WHOUT#", "MSG#x", false},
 		{catalog.OutboxPK("acme"), "OTHER", false},
@@ -397,6 +397,33 @@ func TestDispatcherRetries(t *testing.T) {
 					t.Errorf("%s: delivery id %s is not the webhook-id received %v", tc.name, ds[0].ID, got)
 				}
 			}
+			// A manual retry sends at once whatever the state, same
+			// webhook-id; after the horizon a failure fails it again.
+			var msgID string
+			for id := range flaky.bodies {
+				msgID = id
+			}
+			ref := catalog.OutboxMessage("acme", msgID)
+			for _, tc := range []struct {
+				sub   string
+				r     *receiver
+				state string
+			}{{subs[0].ID, flaky, webhook.StateDelivered}, {subs[1].ID, down, webhook.StateFailed}} {
+				dl, err := d.Retry(ctx, ref, tc.sub)
+				if err != nil || dl.State != tc.state || len(dl.Attempts) != 4 || dl.ID != msgID {
+					t.Fatalf("retry %s: %+v %v", tc.sub, dl, err)
+				}
+				if got, _ := tc.r.counts(); got[msgID] != 4 {
+					t.Fatalf("retry %s: received %v", tc.sub, got)
+				}
+			}
+			if _, err := d.Retry(ctx, ref, "wh_unknown"); !errors.Is(err, webhook.ErrNoMessage) {
+				t.Fatalf("retry to an unknown subscription: %v", err)
+			}
+			if _, err := d.Retry(ctx, catalog.OutboxMessage("acme", "msg_unknown"), subs[0].ID); !errors.Is(err, webhook.ErrNoMessage) {
+				t.Fatalf("retry of an unknown message: %v", err)
+			}
+
 			// The body is the Standard Webhooks payload of the audit entry.
 			for _, body := range flaky.bodies {
 				var ev struct {
@@ -489,6 +516,9 @@ func TestDispatchLease(t *testing.T) {
 		t.Fatalf("stale save: %v", err)
 	}
 	d := e.dispatcher(t, "d2", webhook.DefaultSchedule)
+	if _, err := d.Retry(t.Context(), refs[0], "wh_x"); !errors.Is(err, webhook.ErrBusy) {
+		t.Fatalf("retry of a leased message: %v", err)
+	}
 	for _, step := range []struct {
 		advance time.Duration
 		want    bool

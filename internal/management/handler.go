@@ -58,6 +58,9 @@ type Config struct {
 	// modules of the version's wasm transforms are warmed in the
 	// background (warmup.go). nil skips the warm-up.
 	Warm ModuleWarmer
+	// Webhooks redelivers a webhook delivery on demand
+	// (routes_webhook_retry.go); nil answers retries with 503.
+	Webhooks WebhookRedeliverer
 }
 
 // Handler serves /admin/v1.

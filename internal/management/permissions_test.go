@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/identity"
+	"github.com/portico/portico/internal/integration/webhook"
 	"github.com/portico/portico/internal/model"
 )
 
@@ -165,6 +166,10 @@ func matrixCalls() map[string]matrixCall {
 		},
 		"GET /admin/v1/webhooks/{webhook}/deliveries": func(t *testing.T, e *env, _ int) (string, string) {
 			return prefix + "/webhooks/" + addWebhook(t, e) + "/deliveries", ""
+		},
+		"POST /admin/v1/webhooks/{webhook}/deliveries/{delivery}/retry": func(t *testing.T, e *env, _ int) (string, string) {
+			e.h.cfg.Webhooks = &fakeRedeliverer{d: webhook.Delivery{ID: "msg_1", State: webhook.StateDelivered}}
+			return prefix + "/webhooks/" + addWebhook(t, e) + "/deliveries/msg_1/retry", ""
 		},
 
 		"GET /admin/v1/secrets": fixed("/secrets", ""),

@@ -18,6 +18,7 @@ func (h *Handler) webhookRoutes() []apiRoute {
 		{"GET " + base + "/{webhook}", member, identity.RoleViewer, h.getWebhook},
 		{"DELETE " + base + "/{webhook}", member, identity.RoleAdmin, h.deleteWebhook},
 		{"GET " + base + "/{webhook}/deliveries", member, identity.RoleViewer, h.listDeliveries},
+		{"POST " + base + "/{webhook}/deliveries/{delivery}/retry", member, identity.RoleAdmin, h.retryDelivery},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 )
@@ -30,8 +31,11 @@ var (
 	// updated it first.
 	ErrConflict = errors.New("webhook: outbox message changed concurrently")
 	// ErrNoMessage is returned by Outbox.Load for a message that does not
-	// exist (never written, or expired after it was done).
+	// exist (never written, or expired after it was done), and by Retry
+	// for a message that was never sent to the subscription.
 	ErrNoMessage = errors.New("webhook: no such outbox message")
+	// ErrBusy is returned by Retry while a dispatcher holds the message.
+	ErrBusy = errors.New("webhook: message is being dispatched")
 )
 
 // MessageRef addresses one outbox message: its tenant and its key in the
@@ -317,6 +321,41 @@ func (d *Dispatcher) Dispatch(ctx context.Context, ref MessageRef) (bool, error)
 		return true, err
 	}
 	return true, nil
+}
+
+// Retry sends a message to one of its subscriptions now, whatever the
+// target's state (delivered, failed, skipped or waiting for its next
+// attempt), and returns its delivery as recorded. A failed attempt is
+// scheduled like any other while the message is within the schedule's
+// horizon, and fails the target after it. Other targets that are due are
+// sent too. The message must not be leased (ErrBusy).
+func (d *Dispatcher) Retry(ctx context.Context, ref MessageRef, sub string) (Delivery, error) {
+	m, err := d.cfg.Outbox.Load(ctx, ref)
+	if err != nil {
+		return Delivery{}, fmt.Errorf("load webhook message %s: %w", ref.Key, err)
+	}
+	now := d.cfg.Now()
+	if m.Lease.Until.After(now) {
+		return Delivery{}, ErrBusy
+	}
+	i := slices.IndexFunc(m.Targets, func(t Target) bool { return t.Subscription == sub })
+	if i < 0 {
+		return Delivery{}, fmt.Errorf("message %s to subscription %s: %w", m.ID, sub, ErrNoMessage)
+	}
+	m.Targets[i].State, m.Targets[i].NextAt = StatePending, now
+	m.Done, m.NextAt = false, now
+	m.Lease = Lease{Owner: d.cfg.Owner, Until: now.Add(d.cfg.Lease)}
+	switch err := d.cfg.Outbox.Save(ctx, &m); {
+	case errors.Is(err, ErrConflict):
+		return Delivery{}, ErrBusy
+	case err != nil:
+		return Delivery{}, fmt.Errorf("claim webhook message %s: %w", m.ID, err)
+	}
+	if err := d.process(ctx, &m); err != nil {
+		return Delivery{}, err
+	}
+	t := m.Targets[i]
+	return Delivery{ID: m.ID, Subscription: sub, EventType: m.Event.Type, State: t.State, CreatedAt: m.CreatedAt, Attempts: t.Attempts}, nil
 }
 
 // process sends the due attempts of a claimed message and saves the

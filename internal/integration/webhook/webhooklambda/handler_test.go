@@ -41,7 +41,7 @@ func fixture(t *testing.T, name string) json.RawMessage {
 }
 
 func TestHandle(t *testing.T) {
-	msg := webhook.MessageRef{Tenant: "acme", Key: "MSG#2026-11-25T01:00:00.000000000Z#47c77377c179b0cd"}
+	msg := webhook.MessageRef{Tenant: "acme", Key: "MSG#msg_47c77377c179b0cd"}
 	boom := errors.New("store down")
 	cases := []struct {
 		name       string
