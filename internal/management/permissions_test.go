@@ -256,6 +256,8 @@ func matrixCalls() map[string]matrixCall {
 		"PUT /admin/v1/transforms/{transform}/module": transformMatrix()["PUT /admin/v1/transforms/{transform}/module"],
 		"GET /admin/v1/transform-modules":             fixed("/transform-modules", ""),
 		"POST /admin/v1/transform-modules:sweep":      fixed("/transform-modules:sweep", `{"dryRun":true}`),
+		"POST /admin/v1/apis/{api}/versions/{version}/import-openapi": fixed("/apis/orders/versions/v1/import-openapi",
+			`{"dryRun":true,"document":{"openapi":"3.1.0","info":{"title":"x","version":"1"},"paths":{}}}`),
 
 		"GET /admin/v1/workflows": fixed("/workflows", ""),
 		"POST /admin/v1/workflows": func(_ *testing.T, _ *env, n int) (string, string) {

@@ -93,6 +93,7 @@ func (h *Handler) routes() []apiRoute {
 	rts = append(rts, h.validateRoutes()...)
 	rts = append(rts, h.transformRoutes()...)
 	rts = append(rts, h.transformCRUDRoutes()...)
+	rts = append(rts, h.openAPIImportRoutes()...) // routes_openapi_import.go
 	rts = append(rts, h.integrationHealthRoutes()...)
 	rts = append(rts, h.integrationProbeRoutes()...)
 	rts = append(rts, h.webhookRoutes()...)
