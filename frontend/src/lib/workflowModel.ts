@@ -18,6 +18,13 @@ export function docOf(w: Workflow): WorkflowDoc {
   return { ...doc, steps: doc.steps ?? [] };
 }
 
+/** canonical is JSON with object keys sorted: two documents that differ only in key order are equal. */
+export function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+  );
+}
+
 export const STEP_TYPES: { value: StepType; label: string }[] = [
   { value: 'call', label: 'Call integration' },
   { value: 'transform', label: 'Transform' },

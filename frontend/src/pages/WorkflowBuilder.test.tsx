@@ -178,6 +178,21 @@ describe('workflow builder', () => {
     expect(calls.filter((c) => c.path.startsWith('/validate'))).toHaveLength(0);
   });
 
+  it('saves an edit; the saved revision can then be published', async () => {
+    const f = wf();
+    const calls = api((method, path, body) => (method === 'PUT' && path === '/workflows/checkout' ? { status: 200, body: { ...f.workflow.body, ...(body as object), revision: 3 } } : undefined));
+    open('admin');
+    const user = userEvent.setup();
+    await user.type(screen.getByRole('textbox', { name: 'Description' }), '!');
+    // Unsaved: publish would deploy the saved revision, so it waits.
+    expect(screen.getByRole('button', { name: 'Publish' })).toBeDisabled();
+    await user.click(screen.getByRole('button', { name: 'Save workflow' }));
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Publish' })).toBeEnabled());
+    expect(screen.getByRole('button', { name: 'Save workflow' })).toBeDisabled();
+    expect(calls.filter((c) => c.method === 'PUT')).toHaveLength(1);
+    expect(screen.getByText('changed since publish')).toBeInTheDocument();
+  });
+
   it('publishes the saved revision after confirming', async () => {
     const f = wf();
     const calls = api((method, path) => (method === 'POST' && path === '/workflows/checkout/publish' ? { status: 200, body: f.published.body } : undefined));

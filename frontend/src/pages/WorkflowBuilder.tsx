@@ -1,7 +1,7 @@
 import { Alert, Anchor, Button, Code, Grid, Group, List, Loader, Menu, NumberInput, SegmentedControl, Select, Stack, Tabs, Text, TextInput, Textarea } from '@mantine/core';
 import { IconAlertTriangle, IconChevronDown, IconPlus } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { ApiError, api, seg } from '../api/client';
 import { keys, useIntegrations, useTransforms, useWorkflow, useWorkflowDefinition } from '../api/hooks';
@@ -13,7 +13,7 @@ import { StepPanel } from '../components/StepPanel';
 import { WorkflowGraph } from '../components/WorkflowGraph';
 import { FieldErrors, pointerLabel } from '../lib/problem';
 import { useWorkflowCheck } from '../lib/useWorkflowCheck';
-import { STEP_TYPES, addCompensation, addStep, allSteps, connect, docOf, find, locate, newStep, problemsByNode, removeStep, replaceStep, type WorkflowDoc } from '../lib/workflowModel';
+import { STEP_TYPES, addCompensation, canonical, addStep, allSteps, connect, docOf, find, locate, newStep, problemsByNode, removeStep, replaceStep, type WorkflowDoc } from '../lib/workflowModel';
 import { WorkflowRuns } from './WorkflowRuns';
 import { WorkflowStatus } from './Workflows';
 
@@ -68,11 +68,15 @@ export function Builder({ initial }: { initial?: Workflow }) {
     }
   };
 
+  const current = useRef(doc);
+  current.current = doc;
   const check = useWorkflowCheck(doc, editable && !textError);
   const save = useMutation({
     mutationFn: (d: WorkflowDoc) => (saved ? api.put<Workflow>(`/workflows/${seg(saved.slug)}`, { ...d, revision: saved.revision }) : api.post<Workflow>('/workflows', d)),
-    onSuccess: (w) => {
+    onSuccess: (w, sent) => {
       setSaved(w);
+      // The server's form of the document, unless it was edited meanwhile.
+      if (canonical(current.current) === canonical(sent)) setDoc(docOf(w));
       qc.setQueryData(keys.workflow(w.slug), w);
       void qc.invalidateQueries({ queryKey: keys.workflows, exact: true });
       void qc.invalidateQueries({ queryKey: keys.definition(w.slug, false) });
@@ -83,7 +87,7 @@ export function Builder({ initial }: { initial?: Workflow }) {
   // The live check when the server has one; a refused save otherwise (same pointers).
   const problems: FieldError[] = check.checked ? check.errors : saveErrors;
   const { byNode, workflow: workflowProblems } = useMemo(() => problemsByNode(problems), [problems]);
-  const dirty = !saved || JSON.stringify(doc) !== JSON.stringify(docOf(saved));
+  const dirty = !saved || canonical(doc) !== canonical(docOf(saved));
 
   const at = selected ? find(doc, selected) : undefined;
   const defaultIntegration = integrations.data?.items[0]?.slug ?? '';
