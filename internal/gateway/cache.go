@@ -184,14 +184,13 @@ func (g *Gateway) fillCached(w http.ResponseWriter, r *http.Request, res *resolu
 			cw.max = min(cw.max, cs.maxBody)
 		}
 		prob, err = g.upstream(&cw, r, res)
-		switch {
-		case hw != nil && (hw.held || prob != nil && upstreamFailed(prob.Status)):
-			failed = true
-			if prob != nil {
-				shared := *prob
-				return nil, &shared
+		if hw != nil && (hw.held || prob != nil && upstreamFailed(prob.Status)) {
+			failed = true // waiters with a stale entry serve it too
+			if prob == nil {
+				return nil, errUpstreamFailed
 			}
-			return nil, errUpstreamFailed
+		}
+		switch {
 		case prob != nil:
 			shared := *prob // waiters get a copy: this request's Write mutates prob
 			return nil, &shared
