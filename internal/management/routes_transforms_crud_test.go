@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/portico/portico/internal/model"
@@ -116,4 +117,21 @@ func TestTransformRoutes(t *testing.T) {
 	must(t, "endpoint update", err)
 	rec = e.do("POST", prefix+"/apis/orders/versions/v1/publish", e.token(tenantA, "admin"), "")
 	wantProblem(t, rec, http.StatusConflict, "/status")
+}
+
+// TestEndpointSaveChecksTransforms: an endpoint naming a transform the
+// tenant does not have is a 422 problem+json pointing at each reference.
+func TestEndpointSaveChecksTransforms(t *testing.T) {
+	e := newEnv(t)
+	dev := e.token(tenantA, "developer")
+	slug := e.addTransform(t, 1, false)
+	path := prefix + "/apis/orders/versions/v1/endpoints"
+	body := func(req, resp string) string {
+		return fmt.Sprintf(`{"method":"POST","path":"/checked","target":{"type":"integration","integration":"backend"},
+			"policies":{"requestTransforms":[{"transform":%q}],"responseTransforms":[{"transform":%q},{"transform":"gone"}]}}`, req, resp)
+	}
+	wantProblem(t, e.do("POST", path, dev, body("nope", slug)), http.StatusUnprocessableEntity,
+		"/policies/requestTransforms/0/transform", "/policies/responseTransforms/1/transform")
+	rec := e.do("PUT", path+"/"+e.epID, dev, strings.Replace(body(slug, slug), `"/checked"`, `"/items"`, 1))
+	wantProblem(t, rec, http.StatusUnprocessableEntity, "/policies/responseTransforms/1/transform")
 }
