@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -201,6 +202,9 @@ func TestStaleThenRecovered(t *testing.T) {
 	}
 	if n := h.up.calls.Load(); n != 4 {
 		t.Fatalf("%d upstream calls, want 4 (the fill and one per failed request)", n)
+	}
+	if !strings.Contains(h.logs.String(), `"cache":"STALE"`) {
+		t.Fatalf("access log has no cache STALE: %s", h.logs.String())
 	}
 	h.up.mode.Store(upOK)
 	for _, want := range []string{"MISS", "HIT"} {
