@@ -164,7 +164,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if res.ep != nil {
 			attrs[n], attrs[n+1] = slog.String("api", res.ep.ep.API), slog.String("version", res.ep.ep.Version)
 			n += 2
-			if x := rec.Header()["X-Cache"]; len(x) > 0 && res.ep.cache != nil { // HIT or MISS (cache.go)
+			if x := rec.Header()["X-Cache"]; len(x) > 0 && res.ep.cache != nil { // HIT, MISS or STALE (cache.go)
 				attrs[n] = slog.String("cache", x[0])
 				n++
 			}
