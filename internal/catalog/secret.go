@@ -112,9 +112,10 @@ func (c *Catalog) ListSecrets(ctx context.Context, tenant string, limit int, cur
 	return listItems[model.Secret](ctx, c.st, tenant, pfxSecret, limit, cursor)
 }
 
-// DeleteSecret deletes a tenant secret no integration references (else a
-// ConflictError naming them, ErrInUse). The record and audit entry commit
-// first; then the value is deleted from the secrets store.
+// DeleteSecret deletes a tenant secret nothing references (secretRefs;
+// else a ConflictError naming the references, ErrInUse). The record and
+// audit entry commit first; then the value is deleted from the secrets
+// store.
 func (c *Catalog) DeleteSecret(ctx context.Context, tenant string, actor Actor, name string) error {
 	if c.secrets == nil {
 		return ErrNoSecrets
@@ -124,13 +125,19 @@ func (c *Catalog) DeleteSecret(ctx context.Context, tenant string, actor Actor, 
 		if err != nil {
 			return change{}, err
 		}
-		users, err := c.secretUsers(ctx, tenant, name)
-		if err != nil {
-			return change{}, err
+		var uses []string
+		for _, ref := range c.secretRefs() {
+			users, err := ref.users(ctx, tenant, name)
+			if err != nil {
+				return change{}, err
+			}
+			if len(users) > 0 {
+				uses = append(uses, ref.kind+" "+strings.Join(users, ", "))
+			}
 		}
-		if len(users) > 0 {
+		if len(uses) > 0 {
 			return change{}, &ConflictError{
-				Detail: fmt.Sprintf("secret %q is used by integration(s) %s; change their auth first", name, strings.Join(users, ", ")),
+				Detail: fmt.Sprintf("secret %q is used by %s; change them first", name, strings.Join(uses, "; ")),
 				Err:    ErrInUse,
 			}
 		}
@@ -148,9 +155,22 @@ func (c *Catalog) DeleteSecret(ctx context.Context, tenant string, actor Actor, 
 	return nil
 }
 
-// secretUsers returns the slugs of the integrations whose auth names the
-// secret, sorted.
-func (c *Catalog) secretUsers(ctx context.Context, tenant, name string) ([]string, error) {
+// secretRef is one kind of resource that may reference a tenant secret:
+// users lists the referencing resources, sorted.
+type secretRef struct {
+	kind  string
+	users func(ctx context.Context, tenant, name string) ([]string, error)
+}
+
+// secretRefs is every kind of reference DeleteSecret checks; a resource
+// that starts naming secrets adds its lister here.
+func (c *Catalog) secretRefs() []secretRef {
+	return []secretRef{{"integration(s)", c.integrationSecretUsers}}
+}
+
+// integrationSecretUsers returns the slugs of the integrations whose auth
+// names the secret, sorted.
+func (c *Catalog) integrationSecretUsers(ctx context.Context, tenant, name string) ([]string, error) {
 	ins, err := listAll[model.Integration](ctx, c.st, tenant, pfxInt)
 	if err != nil {
 		return nil, err

@@ -146,7 +146,7 @@ func TestIntegrationSecretReferences(t *testing.T) {
 
 	before := snapshot(t, e.cat, "acme")
 	ce := wantConflict(t, e.cat.DeleteSecret(ctx, "acme", alice, "stripe"), "", catalog.ErrInUse)
-	if !strings.Contains(ce.Detail, "billing, refunds") {
+	if !strings.Contains(ce.Detail, "integration(s) billing, refunds") {
 		t.Errorf("conflict detail %q does not name both integrations", ce.Detail)
 	}
 	wantChanges(t, e.cat, "acme", before, 0)
