@@ -176,6 +176,7 @@ func (c *Catalog) commit(ctx context.Context, tenant string, actor Actor, build 
 		err = c.st.Transact(ctx, ops)
 		switch {
 		case err == nil:
+			c.wantsCache.carry(tenant, meta.Version, ch.ops)
 			if queued {
 				c.queued.call(tenant)
 			}

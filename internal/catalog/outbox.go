@@ -66,8 +66,10 @@ const maxWantsCache = 10000
 // types the tenant's subscriptions want. Every subscription change is a
 // configuration change (it bumps the version), and a commit only succeeds
 // if the version it read is still current, so an entry for the version a
-// commit read is exact: the check costs no read once cached, and one query
-// of the subscriptions after each change of the tenant otherwise.
+// commit read is exact. A commit through this catalog that touches no
+// subscription carries the entry to the next version (carry); a change
+// made elsewhere (another instance) or to a subscription costs one query
+// of the tenant's subscriptions at its next change.
 type wantsCache struct {
 	mu sync.Mutex
 	m  map[string]wantsEntry
@@ -92,6 +94,26 @@ func (w *wantsCache) put(tenant string, version int64, types []string) {
 		w.m = make(map[string]wantsEntry)
 	}
 	w.m[tenant] = wantsEntry{version: version, types: types}
+}
+
+// carry moves the tenant's entry from version read to read+1 after a
+// commit of ops that touched no subscription (most changes), so the next
+// change of the tenant through this catalog reads nothing either; a
+// change of a subscription drops it.
+func (w *wantsCache) carry(tenant string, read int64, ops []store.WriteOp) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	e, ok := w.m[tenant]
+	if !ok || e.version != read {
+		return
+	}
+	for _, op := range ops {
+		if strings.HasPrefix(op.Key().SK, pfxWebhook) {
+			delete(w.m, tenant)
+			return
+		}
+	}
+	w.m[tenant] = wantsEntry{version: read + 1, types: e.types}
 }
 
 // wants reports whether a subscription of tenant, as of configuration

@@ -537,3 +537,71 @@ func TestDispatchLease(t *testing.T) {
 		t.Fatalf("missing message: %v %v", ok, err)
 	}
 }
+
+// countingStore counts queries of subscription items.
+type countingStore struct {
+	store.Store
+	mu   sync.Mutex
+	subs int
+}
+
+func (s *countingStore) Query(ctx context.Context, q store.Query) (store.Page, error) {
+	if q.SKPrefix == "WH#" {
+		s.mu.Lock()
+		s.subs++
+		s.mu.Unlock()
+	}
+	return s.Store.Query(ctx, q)
+}
+
+func (s *countingStore) reads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.subs
+	s.subs = 0
+	return n
+}
+
+// TestOutboxWantsCache: whether to queue costs one query of the
+// subscriptions after a change of a subscription (or a change made through
+// another catalog), and nothing for changes after that.
+func TestOutboxWantsCache(t *testing.T) {
+	clk := &manualClock{t: time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)}
+	st := &countingStore{Store: boltBackend.open(t, clk.Now)}
+	cat, err := catalog.New(catalog.Config{Store: st, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := catalog.New(catalog.Config{Store: st, Now: clk.Now}) // another instance
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &outboxEnv{cat: cat, clk: clk}
+	must(t)(cat.CreateTenant(t.Context(), alice, &model.Tenant{ID: "acme", Name: "Acme"}))
+	steps := []struct {
+		name  string
+		do    func()
+		reads int
+		due   int // messages due after the step
+	}{
+		{"first change", func() { e.change(t, "a1") }, 1, 0},
+		{"second change", func() { e.change(t, "a2") }, 0, 0},
+		{"subscribe", func() { e.subscribe(t, "https://hooks.example.com/in", false, model.EventConfigChanged) }, 0, 0},
+		{"change after subscribing", func() { e.change(t, "a3") }, 1, 1},
+		{"next change", func() { e.change(t, "a4") }, 0, 2},
+		{"change through another instance", func() {
+			must(t)(other.CreateAPI(t.Context(), "acme", bob, &model.API{Slug: "a5", Name: "a5", BasePath: "/a5"}))
+		}, 1, 3},
+		{"change after it", func() { e.change(t, "a6") }, 1, 4},
+		{"and then", func() { e.change(t, "a7") }, 0, 5},
+	}
+	for _, s := range steps {
+		s.do()
+		if n := st.reads(); n != s.reads {
+			t.Errorf("%s: %d subscription queries, want %d", s.name, n, s.reads)
+		}
+		if n := len(e.due(t)); n != s.due {
+			t.Errorf("%s: %d messages due, want %d", s.name, n, s.due)
+		}
+	}
+}

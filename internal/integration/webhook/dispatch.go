@@ -166,7 +166,8 @@ type DispatcherConfig struct {
 	// Lease is how long a claim holds; zero means DefaultLease. Attempts
 	// that could not finish within it are left for the next dispatch.
 	Lease time.Duration
-	// Parallel bounds concurrent attempts of one message.
+	// Parallel bounds the messages a Drain works on at once, and the
+	// concurrent attempts of one message.
 	Parallel int
 	// Batch is how many due messages one query returns.
 	Batch int
@@ -262,33 +263,47 @@ func (d *Dispatcher) Run(ctx context.Context, tick <-chan time.Time) {
 	}
 }
 
-// Drain dispatches the messages due now, batch after batch while batches
-// come back full, and returns how many it dispatched. Errors of single
-// messages are logged and joined; the others are still dispatched.
+// Drain dispatches the messages due now, up to Parallel at a time, batch
+// after batch while batches come back full, and returns how many it
+// dispatched. Errors of single messages are joined; the others are still
+// dispatched. It stops early when ctx is done.
 func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
-	n := 0
-	var errs []error
+	var (
+		mu   sync.Mutex
+		n    int
+		errs []error
+	)
 	for range maxBatches {
 		refs, err := d.cfg.Outbox.Due(ctx, d.cfg.Now(), d.cfg.Batch)
 		if err != nil {
 			return n, fmt.Errorf("list due webhook messages: %w", err)
 		}
-		progress := false
+		before := n
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, d.cfg.Parallel)
 		for _, ref := range refs {
 			if ctx.Err() != nil {
-				return n, ctx.Err()
+				break
 			}
-			ok, err := d.Dispatch(ctx, ref)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			if ok {
-				n++
-				progress = true
-			}
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				ok, err := d.Dispatch(ctx, ref)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = append(errs, err)
+				}
+				if ok {
+					n++
+				}
+			})
 		}
-		if len(refs) < d.cfg.Batch || !progress {
+		wg.Wait()
+		if ctx.Err() != nil {
+			return n, errors.Join(append(errs, ctx.Err())...)
+		}
+		if len(refs) < d.cfg.Batch || n == before {
 			break
 		}
 	}
@@ -381,11 +396,17 @@ func (d *Dispatcher) process(ctx context.Context, m *Message) error {
 	if err != nil {
 		return fmt.Errorf("encode webhook event: %w", err)
 	}
-	// Attempts that could not end before the lease does are left for the
-	// next dispatch: another dispatcher may own the message by then.
-	deadline := m.Lease.Until.Add(-d.cfg.Lease / 10)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
+	// Attempts that could not end before the lease does (on the injected
+	// clock) or before ctx's deadline (the Lambda's, on the real clock) are
+	// left for the next dispatch: another dispatcher may own the message by
+	// then.
+	leaseEnd := m.Lease.Until.Add(-d.cfg.Lease / 10)
+	timeout := d.cfg.Deliverer.cfg.AttemptTimeout
+	noTime := func() bool {
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
+			return true
+		}
+		return ctx.Err() != nil || d.cfg.Now().Add(timeout).After(leaseEnd)
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, d.cfg.Parallel)
@@ -409,7 +430,7 @@ func (d *Dispatcher) process(ctx context.Context, m *Message) error {
 				return
 			}
 			defer func() { <-sem }()
-			if ctx.Err() != nil || d.cfg.Now().Add(d.cfg.Deliverer.cfg.AttemptTimeout).After(deadline) {
+			if noTime() {
 				return // still due: the next dispatch sends it
 			}
 			// An attempt once started is finished (AttemptTimeout bounds
