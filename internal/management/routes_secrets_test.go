@@ -7,11 +7,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/identity"
+	"github.com/portico/portico/internal/integration"
+	"github.com/portico/portico/internal/integration/ssrf"
+	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/proxy"
 )
 
 // addSecret stores secret s-<n> in tenantA and returns its name.
@@ -153,4 +159,42 @@ func TestSecretValuesNotLogged(t *testing.T) {
 	if strings.Contains(buf.String(), value) {
 		t.Errorf("the log carries the value: %s", buf.String())
 	}
+}
+
+// TestProbeRedactsCredential: the test-connection action calls with the
+// integration's credential and shows no echo of it.
+func TestProbeRedactsCredential(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Server", "echo "+r.Header.Get("Authorization"))
+		_, _ = w.Write([]byte(`{"youSent":"` + r.Header.Get("Authorization") + `"}`))
+	}))
+	defer up.Close()
+	e := newEnv(t)
+	ctx := context.Background()
+	const value = "sk_live_probe_value"
+	if _, _, err := e.cat.PutSecret(ctx, tenantA, seedActor, "probe-key", value); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cat.CreateIntegration(ctx, tenantA, seedActor, &model.Integration{Slug: "echoing", Name: "Echoing", Type: model.IntegrationHTTP, URL: up.URL,
+		Auth: &model.IntegrationAuth{Type: model.AuthBearer, Secret: "probe-key"}}); err != nil {
+		t.Fatal(err)
+	}
+	eng := probeEngineWithSecrets(t, e.cat.SecretSource(), netip.MustParseAddrPort(strings.TrimPrefix(up.URL, "http://")))
+	e.h.cfg.Integrations = eng
+	rec := e.do("POST", prefix+"/integrations/echoing/test", e.token(tenantA, identity.RoleDeveloper), "")
+	wantStatus(t, rec, http.StatusOK)
+	if strings.Contains(rec.Body.String(), value) || !strings.Contains(rec.Body.String(), `"preview":"{\"youSent\":\"[redacted]\"}"`) {
+		t.Errorf("probe answer = %s", rec.Body)
+	}
+}
+
+func probeEngineWithSecrets(t *testing.T, src integration.SecretSource, allow netip.AddrPort) *integration.Engine {
+	t.Helper()
+	g := ssrf.New(ssrf.Policy{Allow: []ssrf.Allowed{{Prefix: netip.PrefixFrom(allow.Addr(), 32), Port: allow.Port()}}})
+	tr := proxy.NewTransportWith(proxy.TransportConfig{Control: g.Control, NoProxy: true})
+	eng, err := integration.New(integration.Config{Forwarder: proxy.New(proxy.Config{Transport: tr, Logger: slog.New(slog.DiscardHandler)}), Guard: g, Secrets: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
 }
