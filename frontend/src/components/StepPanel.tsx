@@ -62,6 +62,35 @@ function JsonField({ label, value, onChange, error, readOnly, description }: { l
   );
 }
 
+/**
+ * NameField renames a step when the name is complete (on blur or Enter), so
+ * the steps that name it follow the new name; a name being typed (or
+ * cleared on the way) does not break their links.
+ */
+function NameField({ name, onRename, error, readOnly }: { name: string; onRename: (n: string) => void; error?: string; readOnly: boolean }) {
+  const [text, setText] = useState(name);
+  useEffect(() => setText(name), [name]);
+  const commit = () => {
+    const n = text.trim();
+    if (n && n !== name) onRename(n);
+    else setText(name);
+  };
+  return (
+    <TextInput
+      label="Step name"
+      description={readOnly ? undefined : 'Renamed on Enter or when you leave the field; links follow.'}
+      value={text}
+      onChange={(e) => setText(e.currentTarget.value)}
+      onBlur={commit}
+      onKeyDown={(e) => e.key === 'Enter' && commit()}
+      error={error}
+      readOnly={readOnly}
+      required
+      classNames={{ input: 'mono' }}
+    />
+  );
+}
+
 export interface StepPanelProps {
   doc: WorkflowDoc;
   at: Located;
@@ -104,7 +133,7 @@ export function StepPanel({ doc, at, problems, integrations, transforms, editabl
           Runs when a later step fails{undoes.length ? `, to undo ${undoes.join(', ')}` : ' (no step names it yet)'}.
         </Text>
       )}
-      <TextInput label="Step name" value={s.name} onChange={(e) => set({ name: e.currentTarget.value })} error={fe.at('/name')} readOnly={ro} required classNames={{ input: 'mono' }} />
+      <NameField name={s.name} onRename={(name) => set({ name })} error={fe.at('/name')} readOnly={ro} />
 
       {s.type === 'call' && (
         <>

@@ -95,6 +95,21 @@ describe('workflow builder', () => {
     expect(doc.steps.at(-1)).toEqual({ name: 'call1', type: 'call', call: { integration: 'backend', method: 'GET', path: '/mails' } });
   });
 
+  it('renames a step when the name is complete; the links follow', async () => {
+    api();
+    open('developer');
+    const user = userEvent.setup();
+    await pick(user, 'Selected step', 'receipt');
+    const name = within(screen.getByRole('group', { name: 'Step receipt' })).getByRole('textbox', { name: /^Step name/ });
+    await user.clear(name);
+    await user.type(name, 'thanks{Enter}');
+    expect(await screen.findByTestId('wf-node-thanks')).toBeInTheDocument();
+    await user.click(screen.getByRole('tab', { name: 'JSON' }));
+    const doc = jsonDoc() as unknown as { steps: { name: string; next?: string; choice?: { default?: string } }[] };
+    expect(doc.steps.find((s) => s.name === 'route')?.choice?.default).toBe('thanks');
+    expect(doc.steps.find((s) => s.name === 'ship')?.next).toBe('thanks');
+  });
+
   it("maps the server's problem pointers to the nodes and fields they name", async () => {
     const f = wf();
     const calls = api((method, path) => {
