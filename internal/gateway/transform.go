@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/portico/portico/internal/caller"
 	"github.com/portico/portico/internal/catalog"
@@ -49,6 +50,9 @@ type wasmUnit struct {
 	code []byte
 	opt  wasmhost.LoadOptions
 	key  string // slug, hash, options: what makes two units interchangeable
+	// routed is set when an endpoint of a routed version uses the unit:
+	// only those are warmed (warmup.go).
+	routed atomic.Bool
 
 	mu  sync.Mutex
 	mod *wasmhost.Module
@@ -120,6 +124,9 @@ func attachTransforms(ce *endpoint, units map[string]*transformUnit) {
 					ce.unsupported = "transform " + strconv.Quote(ref.Transform) + ", which is missing or not publishable,"
 				}
 				return
+			}
+			if u.wasm != nil {
+				u.wasm.routed.Store(true)
 			}
 			*side.dst = append(*side.dst, u)
 		}

@@ -23,7 +23,8 @@ const (
 )
 
 // newWarmer returns the snapshots' warm hook: it starts one goroutine per
-// snapshot with modules to load, loading them at most warmParallel at a
+// snapshot with modules to load (those an endpoint of a routed version
+// runs), loading them at most warmParallel at a
 // time across snapshots, and closes snap.warmed when done. Without a host
 // there is nothing to warm.
 func newWarmer(host *wasmhost.Host, log *slog.Logger) func(*snapshot) {
@@ -37,6 +38,9 @@ func newWarmer(host *wasmhost.Host, log *slog.Logger) func(*snapshot) {
 		go func() {
 			defer close(snap.warmed)
 			for _, u := range snap.wasm {
+				if !u.routed.Load() {
+					continue // no routed endpoint runs it
+				}
 				sem <- struct{}{}
 				ctx, cancel := context.WithTimeout(context.Background(), warmTimeout)
 				start := time.Now()
