@@ -86,6 +86,7 @@ func NewGateway(e Env, cat *catalog.Catalog, sh *Shared, log *slog.Logger) (*gat
 		Authenticators:  creds.authenticators,
 		TenantEndpoints: creds.tokens,
 		Failures:        creds.failures,
+		Secrets:         secretReader(cat),
 		RateLimits:      limits,
 		Cache:           sh.Cache,
 		Workflows:       workflows,
@@ -202,9 +203,6 @@ func NewManagement(ctx context.Context, e Env, cat *catalog.Catalog, con *Consol
 		return nil, err
 	}
 	cfg.Modules = moduleValidator(wasm)
-	if cfg.Webhooks, err = newWebhookRedeliverer(e, cat, log); err != nil {
-		return nil, err
-	}
 	if cfg.Webhooks, err = newWebhookRedeliverer(e, cat, log); err != nil {
 		return nil, err
 	}

@@ -33,6 +33,9 @@ func (c *Catalog) checkEndpointRefs(ctx context.Context, tenant string, ep *mode
 			return nil, err
 		}
 	}
+	if err := c.checkEndpointSecrets(ctx, tenant, ep, &errs); err != nil { // webhookauth.go
+		return nil, err
+	}
 	if p := errs.Problem(); p != nil {
 		return nil, p
 	}

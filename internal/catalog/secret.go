@@ -165,7 +165,7 @@ type secretRef struct {
 // secretRefs is every kind of reference DeleteSecret checks; a resource
 // that starts naming secrets adds its lister here.
 func (c *Catalog) secretRefs() []secretRef {
-	return []secretRef{{"integration(s)", c.integrationSecretUsers}}
+	return []secretRef{{"integration(s)", c.integrationSecretUsers}, {"webhook endpoint(s)", c.endpointSecretUsers}}
 }
 
 // integrationSecretUsers returns the slugs of the integrations whose auth
