@@ -1,7 +1,7 @@
 import { Alert, Anchor, Button, Code, Grid, Group, List, Loader, Menu, NumberInput, SegmentedControl, Select, Stack, Tabs, Text, TextInput, Textarea } from '@mantine/core';
 import { IconAlertTriangle, IconChevronDown, IconPlus } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { ApiError, api, seg } from '../api/client';
 import { keys, useIntegrations, useTransforms, useWorkflow, useWorkflowDefinition } from '../api/hooks';
@@ -87,7 +87,14 @@ export function Builder({ initial }: { initial?: Workflow }) {
   // The live check when the server has one; a refused save otherwise (same pointers).
   const problems: FieldError[] = check.checked ? check.errors : saveErrors;
   const { byNode, workflow: workflowProblems } = useMemo(() => problemsByNode(problems), [problems]);
-  const dirty = !saved || canonical(doc) !== canonical(docOf(saved));
+  const dirty = canonical(doc) !== canonical(saved ? docOf(saved) : EMPTY);
+  // Closing or reloading the tab with unsaved changes asks first.
+  useEffect(() => {
+    if (!dirty || !editable) return;
+    const ask = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener('beforeunload', ask);
+    return () => window.removeEventListener('beforeunload', ask);
+  }, [dirty, editable]);
 
   const at = selected ? find(doc, selected) : undefined;
   const defaultIntegration = integrations.data?.items[0]?.slug ?? '';
