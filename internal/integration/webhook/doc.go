@@ -7,7 +7,12 @@
 // Outbound, a Deliverer sends one event to one subscription URL with
 // retries (exponential backoff, full jitter, injected sleep), a fresh
 // timestamp and signature per attempt and the same webhook-id, and
-// records every delivery in a log. Inbound, a Verifier checks the same
+// records every delivery in a log. Events reach subscriptions through an
+// outbox (the catalog writes a Message with the change that caused it): a
+// Dispatcher claims due messages with a lease (a conditional write), sends
+// one attempt per subscription whose turn it is, and schedules the next
+// on Schedule (exponential, jittered, for about a day); delivery is at
+// least once, with the same webhook-id. Inbound, a Verifier checks the same
 // scheme against one or more secrets (rotation) within a replay tolerance
 // window, comparing in constant time.
 package webhook
