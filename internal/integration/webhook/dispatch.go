@@ -102,6 +102,26 @@ const maxKeptAttempts = 16
 // maxErrorLen bounds an attempt's error text.
 const maxErrorLen = 300
 
+// maxMessageBytes bounds an encoded message, well under what stores keep
+// in one item (store.MaxDataBytes, DynamoDB's 400 KB): fit drops older
+// attempts of every target until the message fits.
+const maxMessageBytes = 256 << 10
+
+// fit trims the attempts m keeps per target (halving, down to the last
+// one) until m encodes in maxMessageBytes.
+func (m *Message) fit() {
+	for keep := maxKeptAttempts / 2; keep >= 1; keep /= 2 {
+		if b, err := json.Marshal(m); err != nil || len(b) <= maxMessageBytes {
+			return
+		}
+		for i := range m.Targets {
+			if a := m.Targets[i].Attempts; len(a) > keep {
+				m.Targets[i].Attempts = append(a[:0:0], a[len(a)-keep:]...)
+			}
+		}
+	}
+}
+
 // Outbox stores messages; the catalog implements it over the store.
 type Outbox interface {
 	// Due returns up to limit messages that are due at now (or whose
@@ -450,6 +470,7 @@ func (d *Dispatcher) process(ctx context.Context, m *Message) error {
 		}
 		m.Done = false
 	}
+	m.fit()
 	// Saved even when ctx was cancelled (shutdown), so the outcome of the
 	// attempts made is kept and the lease released.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

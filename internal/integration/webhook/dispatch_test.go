@@ -2,9 +2,12 @@ package webhook
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -242,4 +245,41 @@ func TestRunWakes(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// TestMessageFit: a message of many subscriptions that keep failing with
+// long errors is trimmed to fit one store item, newest attempts kept.
+func TestMessageFit(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name     string
+		targets  int
+		wantKept int
+	}{
+		{"small", 10, maxKeptAttempts},
+		{"many subscriptions", 60, 8},
+		{"very many", 2000, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := Message{Tenant: "acme", ID: "msg_1", CreatedAt: t0}
+			for i := range tc.targets {
+				tg := Target{Subscription: fmt.Sprintf("wh_%016d", i), State: StatePending, NextAt: t0, Tries: 20}
+				for n := range maxKeptAttempts {
+					tg.Attempts = append(tg.Attempts, Attempt{At: t0.Add(time.Duration(n) * time.Minute), Status: 500 + n, Error: strings.Repeat("x", maxErrorLen)})
+				}
+				m.Targets = append(m.Targets, tg)
+			}
+			m.fit()
+			b, _ := json.Marshal(&m)
+			if tc.wantKept > 1 && len(b) > maxMessageBytes {
+				t.Fatalf("%d bytes", len(b))
+			}
+			for _, tg := range m.Targets {
+				if len(tg.Attempts) != tc.wantKept || tg.Attempts[len(tg.Attempts)-1].Status != 500+maxKeptAttempts-1 {
+					t.Fatalf("kept %d attempts (last %+v), want the newest %d", len(tg.Attempts), tg.Attempts[len(tg.Attempts)-1], tc.wantKept)
+				}
+			}
+		})
+	}
 }
