@@ -59,6 +59,24 @@ func OutboxMessage(tenant, id string) webhook.MessageRef {
 // queued a webhook message has committed (the local dispatcher's wake-up).
 func (c *Catalog) OnWebhookQueued(fn func(tenant string)) { c.queued.add(fn) }
 
+// MaxWebhooks is how many webhook subscriptions a tenant may have. It
+// bounds a message's fan-out (and so its item: each target keeps its
+// attempts) and the work of one dispatch.
+const MaxWebhooks = 50
+
+// checkWebhookCount refuses a new subscription past MaxWebhooks. It runs
+// inside the commit, so the META check serialises it with other creations.
+func (c *Catalog) checkWebhookCount(ctx context.Context, tenant string) error {
+	page, err := c.st.Query(ctx, store.Query{PK: TenantPK(tenant), SKPrefix: pfxWebhook, Limit: MaxWebhooks})
+	if err != nil {
+		return fmt.Errorf("count webhook subscriptions: %w", err)
+	}
+	if len(page.Items) >= MaxWebhooks {
+		return &ConflictError{Detail: fmt.Sprintf("a tenant has at most %d webhook subscriptions; delete one first", MaxWebhooks), Err: ErrInUse}
+	}
+	return nil
+}
+
 // maxWantsCache bounds the per-tenant subscription cache.
 const maxWantsCache = 10000
 

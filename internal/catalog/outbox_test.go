@@ -586,7 +586,7 @@ func TestOutboxWantsCache(t *testing.T) {
 	}{
 		{"first change", func() { e.change(t, "a1") }, 1, 0},
 		{"second change", func() { e.change(t, "a2") }, 0, 0},
-		{"subscribe", func() { e.subscribe(t, "https://hooks.example.com/in", false, model.EventConfigChanged) }, 0, 0},
+		{"subscribe (counting the subscriptions)", func() { e.subscribe(t, "https://hooks.example.com/in", false, model.EventConfigChanged) }, 1, 0},
 		{"change after subscribing", func() { e.change(t, "a3") }, 1, 1},
 		{"next change", func() { e.change(t, "a4") }, 0, 2},
 		{"change through another instance", func() {
@@ -603,5 +603,22 @@ func TestOutboxWantsCache(t *testing.T) {
 		if n := len(e.due(t)); n != s.due {
 			t.Errorf("%s: %d messages due, want %d", s.name, n, s.due)
 		}
+	}
+}
+
+// TestWebhookLimit: a tenant has at most MaxWebhooks subscriptions.
+func TestWebhookLimit(t *testing.T) {
+	e := newOutboxEnv(t, boltBackend)
+	for range catalog.MaxWebhooks {
+		e.subscribe(t, "https://hooks.example.com/in", false, "webhook.test")
+	}
+	_, _, err := e.cat.CreateWebhook(t.Context(), "acme", alice, &model.WebhookSubscription{URL: "https://hooks.example.com/in", Events: []string{"webhook.test"}})
+	var ce *catalog.ConflictError
+	if !errors.As(err, &ce) || !errors.Is(err, catalog.ErrInUse) {
+		t.Fatalf("subscription %d: %v", catalog.MaxWebhooks+1, err)
+	}
+	list, _, err := e.cat.ListWebhooks(t.Context(), "acme", 100, "")
+	if err != nil || len(list) != catalog.MaxWebhooks {
+		t.Fatalf("%d subscriptions, %v", len(list), err)
 	}
 }

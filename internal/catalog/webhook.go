@@ -44,6 +44,9 @@ func (c *Catalog) CreateWebhook(ctx context.Context, tenant string, actor Actor,
 		return nil, "", err
 	}
 	res, err := c.commit(ctx, tenant, actor, func(ctx context.Context) (change, error) {
+		if err := c.checkWebhookCount(ctx, tenant); err != nil { // outbox.go
+			return change{}, err
+		}
 		nv.Meta = c.stamp()
 		nv.Revision = 1
 		nv.CreatedBy, nv.UpdatedBy = actor.Subject, actor.Subject
