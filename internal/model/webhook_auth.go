@@ -28,7 +28,7 @@ func validateWebhookAuth(e *Errors, a *AuthPolicy) {
 	case n == 0:
 		e.Add("/policies/auth/secrets", "name the tenant secret the sender signs with")
 	case n > MaxWebhookSecrets:
-		e.Add("/policies/auth/secrets", "at most "+strconv.Itoa(MaxWebhookSecrets)+" secrets (the current one and the one being rotated out)")
+		e.Add("/policies/auth/secrets", "at most %d secrets (the current one and the one being rotated out)", MaxWebhookSecrets)
 	}
 	seen := map[string]bool{}
 	for i, s := range a.Secrets {
@@ -42,7 +42,7 @@ func validateWebhookAuth(e *Errors, a *AuthPolicy) {
 		seen[s] = true
 	}
 	if a.ToleranceSeconds < 0 || a.ToleranceSeconds > MaxWebhookToleranceSeconds {
-		e.Add("/policies/auth/toleranceSeconds", "must be between 0 (300) and "+strconv.Itoa(MaxWebhookToleranceSeconds))
+		e.Add("/policies/auth/toleranceSeconds", "must be between 0 (300) and %d", MaxWebhookToleranceSeconds)
 	}
 	if len(a.Scopes) > 0 || len(a.Roles) > 0 {
 		e.Add("/policies/auth", "a webhook carries no scopes or roles to require")
