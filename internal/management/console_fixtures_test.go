@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,9 @@ import (
 	"time"
 
 	"github.com/portico/portico/internal/identity"
+	"github.com/portico/portico/internal/integration/webhook"
+	"github.com/portico/portico/internal/model"
+	"github.com/portico/portico/internal/wasmhost"
 	"github.com/portico/portico/internal/workflow"
 )
 
@@ -220,4 +224,170 @@ func sortBranches(hist []any, parallel string) {
 	slices.SortStableFunc(inner, func(a, b any) int {
 		return strings.Compare(a.(map[string]any)["state"].(string), b.(map[string]any)["state"].(string))
 	})
+}
+
+// Fixtures of the console's webhook, secret and wasm-module screens: the
+// real handler's answers, written by TestConsoleWebhookFixtures and
+// TestConsoleModuleFixtures (-update) and read by the unit tests' mocks.
+var (
+	consoleWebhookFixtures = filepath.Join("..", "..", "frontend", "src", "test", "fixtures", "webhooks.json")
+	consoleModuleFixtures  = filepath.Join("..", "..", "frontend", "src", "test", "fixtures", "modules.json")
+)
+
+// fixtureAnswers collects named answers of the handler ({status, body}).
+type fixtureAnswers struct {
+	t   *testing.T
+	out map[string]any
+}
+
+func (f *fixtureAnswers) keep(name string, rec *httptest.ResponseRecorder, want int) map[string]any {
+	f.t.Helper()
+	var v any
+	if rec.Body.Len() > 0 {
+		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+			f.t.Fatalf("%s: decode: %v: %s", name, err, rec.Body)
+		}
+	}
+	if rec.Code != want {
+		f.t.Fatalf("%s: status %d, want %d: %s", name, rec.Code, want, rec.Body)
+	}
+	f.out[name] = map[string]any{"status": rec.Code, "body": v}
+	m, _ := v.(map[string]any)
+	return m
+}
+
+// check compares the answers, with the replacements applied to their text,
+// to the fixture file at path (or writes it with -update).
+func (f *fixtureAnswers) check(path string, replace ...string) {
+	f.t.Helper()
+	normalize(f.out)
+	b, err := json.MarshalIndent(f.out, "", "  ")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	got := []byte(strings.NewReplacer(replace...).Replace(string(b)) + "\n")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			f.t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(got, want) {
+		_ = os.WriteFile(filepath.Join(os.TempDir(), filepath.Base(path)), got, 0o644)
+		f.t.Fatalf("%s is not what the server answers (go test ./internal/management -run 'TestConsole.*Fixtures' -update): %v", path, err)
+	}
+}
+
+// TestConsoleWebhookFixtures: subscriptions (the creation answer with its
+// secret, a refused one, the list), a delivery log in every state, a
+// redelivery, and endpoints with inbound webhook auth refused at their
+// secrets and tolerance.
+func TestConsoleWebhookFixtures(t *testing.T) {
+	e := newEnv(t)
+	admin, dev, viewer := e.token(tenantA, identity.RoleAdmin), e.token(tenantA, identity.RoleDeveloper), e.token(tenantA, identity.RoleViewer)
+	f := &fixtureAnswers{t: t, out: map[string]any{}}
+
+	f.keep("webhookInvalid", e.do("POST", prefix+"/webhooks", admin, `{"url":"ftp://hooks.example.com","events":["Config"]}`), http.StatusBadRequest)
+	f.keep("webhookForbidden", e.do("POST", prefix+"/webhooks", dev, `{"url":"https://hooks.example.com/in","events":["*"]}`), http.StatusForbidden)
+	created := f.keep("webhookCreated", e.do("POST", prefix+"/webhooks", admin,
+		`{"url":"https://hooks.example.com/portico","events":["config.changed"],"description":"Ops channel"}`), http.StatusCreated)
+	id, _ := created["id"].(string)
+	secret, _ := created["secret"].(string)
+	if !strings.HasPrefix(secret, webhook.SecretPrefix) {
+		t.Fatalf("created %v", created)
+	}
+	f.keep("webhooks", e.do("GET", prefix+"/webhooks", viewer, ""), http.StatusOK)
+
+	// One delivery in each state, newest first: times are replaced below.
+	now := time.Now().UTC().Truncate(time.Second)
+	for i, d := range []webhook.Delivery{
+		{ID: "msg_delivered", State: webhook.StateDelivered, Attempts: []webhook.Attempt{{Status: 503, DurationMs: 41}, {Status: 204, DurationMs: 12}}},
+		{ID: "msg_failed", State: webhook.StateFailed, Attempts: []webhook.Attempt{{Error: "dial tcp 203.0.113.9:443: connect: connection refused", DurationMs: 3}, {Status: 500, DurationMs: 88}}},
+		{ID: "msg_pending", State: webhook.StatePending, Attempts: []webhook.Attempt{{Status: 429, DurationMs: 25}}},
+		{ID: "msg_skipped", State: webhook.StateSkipped},
+	} {
+		d.Subscription, d.EventType, d.CreatedAt = id, model.EventConfigChanged, now.Add(-time.Duration(i+1)*time.Minute)
+		for j := range d.Attempts {
+			d.Attempts[j].At = d.CreatedAt.Add(time.Duration(j) * 5 * time.Second)
+		}
+		if err := e.cat.RecordDelivery(context.Background(), tenantA, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.keep("deliveries", e.do("GET", prefix+"/webhooks/"+id+"/deliveries", viewer, ""), http.StatusOK)
+	e.h.cfg.Webhooks = &fakeRedeliverer{d: webhook.Delivery{ID: "msg_failed", Subscription: id, EventType: model.EventConfigChanged, State: webhook.StateDelivered,
+		CreatedAt: now.Add(-2 * time.Minute), Attempts: []webhook.Attempt{
+			{At: now.Add(-2 * time.Minute), Error: "dial tcp 203.0.113.9:443: connect: connection refused", DurationMs: 3},
+			{At: now.Add(-2*time.Minute + 5*time.Second), Status: 500, DurationMs: 88},
+			{At: now, Status: 200, DurationMs: 15}}}}
+	f.keep("redelivered", e.do("POST", prefix+"/webhooks/"+id+"/deliveries/msg_failed/retry", admin, ""), http.StatusOK)
+	e.h.cfg.Webhooks = &fakeRedeliverer{err: webhook.ErrBusy}
+	f.keep("redeliverBusy", e.do("POST", prefix+"/webhooks/"+id+"/deliveries/msg_pending/retry", admin, ""), http.StatusConflict)
+
+	// Inbound webhook endpoints name tenant secrets.
+	f.keep("secretCreated", e.do("PUT", prefix+"/secrets/payments-sender", admin, `{"value":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}`), http.StatusCreated)
+	f.keep("secrets", e.do("GET", prefix+"/secrets", viewer, ""), http.StatusOK)
+	eps := prefix + "/apis/orders/versions/v1/endpoints"
+	f.keep("webhookAuthInvalid", e.do("POST", eps, dev,
+		`{"method":"POST","path":"/hooks","target":{"type":"integration","integration":"backend"},"policies":{"auth":{"type":"webhook","secrets":["payments-sender","payments-sender","x y"],"toleranceSeconds":7200}}}`), http.StatusBadRequest)
+	f.keep("webhookAuthMissingSecret", e.do("POST", eps, dev,
+		`{"method":"POST","path":"/hooks","target":{"type":"integration","integration":"backend"},"policies":{"auth":{"type":"webhook","secrets":["stripe-old"]}}}`), http.StatusBadRequest)
+	f.keep("webhookAuthDryRun", e.do("POST", prefix+"/validate/endpoint", dev,
+		`{"method":"POST","path":"/hooks","target":{"type":"integration","integration":"backend"},"policies":{"auth":{"type":"webhook","secrets":[],"toleranceSeconds":-1}}}`), http.StatusOK)
+	ep := f.keep("webhookAuthCreated", e.do("POST", eps, dev,
+		`{"method":"POST","path":"/hooks","target":{"type":"integration","integration":"backend"},"policies":{"auth":{"type":"webhook","secrets":["payments-sender"],"toleranceSeconds":600}}}`), http.StatusCreated)
+
+	f.keep("webhookDeleted", e.do("DELETE", prefix+"/webhooks/"+id, admin, ""), http.StatusNoContent)
+	// The deliveries ran on the real clock (the log expires on it): their
+	// times move to the same offsets from fixtureStart.
+	replace := []string{id, "wh_fixture", ep["id"].(string), "ep_fixture", secret, webhook.SecretPrefix + "Zml4dHVyZS1zZWNyZXQtZml4dHVyZS1zZWNyZXQtMzI="}
+	for s := -5 * time.Minute; s <= 0; s += time.Second {
+		replace = append(replace, `"`+now.Add(s).Format(time.RFC3339Nano)+`"`, `"`+fixtureStart.Add(s).Format(time.RFC3339Nano)+`"`)
+	}
+	f.check(consoleWebhookFixtures, replace...)
+}
+
+// TestConsoleModuleFixtures: a wasm transform with test cases, a module
+// refused, a module uploaded with one case failing, the modules list and
+// a sweep (dry run and real: the unused module is younger than the grace
+// period, so it is kept).
+func TestConsoleModuleFixtures(t *testing.T) {
+	e := newEnv(t)
+	admin, dev, viewer := e.token(tenantA, identity.RoleAdmin), e.token(tenantA, identity.RoleDeveloper), e.token(tenantA, identity.RoleViewer)
+	f := &fixtureAnswers{t: t, out: map[string]any{}}
+	host, err := wasmhost.New(context.Background(), wasmhost.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = host.Close(context.Background()) })
+	e.cat.SetModuleRunner(host.RunEach) // the test cases run in the sandbox, as app wires it
+
+	const cases = `"testCases":[{"name":"echoes the body","input":{"sku":"A-1","qty":2},"expect":{"sku":"A-1","qty":2}},` +
+		`{"name":"adds a total","input":{"qty":2},"expect":{"qty":2,"total":20}},` +
+		`{"name":"echoes CSV","inputText":"a,b\n1,2\n","expectText":"a,b\n1,2\n"}]`
+	f.keep("testCasesInvalid", e.do("POST", prefix+"/transforms", dev,
+		`{"slug":"rate-card","name":"Rate card","type":"wasm","testCases":[{"name":"","input":{"a":1},"expect":{"a":1},"expectError":"x"}]}`), http.StatusBadRequest)
+	f.keep("wasmCreated", e.do("POST", prefix+"/transforms", dev, `{"slug":"rate-card","name":"Rate card","type":"wasm",`+cases+`}`), http.StatusCreated)
+	mod := prefix + "/transforms/rate-card/module"
+	f.keep("moduleRefused", e.serve(req{method: "PUT", path: mod, token: dev, body: "\x00asm\x01\x00\x00\x00",
+		header: map[string]string{"Content-Type": "application/wasm"}}), http.StatusBadRequest)
+	up := f.keep("moduleUploaded", e.serve(req{method: "PUT", path: mod, token: dev, body: string(echoWasm),
+		header: map[string]string{"Content-Type": "application/wasm"}}), http.StatusOK)
+	if tests, _ := up["tests"].(map[string]any); tests == nil || tests["passed"] != false {
+		t.Fatalf("uploaded: %v", up)
+	}
+	f.keep("wasmSaved", e.do("PUT", prefix+"/transforms/rate-card", dev,
+		`{"slug":"rate-card","name":"Rate card","type":"wasm","testCases":[{"name":"echoes the body","input":{"sku":"A-1"},"expect":{"sku":"A-1"}}]}`), http.StatusOK)
+	// A second module, then its transform deleted: unused, but recent.
+	f.keep("otherCreated", e.do("POST", prefix+"/transforms", dev, `{"slug":"old-card","name":"Old card","type":"wasm"}`), http.StatusCreated)
+	other := append(slices.Clone(echoWasm), 0, 6, 4, 'n', 'o', 't', 'e', 1) // a custom section: other bytes, same behaviour
+	wantStatus(t, e.serve(req{method: "PUT", path: prefix + "/transforms/old-card/module", token: dev, body: string(other),
+		header: map[string]string{"Content-Type": "application/wasm"}}), http.StatusOK)
+	wantStatus(t, e.do("DELETE", prefix+"/transforms/old-card", admin, ""), http.StatusNoContent)
+	f.keep("modules", e.do("GET", prefix+"/transform-modules", viewer, ""), http.StatusOK)
+	f.keep("sweepDryRun", e.do("POST", prefix+"/transform-modules:sweep", admin, `{"dryRun":true}`), http.StatusOK)
+	f.keep("sweepInvalid", e.do("POST", prefix+"/transform-modules:sweep", admin, `{"graceSeconds":10}`), http.StatusBadRequest)
+	f.keep("sweepForbidden", e.do("POST", prefix+"/transform-modules:sweep", dev, ""), http.StatusForbidden)
+	f.check(consoleModuleFixtures)
 }
