@@ -492,9 +492,11 @@ func (d *Dispatcher) try(ctx context.Context, m *Message, t *Target, sub Subscri
 	key, err := DecodeSecret(sub.Secret)
 	if err != nil {
 		t.Tries++
-		t.keep(Attempt{At: d.cfg.Now().UTC(), Error: "the subscription's signing secret is unusable"})
+		a := Attempt{At: d.cfg.Now().UTC(), Error: "the subscription's signing secret is unusable"}
+		t.keep(a)
 		t.State, t.NextAt = StateFailed, time.Time{}
 		d.record(ctx, m, t)
+		d.logAttempt(m, t, a)
 		return
 	}
 	a, retryAfter := d.cfg.Deliverer.attempt(ctx, key, sub, m.ID, body)
@@ -519,6 +521,22 @@ func (d *Dispatcher) try(ctx context.Context, m *Message, t *Target, sub Subscri
 		}
 	}
 	d.record(ctx, m, t)
+	d.logAttempt(m, t, a)
+}
+
+// logAttempt writes one line per attempt: no URL (tenants put tokens in
+// them) and no body.
+func (d *Dispatcher) logAttempt(m *Message, t *Target, a Attempt) {
+	attrs := []any{"tenant", m.Tenant, "message", m.ID, "subscription", t.Subscription, "eventType", m.Event.Type,
+		"tries", t.Tries, "status", a.Status, "durationMs", a.DurationMs}
+	switch t.State {
+	case StateDelivered:
+		d.cfg.Logger.Info("webhook delivered", attrs...)
+	case StateFailed:
+		d.cfg.Logger.Warn("webhook delivery failed", append(attrs, "error", a.Error)...)
+	default:
+		d.cfg.Logger.Info("webhook attempt failed", append(attrs, "error", a.Error, "nextAt", t.NextAt)...)
+	}
 }
 
 func (t *Target) keep(a Attempt) {

@@ -1,9 +1,11 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -156,12 +158,13 @@ func TestDispatchOutcomes(t *testing.T) {
 		secret    string
 		wantState string
 		wantNext  time.Duration // from t0; 0: none
+		wantLog   string
 	}{
-		{"delivered", 204, nil, secret, StateDelivered, 0},
-		{"retried on the schedule", 500, nil, secret, StatePending, 5 * time.Second},
-		{"Retry-After beyond the backoff", 429, http.Header{"Retry-After": {"60"}}, secret, StatePending, time.Minute},
-		{"redirects are failures", 302, http.Header{"Location": {"/elsewhere"}}, secret, StatePending, 5 * time.Second},
-		{"unusable secret", 204, nil, "whsec_short", StateFailed, 0},
+		{"delivered", 204, nil, secret, StateDelivered, 0, "webhook delivered"},
+		{"retried on the schedule", 500, nil, secret, StatePending, 5 * time.Second, "webhook attempt failed"},
+		{"Retry-After beyond the backoff", 429, http.Header{"Retry-After": {"60"}}, secret, StatePending, time.Minute, "webhook attempt failed"},
+		{"redirects are failures", 302, http.Header{"Location": {"/elsewhere"}}, secret, StatePending, 5 * time.Second, "webhook attempt failed"},
+		{"unusable secret", 204, nil, "whsec_short", StateFailed, 0, "webhook delivery failed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -180,7 +183,9 @@ func TestDispatchOutcomes(t *testing.T) {
 			}
 			ob := &memOutbox{}
 			ob.add(Message{Tenant: "acme", ID: "msg_1", Event: Event{Type: "config.changed", Timestamp: t0, Data: []byte(`{}`)}, CreatedAt: t0, NextAt: t0})
+			var logs bytes.Buffer
 			d, err := NewDispatcher(DispatcherConfig{Outbox: ob, Deliverer: del, Rand: func() float64 { return 0 },
+				Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
 				Targets: func(context.Context, string, string) ([]Subscription, error) {
 					return []Subscription{{ID: "wh_1", URL: srv.URL, Secret: tc.secret}}, nil
 				}})
@@ -204,6 +209,15 @@ func TestDispatchOutcomes(t *testing.T) {
 			}
 			if len(lg.ds) != 1 || lg.ds[0].State != tc.wantState || lg.ds[0].ID != "msg_1" {
 				t.Fatalf("log %+v", lg.ds)
+			}
+			var line struct {
+				Msg          string `json:"msg"`
+				Tenant       string `json:"tenant"`
+				Subscription string `json:"subscription"`
+			}
+			if err := json.Unmarshal(logs.Bytes(), &line); err != nil || line.Msg != tc.wantLog || line.Tenant != "acme" || line.Subscription != "wh_1" ||
+				strings.Contains(logs.String(), srv.URL) || strings.Contains(logs.String(), tc.secret) {
+				t.Fatalf("log line %s (%v), want %q without URL or secret", logs.String(), err, tc.wantLog)
 			}
 		})
 	}
