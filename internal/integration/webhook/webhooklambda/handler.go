@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -85,25 +86,43 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Result, 
 	return Result{}, ErrUnknownEvent
 }
 
+// streamParallel bounds the records of a batch dispatched at once, so a
+// batch of slow receivers fits in the function's timeout.
+const streamParallel = 8
+
 func (h *Handler) stream(ctx context.Context, ev events.DynamoDBEvent) Result {
 	res := Result{Source: SourceStream}
+	var (
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, streamParallel)
+	)
 	for _, rec := range ev.Records {
 		ref, ok := h.ref(rec)
 		if !ok || rec.EventName != string(events.DynamoDBOperationTypeInsert) {
+			mu.Lock()
 			res.Skipped++
+			mu.Unlock()
 			continue
 		}
-		done, err := h.Dispatcher.Dispatch(ctx, ref)
-		switch {
-		case err != nil:
-			res.Failed++
-			h.log().Error("dispatch webhook message", "tenant", ref.Tenant, "key", ref.Key, "error", err.Error())
-		case done:
-			res.Dispatched++
-		default:
-			res.Skipped++
-		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			done, err := h.Dispatcher.Dispatch(ctx, ref)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				res.Failed++
+				h.log().Error("dispatch webhook message", "tenant", ref.Tenant, "key", ref.Key, "error", err.Error())
+			case done:
+				res.Dispatched++
+			default:
+				res.Skipped++
+			}
+		})
 	}
+	wg.Wait()
 	return res
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/portico/portico/internal/catalog"
@@ -15,6 +16,7 @@ import (
 
 // fakeDispatcher records calls and answers as configured.
 type fakeDispatcher struct {
+	mu         sync.Mutex
 	refs       []webhook.MessageRef
 	drains     int
 	dispatchOK bool
@@ -27,6 +29,8 @@ func (f *fakeDispatcher) Drain(context.Context) (int, error) {
 }
 
 func (f *fakeDispatcher) Dispatch(_ context.Context, ref webhook.MessageRef) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.refs = append(f.refs, ref)
 	return f.dispatchOK, f.err
 }
