@@ -106,6 +106,31 @@ func TestConsoleWorkflowFixtures(t *testing.T) {
 		keep(name, e.do("GET", wf+"/executions/"+id, viewer, ""), http.StatusOK)
 	}
 	keep("notFound", e.do("GET", wf+"/executions/0000000000000000deadbeef", viewer, ""), http.StatusNotFound)
+	failedID := items[0].(map[string]any)["id"].(string)
+	keep("redriveRefused", e.do("POST", wf+"/executions/"+failedID+"/redrive", dev, ""), http.StatusConflict)
+
+	// A standard workflow without compensation: its failed execution can be redriven.
+	std := prefix + "/workflows/refund"
+	keep("standardCreated", e.do("POST", prefix+"/workflows", dev,
+		`{"slug":"refund","name":"Refund","kind":"standard","steps":[{"name":"charge","type":"call","call":{"integration":"backend","path":"/refunds"}}]}`), http.StatusCreated)
+	wantStatus(t, e.do("POST", std+"/publish", admin, ""), http.StatusOK)
+	keep("standardStarted", e.do("POST", std+"/executions", dev, `{"body":{"card":"declined"}}`), http.StatusAccepted)
+	stdList := decodeJSON[page[workflow.Record]](t, e.do("GET", std+"/executions", viewer, ""))
+	if len(stdList.Items) != 1 {
+		t.Fatalf("standard executions = %+v", stdList.Items)
+	}
+	stdPath := std + "/executions/" + stdList.Items[0].ID
+	for i := 0; ; i++ { // it runs in the background; reading it records its end
+		if decodeJSON[workflow.Record](t, e.do("GET", stdPath, viewer, "")).Status != workflow.StatusRunning {
+			break
+		}
+		if i == 200 {
+			t.Fatal("the standard execution did not end")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	keep("executionRedrivable", e.do("GET", stdPath, viewer, ""), http.StatusOK)
+	keep("redriveAccepted", e.do("POST", stdPath+"/redrive", dev, ""), http.StatusAccepted)
 
 	// What the console relies on, beyond the shapes: the failed run undid
 	// the reservation, the successful one ran both branches.
@@ -172,6 +197,14 @@ func normalize(v any) {
 	collect(v)
 	slices.Sort(ids)
 	slices.Reverse(ids)
+	newID := func(n int) string { return fmt.Sprintf("%016x%08x", 0xffff-n, 0xf1c7) }
+	// renamed replaces record ids inside other strings (a problem's instance).
+	renamed := func(s string) string {
+		for i, id := range ids {
+			s = strings.ReplaceAll(s, id, newID(i+1))
+		}
+		return s
+	}
 	var walk func(v any)
 	walk = func(v any) {
 		switch x := v.(type) {
@@ -181,7 +214,7 @@ func normalize(v any) {
 			}
 			if id, ok := x["id"].(string); ok && x["startedAt"] != nil {
 				n := slices.Index(ids, id) + 1
-				x["id"] = fmt.Sprintf("%016x%08x", 0xffff-n, 0xf1c7)
+				x["id"] = newID(n)
 				start := fixtureStart.Add(time.Duration(n) * time.Minute)
 				x["startedAt"] = start.Format(time.RFC3339Nano)
 				hist, _ := x["history"].([]any)
@@ -189,12 +222,24 @@ func normalize(v any) {
 				for i, ev := range hist {
 					ev.(map[string]any)["time"] = start.Add(time.Duration(i+1) * 5 * time.Millisecond).Format(time.RFC3339Nano)
 				}
+				if _, ok := x["executionId"]; ok {
+					x["executionId"] = fmt.Sprintf("local:execution-%d", n)
+				}
+				if _, ok := x["redrivenAt"]; ok {
+					x["redrivenAt"] = start.Add(time.Second).Format(time.RFC3339Nano)
+				}
 				if _, ok := x["stoppedAt"]; ok {
 					// After every event (the list leaves history out: same time).
 					x["stoppedAt"] = start.Add(500 * time.Millisecond).Format(time.RFC3339Nano)
 				}
 			}
-			for _, c := range x {
+			if _, ok := x["httpStatus"]; ok && x["executionId"] != nil { // a started test run
+				x["executionId"] = "local:execution-started"
+			}
+			for k, c := range x {
+				if str, ok := c.(string); ok {
+					x[k] = renamed(str)
+				}
 				walk(c)
 			}
 		case []any:

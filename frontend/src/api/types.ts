@@ -324,7 +324,7 @@ export interface ExecutionError {
 /** workflow.Event: one entry of an execution's history. */
 export interface ExecutionEvent {
   time: string;
-  type: 'StateEntered' | 'StateExited' | 'StateFailed' | 'TaskRetried' | 'ExecutionSucceeded' | 'ExecutionFailed' | (string & {});
+  type: 'StateEntered' | 'StateExited' | 'StateFailed' | 'TaskRetried' | 'ExecutionSucceeded' | 'ExecutionFailed' | 'ExecutionRedriven' | (string & {});
   state?: string;
   input?: unknown;
   output?: unknown;
@@ -347,6 +347,11 @@ export interface Execution {
   idempotencyKey?: string;
   history?: ExecutionEvent[];
   historyTruncated?: boolean;
+  /** How many times it was redriven, and when the latest started. */
+  redriveCount?: number;
+  redrivenAt?: string;
+  /** Of an ended standard execution: whether POST .../redrive would be tried (the engine may still refuse). */
+  redrive?: { possible: boolean; state?: string; reason?: string; detail?: string };
 }
 
 /** POST /workflows/{workflow}/executions: a test run's answer. */

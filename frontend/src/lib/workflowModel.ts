@@ -340,14 +340,15 @@ export function runStates(history: ExecutionEvent[], doc?: WorkflowDoc): Map<str
       }
       continue;
     }
+    // The latest event of a state wins: a redrive (or a polling loop) enters it again.
     if (ev.type === 'StateEntered') {
       entered.set(s, ev);
-      if (!out.has(s)) out.set(s, 'running');
+      out.set(s, 'running');
     } else if (ev.type === 'StateFailed') {
       out.set(s, 'failed');
     } else if (ev.type === 'StateExited') {
       const caught = hasFailure(ev.output) && !hasFailure(entered.get(s)?.input);
-      if (out.get(s) !== 'failed' && out.get(s) !== 'compensated') out.set(s, caught ? 'failed' : 'ran');
+      out.set(s, caught ? 'failed' : 'ran');
     }
   }
   return out;

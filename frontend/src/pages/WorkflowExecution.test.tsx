@@ -15,14 +15,14 @@ vi.mock('../components/JsonEditor', () => ({
   ),
 }));
 
-function openExecution(role: Role, which: 'executionFailed' | 'executionSucceeded', extra: ApiRoute = () => undefined) {
+function openExecution(role: Role, which: 'executionFailed' | 'executionSucceeded' | 'executionRedrivable', extra: ApiRoute = () => undefined) {
   const f = wf();
   const x = f[which].body;
   const calls = mockApi((method, path, body) => {
     const r = extra(method, path, body);
     if (r) return r;
-    if (method === 'GET' && path === `/workflows/checkout/executions/${x.id}`) return { status: 200, body: x };
-    if (method === 'GET' && path === '/workflows/checkout') return { status: 200, body: f.workflow.body };
+    if (method === 'GET' && path === `/workflows/${x.workflow}/executions/${x.id}`) return { status: 200, body: x };
+    if (method === 'GET' && path === `/workflows/${x.workflow}`) return { status: 200, body: x.workflow === 'refund' ? f.standardCreated.body : f.workflow.body };
     return undefined;
   });
   renderAs(
@@ -30,7 +30,7 @@ function openExecution(role: Role, which: 'executionFailed' | 'executionSucceede
     <Routes>
       <Route path="/workflows/:workflow/executions/:execution" element={<WorkflowExecution />} />
     </Routes>,
-    `/workflows/checkout/executions/${x.id}`,
+    `/workflows/${x.workflow}/executions/${x.id}`,
   );
   return { x, calls };
 }
@@ -69,24 +69,66 @@ describe('execution view', () => {
     expect(screen.queryByRole('button', { name: 'Redrive' })).not.toBeInTheDocument();
   });
 
+  it('an express execution is not offered a redrive', async () => {
+    openExecution('developer', 'executionFailed');
+    await screen.findByLabelText('Execution history');
+    expect(screen.queryByRole('button', { name: 'Redrive' })).not.toBeInTheDocument();
+  });
+
+  it('redrives a failed standard execution the server says can be redriven', async () => {
+    const f = wf();
+    const { x, calls } = openExecution('developer', 'executionRedrivable', (method, path) => (method === 'POST' && path.endsWith('/redrive') ? f.redriveAccepted : undefined));
+    expect(x.redrive).toEqual({ possible: true, state: 'charge' });
+    expect(await screen.findByTestId('wf-node-charge')).toHaveAttribute('data-run', 'failed');
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: 'Redrive' }));
+    const dlg = await screen.findByRole('dialog', { name: 'Redrive this execution?' });
+    expect(dlg).toHaveTextContent('It resumes at charge');
+    await user.click(within(dlg).getByRole('button', { name: 'Redrive' }));
+    expect(await screen.findByRole('status')).toHaveTextContent('Redriven from charge: running again.');
+    expect(calls.find((c) => c.method === 'POST')?.path).toBe(`/workflows/refund/executions/${x.id}/redrive`);
+    // The 202's record: running, redriven once; no second redrive offered while it runs.
+    expect(screen.getByText('running')).toBeInTheDocument();
+    expect(screen.getByText(/redriven 1×/)).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Redrive' })).not.toBeInTheDocument();
+  });
+
   it.each([
-    [404, 'Redrive is not available on this server'],
     [409, 'Conflict'],
+    [404, 'Redrive is not available on this server'],
   ])('a refused redrive (%i) shows the problem', async (status, title) => {
     const f = wf();
-    const problem = status === 404 ? { ...f.notFound.body, detail: 'no such management route' } : { ...f.notPublished.body, detail: 'the execution already ran its compensation; start a new one' };
-    const { calls } = openExecution('developer', 'executionFailed', (method, path) => (method === 'POST' && path.endsWith(':redrive') ? { status, body: problem } : undefined));
+    const problem = status === 409 ? f.redriveRefused.body : { ...f.notFound.body, detail: 'no such management route' };
+    openExecution('developer', 'executionRedrivable', (method, path) => (method === 'POST' && path.endsWith('/redrive') ? { status, body: problem } : undefined));
     const user = userEvent.setup();
     await user.click(await screen.findByRole('button', { name: 'Redrive' }));
     const dlg = await screen.findByRole('dialog', { name: 'Redrive this execution?' });
     await user.click(within(dlg).getByRole('button', { name: 'Redrive' }));
     expect(await within(dlg).findByText(title)).toBeInTheDocument();
-    expect(within(dlg).getByText(problem.detail)).toBeInTheDocument();
-    expect(calls.find((c) => c.method === 'POST')?.path).toBe(`/workflows/checkout/executions/${f.executionFailed.body.id}:redrive`);
+    expect(within(dlg).getByText(problem.detail!)).toBeInTheDocument();
+  });
+
+  it('says why an execution cannot be redriven', async () => {
+    const f = wf();
+    const x = { ...f.executionRedrivable.body, redrive: { possible: false, reason: 'compensated', detail: 'compensation ran: the steps before the failed one were undone; start a new execution' } };
+    mockApi((method, path) => {
+      if (method === 'GET' && path === `/workflows/refund/executions/${x.id}`) return { status: 200, body: x };
+      if (method === 'GET' && path === '/workflows/refund') return { status: 200, body: f.standardCreated.body };
+      return undefined;
+    });
+    renderAs(
+      'developer',
+      <Routes>
+        <Route path="/workflows/:workflow/executions/:execution" element={<WorkflowExecution />} />
+      </Routes>,
+      `/workflows/refund/executions/${x.id}`,
+    );
+    expect(await screen.findByTestId('redrive-refusal')).toHaveTextContent('No redrive: compensation ran');
+    expect(screen.queryByRole('button', { name: 'Redrive' })).not.toBeInTheDocument();
   });
 
   it('a viewer is not offered a redrive', async () => {
-    openExecution('viewer', 'executionFailed');
+    openExecution('viewer', 'executionRedrivable');
     await screen.findByLabelText('Execution history');
     expect(screen.queryByRole('button', { name: 'Redrive' })).not.toBeInTheDocument();
   });

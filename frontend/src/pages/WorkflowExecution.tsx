@@ -39,6 +39,7 @@ const eventLabel: Record<string, string> = {
   TaskRetried: 'retried',
   ExecutionSucceeded: 'Execution succeeded',
   ExecutionFailed: 'Execution failed',
+  ExecutionRedriven: 'Execution redriven',
 };
 
 /** stateLabel names an engine state for people: steps by name, Portico's own states by what they do. */
@@ -159,29 +160,36 @@ function ExecutionView({ x, workflow }: { x: Execution; workflow?: Workflow }) {
         description={
           <>
             Started {fmtTime(x.startedAt)} · {duration(x.startedAt, x.stoppedAt)} · {x.kind} · {x.source === 'test' ? 'test run' : 'through the gateway'}
+            {x.redriveCount ? ` · redriven ${x.redriveCount}× (latest ${fmtTime(x.redrivenAt)})` : ''}
             {x.idempotencyKey && <> · Idempotency-Key <Code>{x.idempotencyKey}</Code></>}
           </>
         }
         actions={
-          x.status === 'FAILED' && (
+          x.redrive?.possible && (
             <Can do="runWorkflow">
               <Confirm
                 label="Redrive"
                 size="sm"
                 color="orange"
                 title="Redrive this execution?"
-                message="The engine restarts the failed execution from where it failed, with its recorded state. A compensated workflow has already undone its earlier steps; the server refuses what it cannot redrive."
+                message={
+                  <>
+                    It resumes at <Code>{x.redrive.state}</Code>, the step it failed in, with the input that step received, under the same execution; the steps that completed do not run again. It calls the real upstreams.
+                  </>
+                }
                 confirmLabel="Redrive"
                 onConfirm={async () => {
+                  let rec: Execution;
                   try {
-                    await api.post(`/workflows/${seg(x.workflow)}/executions/${seg(x.id)}:redrive`);
+                    rec = await api.post<Execution>(`/workflows/${seg(x.workflow)}/executions/${seg(x.id)}/redrive`);
                   } catch (e) {
                     if (e instanceof ApiError && (e.status === 404 || e.status === 405))
                       throw new ApiError({ ...e.problem, title: 'Redrive is not available on this server', detail: e.problem.detail });
                     throw e;
                   }
-                  setRedriven('Redrive started.');
-                  await qc.invalidateQueries({ queryKey: keys.executions(x.workflow) });
+                  setRedriven(`Redriven from ${x.redrive?.state ?? 'the failed step'}: running again.`);
+                  qc.setQueryData(keys.execution(x.workflow, x.id), rec);
+                  await qc.invalidateQueries({ queryKey: keys.executions(x.workflow), exact: false, refetchType: 'none' });
                 }}
               />
             </Can>
@@ -198,6 +206,11 @@ function ExecutionView({ x, workflow }: { x: Execution; workflow?: Workflow }) {
           <Alert color="red" variant="light" icon={<IconAlertTriangle size={18} />} title={`Failed with ${x.error ?? failure?.Error ?? 'an error'}`}>
             {failure?.Cause && <Text size="sm">Cause: {failure.Cause}</Text>}
           </Alert>
+        )}
+        {x.redrive && !x.redrive.possible && (
+          <Text size="sm" c="dimmed" data-testid="redrive-refusal">
+            No redrive: {x.redrive.detail ?? x.redrive.reason}
+          </Text>
         )}
         {x.historyTruncated && (
           <Text size="sm" c="orange.9">

@@ -27,6 +27,13 @@ interface Fixtures {
   executionFailed: Answer<Execution>;
   executionSucceeded: Answer<Execution>;
   notFound: Answer<Problem>;
+  /** The express failed execution's redrive: refused. */
+  redriveRefused: Answer<Problem>;
+  standardCreated: Answer<Workflow>;
+  standardStarted: Answer<TestRun>;
+  /** A failed standard execution, with "redrive": possible. */
+  executionRedrivable: Answer<Execution>;
+  redriveAccepted: Answer<Execution>;
 }
 
 /** wf returns a fresh copy of the fixtures (tests may change them). */
