@@ -95,6 +95,10 @@ type Target struct {
 	Attempts []Attempt `json:"attempts,omitempty"`
 }
 
+// saveMargin is the time kept after an attempt, before ctx's deadline, to
+// record it and save the message.
+const saveMargin = 2 * time.Second
+
 // maxKeptAttempts bounds the attempts a target (and its delivery log
 // record) keeps, so a message item stays small whatever the schedule.
 const maxKeptAttempts = 16
@@ -423,7 +427,7 @@ func (d *Dispatcher) process(ctx context.Context, m *Message) error {
 	leaseEnd := m.Lease.Until.Add(-d.cfg.Lease / 10)
 	timeout := d.cfg.Deliverer.cfg.AttemptTimeout
 	noTime := func() bool {
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout+saveMargin {
 			return true
 		}
 		return ctx.Err() != nil || d.cfg.Now().Add(timeout).After(leaseEnd)
