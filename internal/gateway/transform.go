@@ -42,6 +42,8 @@ type transformUnit struct {
 	name string
 	decl *transform.Transform
 	wasm *wasmUnit
+	// each applies the unit to every record of an array body (batch.go).
+	each bool
 }
 
 // wasmUnit loads a module once per snapshot (the host compiles once per
@@ -128,6 +130,11 @@ func attachTransforms(ce *endpoint, units map[string]*transformUnit) {
 			if u.wasm != nil {
 				u.wasm.routed.Store(true)
 			}
+			if ref.Each {
+				cp := *u
+				cp.each = true
+				u = &cp
+			}
 			*side.dst = append(*side.dst, u)
 		}
 	}
@@ -159,6 +166,9 @@ func (u *wasmUnit) module(ctx context.Context, host *wasmhost.Host) (*wasmhost.M
 // apply runs the unit on body (encoded JSON) within m (the rest of the
 // message) and returns the new body.
 func (u *transformUnit) apply(ctx context.Context, host *wasmhost.Host, m *transform.Message, body []byte) ([]byte, error) {
+	if u.each {
+		return u.applyEach(ctx, host, m, body) // batch.go
+	}
 	if u.decl != nil {
 		m.Body = nil
 		return u.decl.ApplyJSON(ctx, m, body)
@@ -178,6 +188,10 @@ func (u *transformUnit) apply(ctx context.Context, host *wasmhost.Host, m *trans
 // failure is the caller's (400 listing the failing pointers); anything
 // else is the transform's or the upstream's (502 naming the transform).
 func transformProblem(name string, response bool, err error) *problem.Problem {
+	var be *batchError
+	if errors.As(err, &be) {
+		return be.problem(name, response) // batch.go
+	}
 	var se *transform.StepError
 	if errors.As(err, &se) {
 		return se.Problem(name, response)

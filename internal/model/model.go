@@ -220,6 +220,9 @@ type CORSPolicy struct {
 // TransformRef names a transform applied on the way in or out.
 type TransformRef struct {
 	Transform string `json:"transform"`
+	// Each applies the transform to every element of a JSON array body,
+	// records in parallel (bulk endpoints); only the body changes.
+	Each bool `json:"each,omitempty"`
 }
 
 // IntegrationType selects the upstream protocol.
