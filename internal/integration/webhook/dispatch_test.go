@@ -297,3 +297,35 @@ func TestMessageFit(t *testing.T) {
 		})
 	}
 }
+
+// TestDispatchNoTimeLeft: with less than an attempt's time before ctx's
+// deadline (a Lambda about to time out), nothing is sent and the message
+// stays due, its lease released.
+func TestDispatchNoTimeLeft(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { calls++ }))
+	defer srv.Close()
+	del, err := NewDeliverer(DelivererConfig{Client: srv.Client(), Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob := &memOutbox{}
+	ob.add(Message{Tenant: "acme", ID: "msg_1", Event: Event{Type: "config.changed", Timestamp: t0}, CreatedAt: t0, NextAt: t0})
+	d, err := NewDispatcher(DispatcherConfig{Outbox: ob, Deliverer: del,
+		Targets: func(context.Context, string, string) ([]Subscription, error) {
+			return []Subscription{{ID: "wh_1", URL: srv.URL, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYqrTwjU"}}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), DefaultAttemptTimeout)
+	defer cancel()
+	if ok, err := d.Dispatch(ctx, MessageRef{Tenant: "acme", Key: "msg_1"}); !ok || err != nil {
+		t.Fatalf("Dispatch = %v, %v", ok, err)
+	}
+	m := ob.get("msg_1")
+	if calls != 0 || !m.Due(t0) || len(m.Targets) != 1 || m.Targets[0].Tries != 0 || m.Targets[0].State != StatePending {
+		t.Fatalf("%d calls, message %+v", calls, m)
+	}
+}
