@@ -494,6 +494,33 @@ async function main() {
       await page.screenshot({ path: path.join(shots, '16-workflow-execution.png'), animations: 'disabled' });
     });
 
+    await step('workflow redrive: a failed standard execution is redriven from its step', async () => {
+      const login = await (await fetch(`${base}/admin/v1/auth/dev-login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ tenant: 'demo', email: 'owner@demo.local', role: 'owner' }) })).json();
+      const call = async (method, p, body) => {
+        const r = await fetch(`${base}/admin/v1${p}`, { method, headers: { Authorization: `Bearer ${login.token}`, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
+        if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${await r.text()}`);
+      };
+      // The demo upstream answers 503 here: the step fails, and a redrive fails again the same way.
+      await call('POST', '/workflows', { slug: 'flaky', name: 'Flaky', kind: 'standard', steps: [{ name: 'fetch', type: 'call', call: { integration: 'demo-upstream', method: 'GET', path: '/status/503' } }] });
+      await call('POST', '/workflows/flaky/publish');
+      await page.goto(`${base}/console/workflows/flaky?tab=runs`);
+      await page.getByRole('button', { name: 'Run test execution' }).click();
+      const result = page.getByTestId('test-run-result');
+      await result.getByText('A caller would get HTTP 202').waitFor();
+      await result.getByRole('link', { name: 'Open the execution' }).click();
+      // Read again every 2 s while running; ended, it says it can be redriven.
+      await page.getByText(/^Failed with Portico\.Upstream/).waitFor();
+      await page.getByRole('button', { name: 'Redrive' }).click();
+      const dlg = page.getByRole('dialog', { name: 'Redrive this execution?' });
+      await dlg.getByText('It resumes at fetch').waitFor();
+      await dlg.getByRole('button', { name: 'Redrive' }).click();
+      await dlg.waitFor({ state: 'detached' });
+      await page.getByRole('status').filter({ hasText: 'Redriven from fetch' }).waitFor();
+      await page.getByLabel('Execution history').getByText('Execution redriven').waitFor();
+      await page.getByText(/redriven 1×/).waitFor();
+      await page.screenshot({ path: path.join(shots, '17-workflow-redrive.png'), animations: 'disabled' });
+    });
+
     await step('the change is in the audit log, with its diff', async () => {
       await page.getByRole('link', { name: 'Audit log' }).click();
       await page.getByLabel('Resource', { exact: true }).fill('api/shop');
