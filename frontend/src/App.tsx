@@ -18,6 +18,7 @@ const TransformEditor = lazy(() => import('./pages/TransformEditor').then((m) =>
 const Workflows = lazy(() => import('./pages/Workflows').then((m) => ({ default: m.Workflows })));
 const WorkflowBuilder = lazy(() => import('./pages/WorkflowBuilder').then((m) => ({ default: m.WorkflowBuilder })));
 const WorkflowExecution = lazy(() => import('./pages/WorkflowExecution').then((m) => ({ default: m.WorkflowExecution })));
+const Webhooks = lazy(() => import('./pages/Webhooks').then((m) => ({ default: m.Webhooks })));
 const Audit = lazy(() => import('./pages/Audit').then((m) => ({ default: m.Audit })));
 const Members = lazy(() => import('./pages/Members').then((m) => ({ default: m.Members })));
 const AuthCallback = lazy(() => import('./pages/AuthCallback').then((m) => ({ default: m.AuthCallback })));
@@ -91,6 +92,7 @@ export const routes = [
           { path: 'transforms', element: <Transforms /> },
           { path: 'transforms/:transform', element: <TransformEditor /> },
           { path: 'workflows', element: <Workflows /> },
+          { path: 'webhooks', element: <Webhooks /> },
           { path: 'workflows/:workflow', element: <WorkflowBuilder /> },
           { path: 'workflows/:workflow/executions/:execution', element: <WorkflowExecution /> },
           {

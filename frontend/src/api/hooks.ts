@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, getPage, seg } from './client';
 import type { Api, ApiKey, Consumer, Endpoint, Integration, JwtIssuer, Member, OAuthClient, TenantSecret, Transform, Version, Workflow, Execution } from './types';
+import type { StoredModule, WebhookDelivery, WebhookSubscription } from './types';
 
 /** Query keys: one place, so mutations invalidate exactly what they change. */
 export const keys = {
@@ -23,6 +24,9 @@ export const keys = {
   execution: (w: string, id: string) => ['workflows', w, 'executions', id] as const,
   members: ['members'] as const,
   secrets: ['secrets'] as const,
+  webhooks: ['webhooks'] as const,
+  deliveries: (w: string) => ['webhooks', w, 'deliveries'] as const,
+  modules: ['transform-modules'] as const,
   audit: ['audit'] as const,
 };
 
@@ -54,6 +58,21 @@ export const useConsumers = () =>
 
 export const useSecrets = (enabled = true) =>
   useQuery({ queryKey: keys.secrets, queryFn: ({ signal }) => getPage<TenantSecret>('/secrets' + many, signal), enabled });
+
+export const useWebhooks = () =>
+  useQuery({ queryKey: keys.webhooks, queryFn: ({ signal }) => getPage<WebhookSubscription>('/webhooks' + many, signal) });
+
+/** A subscription's delivery log, newest first; read again every few seconds while a delivery is pending. */
+export const useDeliveries = (w: string) =>
+  useQuery({
+    queryKey: keys.deliveries(w),
+    queryFn: ({ signal }) => getPage<WebhookDelivery>(`/webhooks/${seg(w)}/deliveries?limit=100`, signal),
+    refetchInterval: (q) => (q.state.data?.items.some((d) => d.state === 'pending') ? 3000 : false),
+  });
+
+/** The tenant's stored wasm modules (not paged: GET /transform-modules answers them all). */
+export const useModules = () =>
+  useQuery({ queryKey: keys.modules, queryFn: ({ signal }) => getPage<StoredModule>('/transform-modules', signal) });
 
 export const useMembers = () =>
   useQuery({ queryKey: keys.members, queryFn: ({ signal }) => getPage<Member>('/members', signal) });

@@ -53,12 +53,13 @@ export interface Version extends Partial<Meta> {
   deprecatedAt?: string;
 }
 
-export type AuthType = 'none' | 'apiKey' | 'jwt' | 'oauth2';
+export type AuthType = 'none' | 'apiKey' | 'jwt' | 'oauth2' | 'webhook';
 export type RateLimitAlgorithm = 'fixedWindow' | 'slidingWindow' | 'tokenBucket';
 export type RateLimitScope = 'consumer' | 'endpoint' | 'tenant';
 
 export interface Policies {
-  auth?: { type: AuthType; scopes?: string[]; roles?: string[] };
+  /** secrets and toleranceSeconds: type webhook only (model.AuthPolicy; docs/integrations.md, inbound webhook endpoints). */
+  auth?: { type: AuthType; scopes?: string[]; roles?: string[]; secrets?: string[]; toleranceSeconds?: number };
   rateLimit?: {
     algorithm: RateLimitAlgorithm;
     scope: RateLimitScope;
@@ -236,7 +237,36 @@ export interface Transform extends Partial<Meta> {
   module?: { sha256: string; size: number; uploadedAt: string };
   config?: unknown;
   freshInstance?: boolean;
+  /** A wasm transform's test cases (model.TransformTestCase), run in the sandbox on save and module upload. */
+  testCases?: WasmTestCase[];
   tests?: { passed: boolean; results: TransformTestResult[] | null };
+}
+
+/** One test case of a wasm transform: exactly one of expect, expectText, expectError. */
+export interface WasmTestCase {
+  name: string;
+  input?: unknown;
+  inputText?: string;
+  config?: unknown;
+  expect?: unknown;
+  expectText?: string;
+  expectError?: string;
+}
+
+/** catalog.StoredModule: a content-addressed wasm module of the tenant. */
+export interface StoredModule {
+  sha256: string;
+  size: number;
+  chunks: number;
+  createdAt?: string;
+  /** The transforms whose module it is; none: unused, a sweep may delete it. */
+  usedBy?: string[];
+}
+
+/** POST /transform-modules:sweep's answer (catalog.ModuleSweep). */
+export interface ModuleSweep {
+  deleted: StoredModule[] | null;
+  kept: StoredModule[] | null;
 }
 
 /** The message a transform reads and changes (transform.Message). */
@@ -389,4 +419,38 @@ export interface IntegrationHealth {
   failures: number;
   retryBudget: number;
   observed: boolean;
+}
+
+/** An outbound webhook subscription (model.WebhookSubscription); its signing secret is only in the creation answer. */
+export interface WebhookSubscription extends Partial<Meta> {
+  id: string;
+  url: string;
+  events: string[];
+  description?: string;
+  disabled?: boolean;
+}
+
+export interface CreatedWebhook extends WebhookSubscription {
+  /** "whsec_...": shown once. */
+  secret: string;
+}
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed' | 'skipped';
+
+/** webhook.Attempt: one try of a delivery; status 0 or absent: no answer (see error). */
+export interface DeliveryAttempt {
+  at: string;
+  status?: number;
+  error?: string;
+  durationMs: number;
+}
+
+/** webhook.Delivery: one event sent to one subscription; id is the webhook-id, the same on every attempt. */
+export interface WebhookDelivery {
+  id: string;
+  subscription: string;
+  eventType: string;
+  state: DeliveryState | (string & {});
+  createdAt: string;
+  attempts: DeliveryAttempt[] | null;
 }

@@ -1,6 +1,6 @@
 import { AppShell, Badge, Burger, Button, Group, NavLink, ScrollArea, Stack, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { IconApi, IconCertificate, IconKey, IconSitemap, IconHistory, IconTransform, IconPlugConnected, IconUsers, IconUsersGroup, IconLogout } from '@tabler/icons-react';
+import { IconApi, IconCertificate, IconKey, IconSitemap, IconHistory, IconTransform, IconPlugConnected, IconUsers, IconUsersGroup, IconLogout, IconWebhook } from '@tabler/icons-react';
 import type { ComponentType } from 'react';
 import { NavLink as RouterLink, Outlet, useLocation } from 'react-router';
 import { forget, useSession } from '../auth/session';
@@ -32,6 +32,7 @@ export const navSections: NavSection[] = [
       { to: '/integrations', label: 'Integrations', icon: IconPlugConnected },
       { to: '/transforms', label: 'Transforms', icon: IconTransform },
       { to: '/workflows', label: 'Workflows', icon: IconSitemap },
+      { to: '/webhooks', label: 'Webhooks', icon: IconWebhook },
     ],
   },
   {
