@@ -515,7 +515,7 @@ async function main() {
       await dlg.getByText('It resumes at fetch').waitFor();
       await dlg.getByRole('button', { name: 'Redrive' }).click();
       await dlg.waitFor({ state: 'detached' });
-      await page.getByRole('status').filter({ hasText: 'Redriven from fetch' }).waitFor();
+      await page.getByRole('status').filter({ hasText: 'Redrive started at fetch' }).waitFor();
       await page.getByLabel('Execution history').getByText('Execution redriven').waitFor();
       await page.getByText(/redriven 1×/).waitFor();
       await page.screenshot({ path: path.join(shots, '17-workflow-redrive.png'), animations: 'disabled' });

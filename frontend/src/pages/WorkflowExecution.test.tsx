@@ -85,7 +85,7 @@ describe('execution view', () => {
     const dlg = await screen.findByRole('dialog', { name: 'Redrive this execution?' });
     expect(dlg).toHaveTextContent('It resumes at charge');
     await user.click(within(dlg).getByRole('button', { name: 'Redrive' }));
-    expect(await screen.findByRole('status')).toHaveTextContent('Redriven from charge: running again.');
+    expect(await screen.findByRole('status')).toHaveTextContent('Redrive started at charge.');
     expect(calls.find((c) => c.method === 'POST')?.path).toBe(`/workflows/refund/executions/${x.id}/redrive`);
     // The 202's record: running, redriven once; no second redrive offered while it runs.
     expect(screen.getByText('running')).toBeInTheDocument();

@@ -187,7 +187,7 @@ function ExecutionView({ x, workflow }: { x: Execution; workflow?: Workflow }) {
                       throw new ApiError({ ...e.problem, title: 'Redrive is not available on this server', detail: e.problem.detail });
                     throw e;
                   }
-                  setRedriven(`Redriven from ${x.redrive?.state ?? 'the failed step'}: running again.`);
+                  setRedriven(`Redrive started at ${x.redrive?.state ?? 'the failed step'}.`);
                   qc.setQueryData(keys.execution(x.workflow, x.id), rec);
                   await qc.invalidateQueries({ queryKey: keys.executions(x.workflow), exact: false, refetchType: 'none' });
                 }}
