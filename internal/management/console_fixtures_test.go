@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/identity"
 	"github.com/portico/portico/internal/integration/webhook"
 	"github.com/portico/portico/internal/model"
@@ -435,4 +436,129 @@ func TestConsoleModuleFixtures(t *testing.T) {
 	f.keep("sweepInvalid", e.do("POST", prefix+"/transform-modules:sweep", admin, `{"graceSeconds":10}`), http.StatusBadRequest)
 	f.keep("sweepForbidden", e.do("POST", prefix+"/transform-modules:sweep", dev, ""), http.StatusForbidden)
 	f.check(consoleModuleFixtures)
+}
+
+// consoleOpenAPIFixtures holds the OpenAPI import answers the console's
+// import panel is tested with (TestConsoleOpenAPIFixtures -update).
+var consoleOpenAPIFixtures = filepath.Join("..", "..", "frontend", "src", "test", "fixtures", "openapi.json")
+
+// Documents of the OpenAPI import fixtures, sent as the console sends them:
+// the text as pasted, in a JSON string. fixtureOrdersYAML describes orders
+// v1 (base path /orders): GET /items (a response schema), PUT /items/{id}
+// (request and responses, with 3.0 constructs the import translates) and
+// POST /refunds (no endpoint); DELETE /items/{id} has no operation.
+const (
+	fixtureOrdersYAML = `openapi: 3.0.3
+info: {title: Orders, version: "1"}
+paths:
+  /orders/items:
+    get:
+      operationId: listItems
+      responses:
+        "200":
+          description: the items
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "#/components/schemas/Item"}}
+  /orders/items/{itemId}:
+    parameters:
+      - {name: itemId, in: path, required: true, schema: {type: string}}
+    put:
+      operationId: saveItem
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Item"}
+      responses:
+        "200":
+          description: saved
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Item"}
+        "4XX":
+          description: refused
+          content:
+            application/problem+json:
+              schema: {type: object, properties: {title: {type: string}}}
+  /orders/refunds:
+    post:
+      operationId: createRefund
+      responses:
+        "201": {description: created}
+components:
+  schemas:
+    Item:
+      type: object
+      required: [sku]
+      properties:
+        sku: {type: string}
+        note: {type: string, nullable: true}
+        price: {type: number, minimum: 0, exclusiveMinimum: true}
+`
+	// fixtureInvalidJSON is JSON text whose component schema kin-openapi refuses.
+	fixtureInvalidJSON = `{
+  "openapi": "3.0.3",
+  "info": {"title": "Orders", "version": "1"},
+  "paths": {},
+  "components": {
+    "schemas": {
+      "Item": {"type": "nope"}
+    }
+  }
+}
+`
+	fixtureUnreadableYAML = "openapi: 3.1.0\npaths: [\n"
+	fixtureSwagger2JSON   = `{"swagger": "2.0", "info": {"title": "Orders", "version": "1"}, "paths": {}}`
+)
+
+// TestConsoleOpenAPIFixtures: OpenAPI import answers for the console's
+// import panel: documents refused with pointers into them (unreadable,
+// Swagger 2.0, an invalid schema), a body over the limit, a viewer
+// refused, a dry run's report (matched with notes, skipped, an endpoint no
+// operation describes), the import, and the endpoints it changed.
+func TestConsoleOpenAPIFixtures(t *testing.T) {
+	e := newEnv(t)
+	dev, viewer := e.token(tenantA, identity.RoleDeveloper), e.token(tenantA, identity.RoleViewer)
+	f := &fixtureAnswers{t: t, out: map[string]any{}}
+	put, err := e.addEndpoint(tenantA, "orders", "v1", "PUT", "/items/{id}")
+	must(t, "endpoint", err)
+	del, err := e.addEndpoint(tenantA, "orders", "v1", "DELETE", "/items/{id}")
+	must(t, "endpoint", err)
+	path := prefix + "/apis/orders/versions/v1/import-openapi"
+	body := func(doc string, dry bool) string {
+		b, err := json.Marshal(map[string]any{"document": doc, "dryRun": dry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+
+	f.keep("importUnreadable", e.do("POST", path, dev, body(fixtureUnreadableYAML, true)), http.StatusBadRequest)
+	f.keep("importSwagger2", e.do("POST", path, dev, body(fixtureSwagger2JSON, true)), http.StatusBadRequest)
+	f.keep("importInvalid", e.do("POST", path, dev, body(fixtureInvalidJSON, true)), http.StatusBadRequest)
+	f.keep("importTooLarge", e.do("POST", path, dev, body(strings.Repeat("#", 1<<20), true)), http.StatusRequestEntityTooLarge)
+	f.keep("importForbidden", e.do("POST", path, viewer, body(fixtureOrdersYAML, true)), http.StatusForbidden)
+	dry := f.keep("importDryRun", e.do("POST", path, dev, body(fixtureOrdersYAML, true)), http.StatusOK)
+	f.keep("imported", e.do("POST", path, dev, body(fixtureOrdersYAML, false)), http.StatusOK)
+	eps := f.keep("endpoints", e.do("GET", prefix+"/apis/orders/versions/v1/endpoints", viewer, ""), http.StatusOK)
+
+	// What the console relies on beyond the shapes: each part of the report
+	// is there, and the import set the transforms the report named.
+	rep := decodeJSON[importResponse](t, e.do("POST", path, dev, body(fixtureOrdersYAML, true)))
+	if len(rep.Matched) != 2 || len(rep.Skipped) != 1 || len(rep.Unmatched) != 1 || rep.Unmatched[0].Method != "DELETE" || len(dry["matched"].([]any)) != 2 {
+		t.Fatalf("dry run report = %+v", rep)
+	}
+	if b, _ := json.Marshal(eps); !strings.Contains(string(b), catalog.ImportSlug("orders", "v1", put.ID, "req")) {
+		t.Fatalf("endpoints after the import lack the request transform: %s", b)
+	}
+
+	// Endpoint ids are random, and the list is in id order: sort it by path and method.
+	items, _ := eps["items"].([]any)
+	slices.SortFunc(items, func(a, b any) int {
+		x, y := a.(map[string]any), b.(map[string]any)
+		return strings.Compare(x["path"].(string)+" "+x["method"].(string), y["path"].(string)+" "+y["method"].(string))
+	})
+	f.out["documents"] = map[string]any{"orders": fixtureOrdersYAML, "invalid": fixtureInvalidJSON, "unreadable": fixtureUnreadableYAML, "swagger2": fixtureSwagger2JSON}
+	f.check(consoleOpenAPIFixtures, e.epID, "ep-get-items", put.ID, "ep-put-item", del.ID, "ep-delete-item")
 }
