@@ -214,7 +214,7 @@ export function layout(doc: WorkflowDoc): { nodes: FlowNode[]; edges: Edge[] } {
   const endY = flowY + main.h + GAP_Y;
   nodes.push({ id: 'end', type: 'terminal', position: { x: (main.w - TERMINAL_W) / 2, y: endY }, data: { label: 'End' }, width: TERMINAL_W, height: TERMINAL_H, selectable: false, draggable: false });
   const first = steps.findIndex((s) => s.name === doc.startAt);
-  if (steps.length) edges.push({ id: 'start->', source: 'start', target: `/steps/${first < 0 ? 0 : first}`, className: 'wf-edge-next', markerEnd: arrow });
+  edges.push({ id: 'start->', source: 'start', target: steps.length ? `/steps/${first < 0 ? 0 : first}` : 'end', className: 'wf-edge-next', markerEnd: arrow });
   steps.forEach((s, i) => {
     const ends = s.type !== 'choice' && s.type !== 'fail' && !s.next;
     if (ends) edges.push({ id: `/steps/${i}->end`, source: `/steps/${i}`, target: 'end', className: 'wf-edge-next', markerEnd: arrow });
