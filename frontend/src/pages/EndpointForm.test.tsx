@@ -2,6 +2,7 @@ import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import type { Integration } from '../api/types';
+import { wh } from '../test/consoleFixtures';
 import { mockApi, renderAs } from '../test/render';
 import { EndpointForm } from './EndpointForm';
 
@@ -169,5 +170,74 @@ describe('EndpointForm', () => {
       target: { type: 'workflow', workflow: 'checkout' },
       policies: { requestTransforms: [{ transform: 'strip-pii' }] },
     });
+  });
+});
+
+describe('EndpointForm: inbound webhook auth', () => {
+  const f = wh();
+  const secretList = { status: 200, body: { items: [...f.secrets.body.items, { ...f.secrets.body.items[0]!, name: 'payments-old' }, { ...f.secrets.body.items[0]!, name: 'stripe-old' }] } };
+
+  it('names up to two signing secrets from the tenant, with a tolerance; no scopes', async () => {
+    const calls = mockApi((method, path) => {
+      if (path === '/validate/endpoint') return { status: 200, body: { valid: true, errors: [] } };
+      if (method === 'GET' && path === '/secrets?limit=500') return secretList;
+      if (method === 'POST' && path === '/apis/shop/versions/v1/endpoints') return f.webhookAuthCreated;
+      return undefined;
+    });
+    const onDone = renderForm();
+    const user = userEvent.setup();
+    await user.type(screen.getByRole('textbox', { name: /Path template/ }), '/hooks');
+    await user.click(screen.getAllByLabelText('Authentication')[0]!);
+    await user.click(await screen.findByRole('option', { name: 'API key', hidden: true }));
+    await user.type(screen.getAllByLabelText(/^Required scopes/)[0]!, 'orders:write{enter}');
+    await user.click(screen.getAllByLabelText('Authentication')[0]!);
+    await user.click(await screen.findByRole('option', { name: 'Signed inbound webhook', hidden: true }));
+    // Scopes and roles are not a webhook's: the field goes, and so do the scopes.
+    expect(screen.queryAllByLabelText(/^Required scopes/)).toHaveLength(0);
+
+    await user.click(screen.getAllByLabelText(/^Signing secrets/)[0]!);
+    // Two at most (the current secret and the one being rotated out): a third pick is ignored.
+    for (const name of ['payments-sender', 'payments-old', 'stripe-old']) {
+      const option = screen.queryByRole('option', { name, hidden: true });
+      if (option) await user.click(option);
+    }
+    await user.type(screen.getByRole('textbox', { name: /Timestamp tolerance/ }), '600');
+    await user.click(screen.getByRole('button', { name: 'Add endpoint' }));
+    await waitFor(() => expect(onDone).toHaveBeenCalled());
+    const post = calls.find((c) => c.method === 'POST' && c.path === '/apis/shop/versions/v1/endpoints');
+    expect((post?.body as { policies: unknown }).policies).toEqual({ auth: { type: 'webhook', secrets: ['payments-sender', 'payments-old'], toleranceSeconds: 600 } });
+  });
+
+  it('shows the server pointers at the secrets and the tolerance', async () => {
+    let answer = f.webhookAuthMissingSecret;
+    mockApi((method, path) => {
+      if (path === '/validate/endpoint') return { status: 200, body: { valid: true, errors: [] } };
+      if (method === 'GET' && path === '/secrets?limit=500') return secretList;
+      if (method === 'POST' && path === '/apis/shop/versions/v1/endpoints') return answer;
+      return undefined;
+    });
+    const onDone = renderForm();
+    const user = userEvent.setup();
+    await user.type(screen.getByRole('textbox', { name: /Path template/ }), '/hooks');
+    await user.click(screen.getAllByLabelText('Authentication')[0]!);
+    await user.click(await screen.findByRole('option', { name: 'Signed inbound webhook', hidden: true }));
+    await user.click(screen.getAllByLabelText(/^Signing secrets/)[0]!);
+    await user.click(await screen.findByRole('option', { name: 'stripe-old', hidden: true }));
+    await user.click(screen.getByRole('button', { name: 'Add endpoint' }));
+    // /policies/auth/secrets/0 is the first secret: named at the picker.
+    expect(await screen.findByText('stripe-old: names no secret of this tenant; create it first (PUT /admin/v1/secrets/stripe-old)')).toBeInTheDocument();
+    expect(screen.getByRole('combobox', { name: /^Signing secrets/ })).toHaveAttribute('aria-invalid', 'true');
+
+    answer = f.webhookAuthInvalid;
+    await user.type(screen.getByRole('textbox', { name: /Timestamp tolerance/ }), '7200');
+    await user.click(screen.getByRole('button', { name: 'Add endpoint' }));
+    expect(await screen.findByText('must be between 0 (300) and 3600')).toBeInTheDocument();
+    expect(screen.getByRole('textbox', { name: /Timestamp tolerance/ })).toHaveAttribute('aria-invalid', 'true');
+    const picker = screen.getByRole('combobox', { name: /^Signing secrets/ });
+    expect(picker).toHaveAttribute('aria-invalid', 'true');
+    // Every secrets pointer is shown at the picker, none in the summary.
+    expect(screen.getByText(/at most 2 secrets/)).toBeInTheDocument();
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    expect(onDone).not.toHaveBeenCalled();
   });
 });

@@ -1,5 +1,6 @@
 import {
   Alert,
+  Anchor,
   Badge,
   Button,
   Code,
@@ -20,8 +21,9 @@ import {
 import { IconInfoCircle } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
 import { ApiError, api, seg } from '../api/client';
-import { keys } from '../api/hooks';
+import { keys, useSecrets } from '../api/hooks';
 import type { AuthType, Endpoint, Integration, Policies, RateLimitAlgorithm, RateLimitScope, Transform, Workflow } from '../api/types';
 import { ErrorAlert } from '../components/common';
 import { FieldErrors } from '../lib/problem';
@@ -111,6 +113,10 @@ export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrat
   };
   const setPolicies = (f: (p: Policies) => Policies) => update((e) => ({ ...e, policies: f({ ...(e.policies ?? {}) }) }));
   const pol = ep.policies ?? {};
+  const isWebhook = pol.auth?.type === 'webhook';
+  // The tenant's secret names, for an inbound webhook's signing secrets (asked for only then).
+  const secrets = useSecrets(isWebhook);
+  const secretNames = [...new Set([...(secrets.data?.items.map((s) => s.name) ?? []), ...(pol.auth?.secrets ?? [])])];
   const params = pathParams(ep.path);
   const targetParams = pathParams(ep.target.path ?? '');
   const known = new Set(params.map((p) => p.name));
@@ -261,6 +267,7 @@ export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrat
               { value: 'apiKey', label: 'API key' },
               { value: 'jwt', label: 'JWT' },
               { value: 'oauth2', label: 'OAuth2 client credentials' },
+              { value: 'webhook', label: 'Signed inbound webhook' },
             ]}
             value={pol.auth && pol.auth.type !== 'none' ? pol.auth.type : 'public'}
             onChange={(v) =>
@@ -269,13 +276,18 @@ export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrat
                   delete p.auth;
                   return p;
                 }
-                return { ...p, auth: { ...(p.auth ?? {}), type: v as AuthType } };
+                // A webhook names signing secrets and carries no scopes or roles; the other types the reverse.
+                const { secrets: s, toleranceSeconds: tol, scopes, roles, ...rest } = p.auth ?? { type: v as AuthType };
+                return {
+                  ...p,
+                  auth: v === 'webhook' ? { ...rest, type: 'webhook', secrets: s ?? [], ...(tol !== undefined ? { toleranceSeconds: tol } : {}) } : { ...rest, type: v as AuthType, ...(scopes ? { scopes } : {}), ...(roles ? { roles } : {}) },
+                };
               })
             }
             error={fe.at('/policies/auth/type') ?? fe.at('/policies/auth')}
             allowDeselect={false}
           />
-          {pol.auth && (
+          {pol.auth && !isWebhook && (
             <TagsInput
               label="Required scopes"
               description="Press Enter after each scope."
@@ -285,6 +297,49 @@ export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrat
             />
           )}
         </SimpleGrid>
+        {isWebhook && pol.auth && (
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            <MultiSelect
+              label="Signing secrets"
+              description={
+                secrets.data && secrets.data.items.length === 0 ? (
+                  <>
+                    No secrets yet: an admin stores the sender's <Code>whsec_…</Code> value under{' '}
+                    <Anchor component={Link} to="/secrets" size="xs">
+                      Secrets
+                    </Anchor>
+                    .
+                  </>
+                ) : (
+                  "The tenant secrets holding the sender's whsec_ value: one, or two while the sender rotates."
+                )
+              }
+              data={secretNames}
+              value={pol.auth.secrets ?? []}
+              onChange={(v) => setPolicies((p) => ({ ...p, auth: { ...p.auth!, secrets: v } }))}
+              maxValues={2}
+              error={secretErrors(fe, pol.auth.secrets ?? []) ?? (secrets.error instanceof Error ? `The secrets could not be listed: ${secrets.error.message}` : undefined)}
+              searchable
+              nothingFoundMessage="No secret with that name"
+              required
+            />
+            <NumberInput
+              label="Timestamp tolerance (s)"
+              description="How far the webhook-timestamp may be from now; empty: 300 s, at most 3600."
+              min={0}
+              max={3600}
+              value={pol.auth.toleranceSeconds ?? ''}
+              onChange={(v) =>
+                setPolicies((p) => {
+                  const { toleranceSeconds: _, ...rest } = p.auth!;
+                  return { ...p, auth: v === '' ? rest : { ...rest, toleranceSeconds: Number(v) } };
+                })
+              }
+              error={fe.at('/policies/auth/toleranceSeconds')}
+              allowDecimal={false}
+            />
+          </SimpleGrid>
+        )}
 
         <Switch
           label="Rate limit"
@@ -473,6 +528,24 @@ export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrat
       </Stack>
     </form>
   );
+}
+
+/**
+ * secretErrors is what the server said about an inbound webhook's secrets:
+ * the list as a whole, and each named one by its name (its pointer is
+ * /policies/auth/secrets/<i>).
+ */
+function secretErrors(fe: FieldErrors, names: string[]): string | undefined {
+  const out: string[] = [];
+  const whole = fe.at('/policies/auth/secrets');
+  if (whole) out.push(whole);
+  names.forEach((n, i) => {
+    const d = fe.under(`/policies/auth/secrets/${i}`);
+    if (d) out.push(`${n}: ${d}`);
+  });
+  const others = fe.all.filter((e) => /^\/policies\/auth\/secrets\/\d+/.test(e.pointer) && Number(e.pointer.split('/')[4]) >= names.length);
+  out.push(...others.map((e) => e.detail));
+  return out.length ? out.join('; ') : undefined;
 }
 
 export function MethodBadge({ method }: { method: string }) {
