@@ -8,9 +8,9 @@ import { keys, useExecution, useWorkflow } from '../api/hooks';
 import type { Execution, ExecutionError, ExecutionEvent, Workflow } from '../api/types';
 import { Can } from '../auth/session';
 import { Card, Confirm, ErrorAlert, PageHeader, fmtTime } from '../components/common';
+import { ExecutionStatusBadge, duration } from '../components/ExecutionStatus';
 import { WorkflowGraph, runLabels } from '../components/WorkflowGraph';
 import { docOf, runStates, type RunState } from '../lib/workflowModel';
-import { ExecutionStatusBadge, duration } from './WorkflowRuns';
 
 export function WorkflowExecution() {
   const { workflow: slug = '', execution: id = '' } = useParams();
