@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { configure, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import type { PointerProblem } from '../components/JsonEditor';
@@ -51,6 +51,9 @@ async function pick(user: ReturnType<typeof userEvent.setup>, label: string, opt
 }
 
 const jsonDoc = () => JSON.parse((screen.getByRole('textbox', { name: 'Workflow JSON' }) as HTMLTextAreaElement).value) as { steps: { name: string; type: string; next?: string }[] };
+
+// React Flow renders the whole graph on each change: on a loaded machine that takes more than findBy's default second.
+configure({ asyncUtilTimeout: 5000 });
 
 describe('workflow builder', () => {
   it('draws every step of the model as a node, compensation included', async () => {

@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { configure, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { Route, Routes } from 'react-router';
 import { describe, expect, it, vi } from 'vitest';
@@ -34,6 +34,9 @@ function openExecution(role: Role, which: 'executionFailed' | 'executionSucceede
   );
   return { x, calls };
 }
+
+// React Flow renders the whole graph on each change: on a loaded machine that takes more than findBy's default second.
+configure({ asyncUtilTimeout: 5000 });
 
 describe('execution view', () => {
   it('shows the history as a timeline and what ran, failed and was compensated on the graph', async () => {
