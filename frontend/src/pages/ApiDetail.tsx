@@ -1,7 +1,7 @@
 import { ActionIcon, Anchor, Breadcrumbs, Button, Code, Group, List, Modal, NavLink, Skeleton, Stack, Table, Text, TextInput, Tooltip } from '@mantine/core';
-import { IconPencil, IconPlus, IconTrash } from '@tabler/icons-react';
+import { IconFileImport, IconPencil, IconPlus, IconTrash } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { lazy, Suspense, useState, type FormEvent } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { ApiError, api, seg } from '../api/client';
 import { keys, useApi, useEndpoints, useIntegrations, useTransforms, useVersions, useWorkflows } from '../api/hooks';
@@ -11,6 +11,9 @@ import { Card, Confirm, Empty, ErrorAlert, PageHeader, StatusBadge, fmtTime } fr
 import { FieldErrors } from '../lib/problem';
 import { useDryRun } from '../lib/useDryRun';
 import { EndpointForm, MethodBadge } from './EndpointForm';
+
+// The OpenAPI import panel is loaded when it is opened.
+const OpenApiImport = lazy(() => import('../components/OpenApiImport'));
 
 export function ApiDetail() {
   const { api: slug = '' } = useParams();
@@ -145,6 +148,7 @@ function VersionPanel({ api: slug, basePath, version: v }: { api: string; basePa
   const transforms = useTransforms();
   const workflows = useWorkflows();
   const [editing, setEditing] = useState<Endpoint | 'new' | null>(null);
+  const [importing, setImporting] = useState(false);
   const tenant = me?.tenant ?? '';
   const origin = window.location.origin;
   const status = v.status ?? 'draft';
@@ -210,6 +214,10 @@ function VersionPanel({ api: slug, basePath, version: v }: { api: string; basePa
             </Can>
           )}
           <Can do="editEndpoint">
+            {/* import-openapi needs developer, as editing an endpoint does (docs/permissions.md). */}
+            <Button size="xs" variant="light" leftSection={<IconFileImport size={14} />} onClick={() => setImporting(true)} disabled={status === 'retired'}>
+              Import OpenAPI
+            </Button>
             <Button size="xs" leftSection={<IconPlus size={14} />} onClick={() => setEditing('new')} disabled={status === 'retired'}>
               Add endpoint
             </Button>
@@ -317,6 +325,13 @@ function VersionPanel({ api: slug, basePath, version: v }: { api: string; basePa
             initial={editing === 'new' ? undefined : editing}
             onDone={() => setEditing(null)}
           />
+        )}
+      </Modal>
+      <Modal opened={importing} onClose={() => setImporting(false)} title={`Import OpenAPI into ${v.name}`} size="xl">
+        {importing && (
+          <Suspense fallback={<Skeleton h={200} />}>
+            <OpenApiImport api={slug} version={v} onClose={() => setImporting(false)} />
+          </Suspense>
         )}
       </Modal>
     </Card>
