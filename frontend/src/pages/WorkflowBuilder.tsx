@@ -304,7 +304,7 @@ export function Builder({ initial }: { initial?: Workflow }) {
         </Tabs.Panel>
 
         <Tabs.Panel value="asl">{saved && <Definition slug={saved.slug} published={!!saved.deployed} dirty={dirty} />}</Tabs.Panel>
-        <Tabs.Panel value="runs">{saved && <WorkflowRuns workflow={saved} doc={docOf(saved)} dirty={dirty} />}</Tabs.Panel>
+        <Tabs.Panel value="runs">{saved && <WorkflowRuns workflow={saved} dirty={dirty} />}</Tabs.Panel>
       </Tabs>
     </>
   );

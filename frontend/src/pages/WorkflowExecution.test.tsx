@@ -7,7 +7,6 @@ import { wf } from '../test/workflowFixtures';
 import { mockApi, renderAs, type Route as ApiRoute } from '../test/render';
 import { WorkflowExecution } from './WorkflowExecution';
 import { WorkflowRuns } from './WorkflowRuns';
-import { docOf } from '../lib/workflowModel';
 
 vi.mock('../components/JsonEditor', () => ({
   JsonEditor: (p: { label: string; value: string; onChange?: (v: string) => void; error?: string }) => (
@@ -145,7 +144,7 @@ describe('test runs and the executions list', () => {
       if (method === 'POST' && path === '/workflows/checkout/executions') return { status: 200, body: f.testRunFailed.body };
       return undefined;
     });
-    renderAs('developer', <WorkflowRuns workflow={f.workflow.body} doc={docOf(f.workflow.body)} dirty={false} />);
+    renderAs('developer', <WorkflowRuns workflow={f.workflow.body} dirty={false} />);
     const table = await screen.findByRole('table', { name: 'Executions' });
     const rows = within(table).getAllByRole('row').slice(1);
     expect(rows).toHaveLength(2);
@@ -171,7 +170,7 @@ describe('test runs and the executions list', () => {
       return undefined;
     });
     const draft = { ...f.created.body };
-    renderAs('developer', <WorkflowRuns workflow={draft} doc={docOf(draft)} dirty={false} />);
+    renderAs('developer', <WorkflowRuns workflow={draft} dirty={false} />);
     expect(screen.getByText('Not published yet: publish first.')).toBeInTheDocument();
     await userEvent.setup().click(screen.getByRole('button', { name: 'Run test execution' }));
     expect(await screen.findByText('workflow "checkout" is not published; publish it first')).toBeInTheDocument();

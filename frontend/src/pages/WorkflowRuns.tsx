@@ -10,12 +10,11 @@ import { Can } from '../auth/session';
 import { Card, Empty, ErrorAlert, fmtTime } from '../components/common';
 import { ExecutionStatusBadge, duration, statusColor } from '../components/ExecutionStatus';
 import { JsonEditor } from '../components/JsonEditor';
-import type { WorkflowDoc } from '../lib/workflowModel';
 
 const SAMPLE = { body: {}, params: {}, query: {} };
 
 /** WorkflowRuns is the workflow's test run form and its recorded executions. */
-export function WorkflowRuns({ workflow, dirty }: { workflow: Workflow; doc: WorkflowDoc; dirty: boolean }) {
+export function WorkflowRuns({ workflow, dirty }: { workflow: Workflow; dirty: boolean }) {
   const qc = useQueryClient();
   const slug = workflow.slug;
   const [input, setInput] = useState(() => JSON.stringify(SAMPLE, null, 2));
