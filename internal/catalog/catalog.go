@@ -89,6 +89,9 @@ type Catalog struct {
 	// message; wantsCache answers whether one must be queued (outbox.go).
 	queued     hooks
 	wantsCache wantsCache
+	// swept remembers expired previous webhook secrets already deleted
+	// (webhook_rotate.go).
+	swept sweptSecrets
 	// runModule runs wasm transforms' test cases (module.go).
 	runModule atomic.Pointer[ModuleRunner]
 }

@@ -93,6 +93,7 @@ func (c *Catalog) DeleteWebhook(ctx context.Context, tenant string, actor Actor,
 			ops: []store.WriteOp{
 				{Delete: &store.Key{PK: pk, SK: pfxWebhook + id}, Cond: store.IfVersion(old.Revision)},
 				{Delete: &store.Key{PK: pk, SK: pfxWebhookSecret + id}},
+				{Delete: &store.Key{PK: pk, SK: pfxWebhookPrevSecret + id}},
 			},
 			audit: model.AuditEntry{Action: "delete", ResourceType: "webhook", Resource: "webhook/" + id, Before: rawJSON(old)},
 		}, nil
@@ -100,16 +101,21 @@ func (c *Catalog) DeleteWebhook(ctx context.Context, tenant string, actor Actor,
 	if err != nil || c.secrets == nil {
 		return err
 	}
+	if err := c.deleteInternalSecret(ctx, tenant, secretKindWebhookPrevious, id, pfxWebhookPrevSecret+id); err != nil {
+		return err
+	}
 	return c.deleteInternalSecret(ctx, tenant, secretKindWebhook, id, pfxWebhookSecret+id)
 }
 
 // WebhookTargets returns the subscriptions of tenant that want events of
-// type typ, with their secrets, for delivery.
+// type typ, with their secrets (and the previous one while a rotation's
+// grace period lasts), for delivery.
 func (c *Catalog) WebhookTargets(ctx context.Context, tenant, typ string) ([]webhook.Subscription, error) {
 	subs, err := listAll[model.WebhookSubscription](ctx, c.st, tenant, pfxWebhook)
 	if err != nil {
 		return nil, err
 	}
+	now := c.now()
 	var out []webhook.Subscription
 	for i := range subs {
 		s := &subs[i]
@@ -123,7 +129,11 @@ func (c *Catalog) WebhookTargets(ctx context.Context, tenant, typ string) ([]web
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, webhook.Subscription{ID: s.ID, URL: s.URL, Secret: sec})
+		prev, err := c.previousWebhookSecret(ctx, tenant, s, now) // webhook_rotate.go
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, webhook.Subscription{ID: s.ID, URL: s.URL, Secret: sec, Previous: prev})
 	}
 	return out, nil
 }

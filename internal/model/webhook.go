@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"time"
 )
 
 // Webhook event types Portico emits.
@@ -27,6 +28,9 @@ type WebhookSubscription struct {
 	Events      []string `json:"events"`
 	Description string   `json:"description,omitempty"`
 	Disabled    bool     `json:"disabled,omitempty"`
+	// PreviousSecretExpiresAt is set by a secret rotation: until then
+	// deliveries carry a signature with the previous secret too.
+	PreviousSecretExpiresAt *time.Time `json:"previousSecretExpiresAt,omitempty"`
 	Meta
 }
 

@@ -32,6 +32,25 @@ type Subscription struct {
 	ID     string
 	URL    string
 	Secret string // "whsec_..."
+	// Previous is the secret before the last rotation while its grace
+	// period lasts, "" otherwise: deliveries are signed with both.
+	Previous string
+}
+
+// keys returns the signing keys of sub: its secret's, then its previous
+// secret's when it has a usable one.
+func (sub Subscription) keys() ([][]byte, error) {
+	k, err := DecodeSecret(sub.Secret)
+	if err != nil {
+		return nil, err
+	}
+	keys := [][]byte{k}
+	if sub.Previous != "" {
+		if p, err := DecodeSecret(sub.Previous); err == nil {
+			keys = append(keys, p)
+		}
+	}
+	return keys, nil
 }
 
 // Delivery states.
@@ -167,7 +186,7 @@ func newID() string {
 // ErrUndelivered (wrapped with the last failure), a bad secret, or ctx's.
 func (d *Deliverer) Deliver(ctx context.Context, tenant string, sub Subscription, ev Event) (Delivery, error) {
 	dl := Delivery{ID: d.cfg.NewID(), Subscription: sub.ID, EventType: ev.Type, CreatedAt: d.cfg.Now().UTC(), State: StateFailed}
-	key, err := DecodeSecret(sub.Secret)
+	keys, err := sub.keys()
 	if err != nil {
 		return dl, err
 	}
@@ -180,7 +199,7 @@ func (d *Deliverer) Deliver(ctx context.Context, tenant string, sub Subscription
 	}
 	var last error
 	for n := 1; n <= d.cfg.MaxAttempts; n++ {
-		a, retryAfter := d.attempt(ctx, key, sub, dl.ID, body)
+		a, retryAfter, _ := d.attempt(ctx, keys, sub, dl.ID, body, 0)
 		dl.Attempts = append(dl.Attempts, a)
 		if a.Status >= 200 && a.Status < 300 {
 			dl.State, last = StateDelivered, nil
@@ -210,8 +229,9 @@ func (d *Deliverer) Deliver(ctx context.Context, tenant string, sub Subscription
 	return dl, nil
 }
 
-// attempt sends one signed request.
-func (d *Deliverer) attempt(ctx context.Context, key []byte, sub Subscription, id string, body []byte) (a Attempt, retryAfter time.Duration) {
+// attempt sends one request, signed with every key, and returns up to
+// keep bytes of the answer's body.
+func (d *Deliverer) attempt(ctx context.Context, keys [][]byte, sub Subscription, id string, body []byte, keep int) (a Attempt, retryAfter time.Duration, excerpt []byte) {
 	now := d.cfg.Now()
 	a.At = now.UTC()
 	start := time.Now()
@@ -219,7 +239,7 @@ func (d *Deliverer) attempt(ctx context.Context, key []byte, sub Subscription, i
 	if d.cfg.CheckURL != nil {
 		if err := d.cfg.CheckURL(ctx, sub.URL); err != nil {
 			a.Error = "the URL is not an allowed destination: " + err.Error()
-			return a, 0
+			return a, 0, nil
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.AttemptTimeout)
@@ -227,13 +247,13 @@ func (d *Deliverer) attempt(ctx context.Context, key []byte, sub Subscription, i
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.URL, bytes.NewReader(body))
 	if err != nil {
 		a.Error = "bad URL"
-		return a, 0
+		return a, 0, nil
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Portico-Webhooks/1")
 	req.Header.Set(HeaderID, id)
 	req.Header.Set(HeaderTimestamp, fmt.Sprint(now.Unix()))
-	req.Header.Set(HeaderSignature, Sign(key, id, now, body))
+	req.Header.Set(HeaderSignature, SignAll(keys, id, now, body))
 	resp, err := d.cfg.Client.Do(req)
 	if err != nil {
 		var ue *url.Error
@@ -241,13 +261,16 @@ func (d *Deliverer) attempt(ctx context.Context, key []byte, sub Subscription, i
 			err = ue.Err // without the URL, which the log has already
 		}
 		a.Error = "no answer: " + err.Error()
-		return a, 0
+		return a, 0, nil
+	}
+	if keep > 0 {
+		excerpt, _ = io.ReadAll(io.LimitReader(resp.Body, int64(keep)))
 	}
 	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
 	_ = resp.Body.Close()
 	a.Status = resp.StatusCode
 	ra, _ := retry.RetryAfter(resp.Header.Get("Retry-After"), now)
-	return a, ra
+	return a, ra, excerpt
 }
 
 // Go runs Deliver in the background (an event must not hold up the

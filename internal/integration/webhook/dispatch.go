@@ -211,8 +211,9 @@ type DispatcherConfig struct {
 // at least once: a dispatcher that loses its lease mid-attempt may see its
 // attempt repeated, with the same webhook-id. It is safe for concurrent use.
 type Dispatcher struct {
-	cfg  DispatcherConfig
-	wake chan struct{}
+	cfg   DispatcherConfig
+	wake  chan struct{}
+	stats dispatchStats // stats.go
 }
 
 // NewDispatcher returns a Dispatcher.
@@ -493,17 +494,18 @@ func (d *Dispatcher) process(ctx context.Context, m *Message) error {
 
 // try sends one attempt to one target and schedules the next one.
 func (d *Dispatcher) try(ctx context.Context, m *Message, t *Target, sub Subscription, body []byte) {
-	key, err := DecodeSecret(sub.Secret)
+	keys, err := sub.keys()
 	if err != nil {
 		t.Tries++
 		a := Attempt{At: d.cfg.Now().UTC(), Error: "the subscription's signing secret is unusable"}
 		t.keep(a)
 		t.State, t.NextAt = StateFailed, time.Time{}
+		d.stats.count(m.Tenant, t.Subscription, t.State)
 		d.record(ctx, m, t)
 		d.logAttempt(m, t, a)
 		return
 	}
-	a, retryAfter := d.cfg.Deliverer.attempt(ctx, key, sub, m.ID, body)
+	a, retryAfter, _ := d.cfg.Deliverer.attempt(ctx, keys, sub, m.ID, body, 0)
 	if len(a.Error) > maxErrorLen {
 		a.Error = a.Error[:maxErrorLen]
 	}
@@ -524,6 +526,7 @@ func (d *Dispatcher) try(ctx context.Context, m *Message, t *Target, sub Subscri
 			t.NextAt = next
 		}
 	}
+	d.stats.count(m.Tenant, t.Subscription, t.State)
 	d.record(ctx, m, t)
 	d.logAttempt(m, t, a)
 }

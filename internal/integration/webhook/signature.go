@@ -57,6 +57,20 @@ func Sign(key []byte, id string, ts time.Time, body []byte) string {
 	return "v1," + base64.StdEncoding.EncodeToString(mac(key, id, ts.Unix(), body))
 }
 
+// SignAll returns the webhook-signature value of a message signed with
+// every key: space-separated "v1,..." entries, as the spec allows while a
+// secret is being rotated (receivers accept any one that verifies).
+func SignAll(keys [][]byte, id string, ts time.Time, body []byte) string {
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(Sign(k, id, ts, body))
+	}
+	return b.String()
+}
+
 func mac(key []byte, id string, ts int64, body []byte) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(id))
