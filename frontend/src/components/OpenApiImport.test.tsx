@@ -184,6 +184,7 @@ describe('OpenAPI import', () => {
     await paste(user, doc, f.documents.invalid);
     await user.click(within(dialog).getByRole('button', { name: 'Preview' }));
     const alert = (await within(dialog).findByText('The document was refused')).closest('[role=alert]') as HTMLElement;
+    expect(alert).toHaveFocus();
     expect(alert).toHaveTextContent('/components/schemas/Item (line 7): unsupported \'type\' value "nope"');
     expect(doc).toHaveAttribute('aria-invalid', 'true');
     expect(within(dialog).getByText('Refused: 1 problem, listed below.')).toBeInTheDocument();

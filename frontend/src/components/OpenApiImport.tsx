@@ -132,7 +132,8 @@ export function OpenApiImport({ api: slug, version, onClose }: { api: string; ve
           spellCheck={false}
           autoComplete="off"
           classNames={{ input: 'mono' }}
-          styles={{ input: { fontSize: 13, whiteSpace: 'pre', overflowWrap: 'normal' } }}
+          // The error marks the border; the document stays readable.
+          styles={{ input: { fontSize: 13, whiteSpace: 'pre', overflowWrap: 'normal', color: 'var(--mantine-color-text)' } }}
           error={
             tooLarge
               ? `${fmtSize(size)} to send: over the ${fmtSize(MAX_IMPORT_BYTES)} the import takes. Split the document, or leave out what is not needed.`
@@ -190,8 +191,12 @@ export function OpenApiImport({ api: slug, version, onClose }: { api: string; ve
 
 /** DocumentProblems lists a refused document's problems at their places in the text, each one selectable there. */
 function DocumentProblems({ problems, text, onShow }: { problems: FieldError[]; text: string; onShow: (p: TextPlace) => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  // Take the keyboard to the problems (below a long document), as to a report: each
+  // refusal mounts this anew (a new request clears the last one's error).
+  useEffect(() => ref.current?.focus(), []);
   return (
-    <Alert color="red" variant="light" title="The document was refused" icon={<IconAlertTriangle size={18} />} role="alert">
+    <Alert ref={ref} tabIndex={-1} color="red" variant="light" title="The document was refused" icon={<IconAlertTriangle size={18} />} role="alert">
       <List size="sm" spacing={6}>
         {problems.map((e) => {
           const inDoc = e.pointer.slice(DOCUMENT_POINTER.length);
