@@ -23,7 +23,15 @@ type WebhookPatch struct {
 // (ErrStale otherwise). The signing secret does not change.
 func (c *Catalog) UpdateWebhook(ctx context.Context, tenant string, actor Actor, id string, expect int64, p WebhookPatch) (*model.WebhookSubscription, error) {
 	if p.URL != nil {
+		// The fields the patch names are checked together; the others as
+		// stored, inside the commit.
 		probe := model.WebhookSubscription{URL: *p.URL, Events: []string{model.EventAll}}
+		if p.Events != nil {
+			probe.Events = *p.Events
+		}
+		if p.Description != nil {
+			probe.Description = *p.Description
+		}
 		errs := model.ValidateWebhookSubscription(&probe)
 		if c.checkURL != nil && !hasPointer(errs, "/url") {
 			if err := c.checkURL(ctx, *p.URL); err != nil {

@@ -384,14 +384,47 @@ func TestConsoleWebhookFixtures(t *testing.T) {
 	ep := f.keep("webhookAuthCreated", e.do("POST", eps, dev,
 		`{"method":"POST","path":"/hooks","target":{"type":"integration","integration":"backend"},"policies":{"auth":{"type":"webhook","secrets":["payments-sender"],"toleranceSeconds":600}}}`), http.StatusCreated)
 
+	// Update, rotation and test send (routes_webhook_manage.go).
+	f.keep("webhookPatched", e.do("PATCH", prefix+"/webhooks/"+id, admin, `{"description":"Ops channel (paused)","disabled":true}`), http.StatusOK)
+	f.keep("webhookPatchStale", e.serve(req{method: "PATCH", path: prefix + "/webhooks/" + id, token: admin, body: `{"disabled":false}`,
+		header: map[string]string{"Content-Type": "application/json", "If-Match": `"1"`}}), http.StatusPreconditionFailed)
+	f.keep("webhookPatchInvalid", e.do("PATCH", prefix+"/webhooks/"+id, admin, `{"url":"ftp://hooks.example.com/x","events":[]}`), http.StatusBadRequest)
+	rotated := f.keep("webhookRotated", e.do("POST", prefix+"/webhooks/"+id+"/rotate-secret", admin, `{"graceSeconds":86400}`), http.StatusOK)
+	newSecret, _ := rotated["secret"].(string)
+	f.keep("webhookRotateInvalid", e.do("POST", prefix+"/webhooks/"+id+"/rotate-secret", admin, `{"graceSeconds":-5}`), http.StatusBadRequest)
+	f.keep("webhookRotateForbidden", e.do("POST", prefix+"/webhooks/"+id+"/rotate-secret", dev, ""), http.StatusForbidden)
+	e.h.cfg.WebhookTests = fixedTester{webhook.TestResult{
+		Delivery: webhook.Delivery{ID: "msg_test_ok", Subscription: id, EventType: model.EventWebhookTest, State: webhook.StateDelivered, CreatedAt: now,
+			Attempts: []webhook.Attempt{{At: now, Status: 200, DurationMs: 37}}},
+		Response: &webhook.TestResponse{Status: 200, DurationMs: 37, Body: `{"ok":true}`}}}
+	f.keep("webhookTested", e.do("POST", prefix+"/webhooks/"+id+"/test", dev, ""), http.StatusOK)
+	e.h.cfg.WebhookTests = fixedTester{webhook.TestResult{
+		Delivery: webhook.Delivery{ID: "msg_test_refused", Subscription: id, EventType: model.EventWebhookTest, State: webhook.StateFailed, CreatedAt: now,
+			Attempts: []webhook.Attempt{{At: now, Status: 401, DurationMs: 12}}},
+		Response: &webhook.TestResponse{Status: 401, DurationMs: 12, Body: `{"error":"invalid signature: [redacted] is not ours"}`}}}
+	f.keep("webhookTestRefused", e.do("POST", prefix+"/webhooks/"+id+"/test", dev, ""), http.StatusOK)
+	e.h.cfg.WebhookTests = fixedTester{webhook.TestResult{
+		Delivery: webhook.Delivery{ID: "msg_test_noanswer", Subscription: id, EventType: model.EventWebhookTest, State: webhook.StateFailed, CreatedAt: now,
+			Attempts: []webhook.Attempt{{At: now, Error: "no answer: dial tcp 203.0.113.9:443: i/o timeout", DurationMs: 10000}}}}}
+	f.keep("webhookTestNoAnswer", e.do("POST", prefix+"/webhooks/"+id+"/test", dev, ""), http.StatusOK)
+	f.keep("webhookTestForbidden", e.do("POST", prefix+"/webhooks/"+id+"/test", viewer, ""), http.StatusForbidden)
+
 	f.keep("webhookDeleted", e.do("DELETE", prefix+"/webhooks/"+id, admin, ""), http.StatusNoContent)
 	// The deliveries ran on the real clock (the log expires on it): their
 	// times move to the same offsets from fixtureStart.
-	replace := []string{id, "wh_fixture", ep["id"].(string), "ep_fixture", secret, webhook.SecretPrefix + "Zml4dHVyZS1zZWNyZXQtZml4dHVyZS1zZWNyZXQtMzI="}
+	replace := []string{id, "wh_fixture", ep["id"].(string), "ep_fixture", secret, webhook.SecretPrefix + "Zml4dHVyZS1zZWNyZXQtZml4dHVyZS1zZWNyZXQtMzI=",
+		newSecret, webhook.SecretPrefix + "cm90YXRlZC1zZWNyZXQtZml4dHVyZS1yb3RhdGVkLTMy"}
 	for s := -5 * time.Minute; s <= 0; s += time.Second {
 		replace = append(replace, `"`+now.Add(s).Format(time.RFC3339Nano)+`"`, `"`+fixtureStart.Add(s).Format(time.RFC3339Nano)+`"`)
 	}
 	f.check(consoleWebhookFixtures, replace...)
+}
+
+// fixedTester answers every test send with res.
+type fixedTester struct{ res webhook.TestResult }
+
+func (f fixedTester) Test(context.Context, string, string) (webhook.TestResult, error) {
+	return f.res, nil
 }
 
 // TestConsoleModuleFixtures: a wasm transform with test cases, a module

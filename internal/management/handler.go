@@ -61,6 +61,9 @@ type Config struct {
 	// Webhooks redelivers a webhook delivery on demand
 	// (routes_webhook_retry.go); nil answers retries with 503.
 	Webhooks WebhookRedeliverer
+	// WebhookTests sends test events (routes_webhook_manage.go); nil
+	// answers test sends with 503.
+	WebhookTests WebhookTester
 }
 
 // Handler serves /admin/v1.

@@ -164,6 +164,16 @@ func matrixCalls() map[string]matrixCall {
 		"DELETE /admin/v1/webhooks/{webhook}": func(t *testing.T, e *env, _ int) (string, string) {
 			return prefix + "/webhooks/" + addWebhook(t, e), ""
 		},
+		"PATCH /admin/v1/webhooks/{webhook}": func(t *testing.T, e *env, _ int) (string, string) {
+			return prefix + "/webhooks/" + addWebhook(t, e), `{"description":"patched"}`
+		},
+		"POST /admin/v1/webhooks/{webhook}/rotate-secret": func(t *testing.T, e *env, _ int) (string, string) {
+			return prefix + "/webhooks/" + addWebhook(t, e) + "/rotate-secret", ""
+		},
+		"POST /admin/v1/webhooks/{webhook}/test": func(t *testing.T, e *env, _ int) (string, string) {
+			e.h.cfg.WebhookTests = failingTester{}
+			return prefix + "/webhooks/" + addWebhook(t, e) + "/test", ""
+		},
 		"GET /admin/v1/webhooks/{webhook}/deliveries": func(t *testing.T, e *env, _ int) (string, string) {
 			return prefix + "/webhooks/" + addWebhook(t, e) + "/deliveries", ""
 		},

@@ -17,6 +17,9 @@ func (h *Handler) webhookRoutes() []apiRoute {
 		{"POST " + base, member, identity.RoleAdmin, h.createWebhook},
 		{"GET " + base + "/{webhook}", member, identity.RoleViewer, h.getWebhook},
 		{"DELETE " + base + "/{webhook}", member, identity.RoleAdmin, h.deleteWebhook},
+		{"PATCH " + base + "/{webhook}", member, identity.RoleAdmin, h.patchWebhook},                     // routes_webhook_manage.go
+		{"POST " + base + "/{webhook}/rotate-secret", member, identity.RoleAdmin, h.rotateWebhookSecret}, // routes_webhook_manage.go
+		{"POST " + base + "/{webhook}/test", member, identity.RoleDeveloper, h.testWebhook},              // routes_webhook_manage.go
 		{"GET " + base + "/{webhook}/deliveries", member, identity.RoleViewer, h.listDeliveries},
 		{"POST " + base + "/{webhook}/deliveries/{delivery}/retry", member, identity.RoleAdmin, h.retryDelivery},
 	}
