@@ -184,27 +184,40 @@ describe('EndpointForm: inbound webhook auth', () => {
       if (method === 'POST' && path === '/apis/shop/versions/v1/endpoints') return f.webhookAuthCreated;
       return undefined;
     });
-    const onDone = renderForm();
+    const onDone = vi.fn();
+    // An endpoint that asked for an API key with a scope, switched to a webhook.
+    renderAs(
+      'developer',
+      <EndpointForm
+        api="shop"
+        version="v1"
+        basePath="/shop"
+        tenant="demo"
+        integrations={integrations}
+        initial={{ method: 'POST', path: '/hooks', target: { type: 'integration', integration: 'demo-upstream' }, policies: { auth: { type: 'apiKey', scopes: ['orders:write'] } } }}
+        onDone={onDone}
+      />,
+    );
     const user = userEvent.setup();
-    await user.type(screen.getByRole('textbox', { name: /Path template/ }), '/hooks');
-    await user.click(screen.getAllByLabelText('Authentication')[0]!);
-    await user.click(await screen.findByRole('option', { name: 'API key', hidden: true }));
-    await user.type(screen.getAllByLabelText(/^Required scopes/)[0]!, 'orders:write{enter}');
+    expect(screen.getAllByLabelText(/^Required scopes/).length).toBeGreaterThan(0);
     await user.click(screen.getAllByLabelText('Authentication')[0]!);
     await user.click(await screen.findByRole('option', { name: 'Signed inbound webhook', hidden: true }));
+    const picker = await screen.findByRole('combobox', { name: /^Signing secrets/ });
     // Scopes and roles are not a webhook's: the field goes, and so do the scopes.
     expect(screen.queryAllByLabelText(/^Required scopes/)).toHaveLength(0);
 
-    await user.click(screen.getAllByLabelText(/^Signing secrets/)[0]!);
+    await user.click(picker);
+    await user.click(await screen.findByRole('option', { name: 'payments-sender', hidden: true }));
+    await user.click(await screen.findByRole('option', { name: 'payments-old', hidden: true }));
     // Two at most (the current secret and the one being rotated out): a third pick is ignored.
-    for (const name of ['payments-sender', 'payments-old', 'stripe-old']) {
-      const option = screen.queryByRole('option', { name, hidden: true });
-      if (option) await user.click(option);
-    }
+    const third = screen.queryByRole('option', { name: 'stripe-old', hidden: true });
+    if (third) await user.click(third);
     await user.type(screen.getByRole('textbox', { name: /Timestamp tolerance/ }), '600');
-    await user.click(screen.getByRole('button', { name: 'Add endpoint' }));
+    await user.click(screen.getByRole('button', { name: 'Save endpoint' }));
     await waitFor(() => expect(onDone).toHaveBeenCalled());
-    const post = calls.find((c) => c.method === 'POST' && c.path === '/apis/shop/versions/v1/endpoints');
+    const posts = calls.filter((c) => c.method === 'POST' && c.path === '/apis/shop/versions/v1/endpoints');
+    expect(posts).toHaveLength(1);
+    const post = posts[0];
     expect((post?.body as { policies: unknown }).policies).toEqual({ auth: { type: 'webhook', secrets: ['payments-sender', 'payments-old'], toleranceSeconds: 600 } });
   });
 

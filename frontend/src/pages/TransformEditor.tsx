@@ -1,15 +1,16 @@
-import { Alert, Anchor, Badge, Button, Code, FileInput, Grid, Group, List, Loader, SegmentedControl, Stack, Switch, Text, TextInput, Textarea } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Code, FileInput, Grid, Group, List, Loader, Progress, SegmentedControl, Stack, Switch, Text, TextInput, Textarea } from '@mantine/core';
 import { IconAlertTriangle, IconCheck, IconPlus, IconUpload, IconX } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { ApiError, api, request, seg } from '../api/client';
+import { ApiError, api, seg } from '../api/client';
 import { keys, useTransform } from '../api/hooks';
-import type { FieldError, Transform, TransformMessage, TransformTestResult, TransformType } from '../api/types';
+import type { FieldError, Transform, TransformMessage, TransformTestResult, TransformType, WasmTestCase } from '../api/types';
 import { Can, useSession } from '../auth/session';
 import { Card, Confirm, ErrorAlert, PageHeader, fmtTime } from '../components/common';
 import { JsonEditor, type PointerProblem } from '../components/JsonEditor';
 import { FieldErrors, pointerLabel } from '../lib/problem';
+import { uploadRaw, type UploadProgress } from '../lib/upload';
 import { useTransformPreview } from '../lib/useTransformPreview';
 import { TestsBadge } from './Transforms';
 
@@ -71,6 +72,7 @@ export function Editor({ initial }: { initial?: Transform }) {
   const [inputText, setInputText] = useState(() => pretty(sampleOf(initial?.document ?? TEMPLATE)));
   const [configText, setConfigText] = useState(() => (initial?.config === undefined ? '' : pretty(initial.config)));
   const [fresh, setFresh] = useState(!!initial?.freshInstance);
+  const [casesText, setCasesText] = useState(() => pretty(initial?.testCases ?? []));
   const [caseName, setCaseName] = useState('');
 
   const preview = useTransformPreview(docText, inputText, editable && type === 'declarative');
@@ -85,7 +87,9 @@ export function Editor({ initial }: { initial?: Transform }) {
   });
   const saveErrors = save.error instanceof ApiError ? save.error.fieldErrors : [];
   const fe = new FieldErrors(saveErrors);
-  const saved = (save.data ?? initial) as Transform | undefined;
+  // The newest stored state: the last save's answer, or what a module upload put in the query cache since.
+  const saved = newest(save.data, initial);
+  const cases = parseCases(casesText);
 
   const submit = () => {
     const t: Transform = { slug: meta.slug, name: meta.name, type, revision: saved?.revision };
@@ -95,6 +99,8 @@ export function Editor({ initial }: { initial?: Transform }) {
       else {
         if (configText.trim()) t.config = JSON.parse(configText);
         if (fresh) t.freshInstance = true;
+        if (!cases.ok) return;
+        if (cases.value.length) t.testCases = cases.value;
       }
     } catch {
       return;
@@ -159,7 +165,7 @@ export function Editor({ initial }: { initial?: Transform }) {
               </Can>
             )}
             {editable && (
-              <Button onClick={submit} loading={save.isPending} disabled={type === 'declarative' && preview.syntax?.field === 'document'}>
+              <Button onClick={submit} loading={save.isPending} disabled={type === 'declarative' ? preview.syntax?.field === 'document' : !cases.ok}>
                 {initial ? 'Save transform' : 'Create transform'}
               </Button>
             )}
@@ -198,7 +204,7 @@ export function Editor({ initial }: { initial?: Transform }) {
           </Grid>
           <ErrorAlert
             error={save.error && saveErrors.length === 0 ? save.error : undefined}
-            fieldErrors={fe.unclaimed(['/name', '/slug', '/description', '/document', '/config'])}
+            fieldErrors={fe.unclaimed(['/name', '/slug', '/description', '/document', '/config', ...(type === 'wasm' ? ['/testCases'] : [])])}
           />
           {saveErrors.some((e) => e.pointer.startsWith('/document')) && (
             <Text size="sm" c="red.8" role="alert" mt="xs">
@@ -254,7 +260,19 @@ export function Editor({ initial }: { initial?: Transform }) {
             </Card>
           </>
         ) : (
-          <WasmPanel initial={saved} editable={editable} configText={configText} setConfigText={setConfigText} fresh={fresh} setFresh={setFresh} configError={fe.under('/config')} />
+          <WasmPanel
+            initial={saved}
+            editable={editable}
+            configText={configText}
+            setConfigText={setConfigText}
+            fresh={fresh}
+            setFresh={setFresh}
+            configError={fe.under('/config')}
+            casesText={casesText}
+            setCasesText={setCasesText}
+            cases={cases}
+            caseProblems={under(saveErrors, '/testCases')}
+          />
         )}
       </Stack>
     </>
@@ -320,17 +338,17 @@ function PreviewPanel({ preview, editable }: { preview: ReturnType<typeof useTra
   );
 }
 
-function TestList({ tests, live }: { tests: TransformTestResult[]; live: boolean }) {
+function TestList({ tests, live, empty, note }: { tests: TransformTestResult[]; live: boolean; empty?: string; note?: string }) {
   if (tests.length === 0)
     return (
       <Text size="sm" c="dimmed">
-        No test cases. Add one from the sample: its current output becomes the expectation.
+        {empty ?? 'No test cases. Add one from the sample: its current output becomes the expectation.'}
       </Text>
     );
   return (
     <Stack gap={6} aria-label="Test case results">
       <Text size="xs" c="dimmed">
-        {live ? 'Results of the document as edited.' : 'Results at the last save.'}
+        {note ?? (live ? 'Results of the document as edited.' : 'Results at the last save.')}
       </Text>
       {tests.map((t, i) => (
         <Group key={i} gap="sm" wrap="nowrap" align="flex-start">
@@ -359,6 +377,30 @@ function TestList({ tests, live }: { tests: TransformTestResult[]; live: boolean
   );
 }
 
+/** newest is the stored transform of the highest revision among the answers known. */
+function newest(...ts: (Transform | undefined)[]): Transform | undefined {
+  return ts.reduce<Transform | undefined>((a, t) => (t && (!a || (t.revision ?? 0) >= (a.revision ?? 0)) ? t : a), undefined);
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; detail: string };
+
+/** parseCases reads the test cases editor: a JSON array of cases (empty text: none). */
+function parseCases(text: string): Parsed<WasmTestCase[]> {
+  if (!text.trim()) return { ok: true, value: [] };
+  try {
+    const v: unknown = JSON.parse(text);
+    if (!Array.isArray(v)) return { ok: false, detail: 'must be a JSON array of test cases' };
+    return { ok: true, value: v as WasmTestCase[] };
+  } catch (e) {
+    return { ok: false, detail: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** MAX_MODULE_BYTES is catalog.MaxModuleBytes: the largest module the server stores. */
+export const MAX_MODULE_BYTES = 16 << 20;
+
+export const fmtBytes = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
+
 function WasmPanel({
   initial,
   editable,
@@ -367,6 +409,10 @@ function WasmPanel({
   fresh,
   setFresh,
   configError,
+  casesText,
+  setCasesText,
+  cases,
+  caseProblems,
 }: {
   initial?: Transform;
   editable: boolean;
@@ -375,24 +421,70 @@ function WasmPanel({
   fresh: boolean;
   setFresh: (b: boolean) => void;
   configError?: string;
+  casesText: string;
+  setCasesText: (s: string) => void;
+  cases: Parsed<WasmTestCase[]>;
+  caseProblems: PointerProblem[];
 }) {
   const qc = useQueryClient();
+  const { token } = useSession();
   const [file, setFile] = useState<File | null>(null);
+  const [progress, setProgress] = useState<UploadProgress | null>(null);
+  const tooBig = !!file && file.size > MAX_MODULE_BYTES;
   const upload = useMutation({
-    mutationFn: (f: File) => request<Transform>('PUT', `/transforms/${seg(initial!.slug)}/module`, { raw: { data: f, type: 'application/wasm' } }),
+    mutationFn: (f: File) => {
+      setProgress({ sent: 0, total: f.size });
+      return uploadRaw<Transform>(`/transforms/${seg(initial!.slug)}/module`, f, 'application/wasm', token, setProgress);
+    },
     onSuccess: (t) => {
       qc.setQueryData(keys.transform(t.slug), t);
       void qc.invalidateQueries({ queryKey: keys.transforms });
+      void qc.invalidateQueries({ queryKey: keys.modules });
       setFile(null);
     },
+    onSettled: () => setProgress(null),
   });
   const uploadErrors = upload.error instanceof ApiError ? upload.error.fieldErrors : [];
+  const results = initial?.tests?.results ?? [];
+  const casesEdited = cases.ok && JSON.stringify(cases.value) !== JSON.stringify(initial?.testCases ?? []);
+  const addCase = () => {
+    if (!cases.ok) return;
+    setCasesText(pretty([...cases.value, { name: `case ${cases.value.length + 1}`, input: {}, expect: {} }]));
+  };
+  const uploaded = upload.data;
   return (
     <Grid>
       <Grid.Col span={{ base: 12, md: 7 }}>
         <Stack>
-          <JsonEditor label="Module configuration (optional)" description="Passed once per instance to the module's configure export." value={configText} onChange={editable ? setConfigText : undefined} readOnly={!editable} height="200px" error={configError} />
+          <JsonEditor label="Module configuration (optional)" description="Passed once per instance to the module's configure export." value={configText} onChange={editable ? setConfigText : undefined} readOnly={!editable} height="160px" error={configError} />
           <Switch label="Fresh instance per call" description="No state survives between callers (costly for Go guests)." checked={fresh} onChange={(e) => setFresh(e.currentTarget.checked)} disabled={!editable} />
+          <JsonEditor
+            label="Test cases"
+            description="Each: name; input (JSON) or inputText; optionally config; and one of expect (JSON), expectText or expectError. They run in the sandbox on every save and module upload; saved with the transform."
+            value={casesText}
+            onChange={editable ? setCasesText : undefined}
+            readOnly={!editable}
+            problems={caseProblems}
+            height="240px"
+            error={cases.ok ? undefined : `Not valid: ${cases.detail}`}
+          />
+          <Card
+            title="Test case results"
+            actions={
+              editable && (
+                <Button size="xs" variant="light" leftSection={<IconPlus size={14} />} onClick={addCase} disabled={!cases.ok}>
+                  Add a test case
+                </Button>
+              )
+            }
+          >
+            <TestList
+              tests={results}
+              live={false}
+              empty={initial?.module ? 'No test cases ran: add some and save.' : 'The test cases run once a module is uploaded.'}
+              note={casesEdited ? 'Results of the saved cases: save to run the edited ones.' : 'Results at the last save or module upload.'}
+            />
+          </Card>
         </Stack>
       </Grid.Col>
       <Grid.Col span={{ base: 12, md: 5 }}>
@@ -403,7 +495,7 @@ function WasmPanel({
                 sha256 <Code>{initial.module.sha256.slice(0, 16)}…</Code>
               </Text>
               <Text size="sm" c="dimmed">
-                {(initial.module.size / 1024).toFixed(1)} KiB · uploaded {fmtTime(initial.module.uploadedAt)}
+                {fmtBytes(initial.module.size)} · uploaded {fmtTime(initial.module.uploadedAt)}
               </Text>
             </Stack>
           ) : (
@@ -416,10 +508,54 @@ function WasmPanel({
           ) : (
             editable && (
               <Stack gap="xs">
-                <FileInput label="WebAssembly module" placeholder="transform.wasm" accept=".wasm,application/wasm" value={file} onChange={setFile} clearable />
-                <Button leftSection={<IconUpload size={16} />} disabled={!file} loading={upload.isPending} onClick={() => file && upload.mutate(file)}>
+                <FileInput
+                  label="WebAssembly module"
+                  description={`A .wasm file of at most ${fmtBytes(MAX_MODULE_BYTES)} (6 MB on AWS). It is validated, then the saved test cases run on it.`}
+                  placeholder="transform.wasm"
+                  accept=".wasm,application/wasm"
+                  value={file}
+                  onChange={(f) => {
+                    upload.reset();
+                    setFile(f);
+                  }}
+                  error={tooBig ? `${fmtBytes(file.size)}: larger than the ${fmtBytes(MAX_MODULE_BYTES)} a module may be` : undefined}
+                  clearable
+                />
+                <Button leftSection={<IconUpload size={16} />} disabled={!file || tooBig} loading={upload.isPending} onClick={() => file && upload.mutate(file)}>
                   Upload and validate
                 </Button>
+                {progress && (
+                  <Stack gap={4} role="status" aria-live="polite">
+                    <Progress
+                      value={progress.total ? (100 * progress.sent) / progress.total : 0}
+                      striped
+                      animated={progress.sent >= progress.total}
+                      aria-label="Upload progress"
+                    />
+                    <Text size="xs" c="dimmed">
+                      {progress.sent < progress.total
+                        ? `Uploading ${fmtBytes(progress.sent)} of ${fmtBytes(progress.total)}…`
+                        : `Uploaded ${fmtBytes(progress.total)}: validating${(initial.testCases?.length ?? 0) > 0 ? ` and running ${initial.testCases!.length} test case${initial.testCases!.length === 1 ? '' : 's'}` : ''}…`}
+                    </Text>
+                  </Stack>
+                )}
+                {uploaded && !upload.isPending && (
+                  <Alert
+                    role="status"
+                    color={uploaded.tests && !uploaded.tests.passed ? 'orange' : 'green'}
+                    variant="light"
+                    icon={uploaded.tests && !uploaded.tests.passed ? <IconAlertTriangle size={18} /> : <IconCheck size={18} />}
+                    title={uploaded.tests && !uploaded.tests.passed ? 'Module stored; test cases fail' : 'Module stored'}
+                  >
+                    <Text size="sm">
+                      sha256 <Code>{uploaded.module?.sha256.slice(0, 16)}…</Code> · {fmtBytes(uploaded.module?.size ?? 0)}
+                      {uploaded.tests?.results?.length
+                        ? ` · ${uploaded.tests.results.filter((r) => r.pass).length} of ${uploaded.tests.results.length} test cases pass`
+                        : ' · no test cases'}
+                      {uploaded.tests && !uploaded.tests.passed ? '. Endpoints using it cannot be published until they pass.' : '.'}
+                    </Text>
+                  </Alert>
+                )}
                 {/* The module's problems have no field (pointer ""): the detail is the message. */}
                 <ErrorAlert error={upload.error && uploadErrors.length === 0 ? upload.error : undefined} fieldErrors={uploadErrors.filter((e) => e.pointer !== '')} title="The module was refused" />
                 {uploadErrors.some((e) => e.pointer === '') && (

@@ -5,6 +5,7 @@ import { useTransforms } from '../api/hooks';
 import type { Transform } from '../api/types';
 import { fmtTime } from '../components/common';
 import { ResourceList } from '../components/ResourceList';
+import { TransformModules } from './TransformModules';
 
 /** TestsBadge says whether a stored transform can be published. */
 export function TestsBadge({ t }: { t: Transform }) {
@@ -74,6 +75,9 @@ export function Transforms() {
           </>
         )}
       />
+      <div style={{ marginTop: 'var(--mantine-spacing-lg)' }}>
+        <TransformModules />
+      </div>
     </>
   );
 }
