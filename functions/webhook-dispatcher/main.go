@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	app.LambdaEvents("webhook-dispatcher", func(e app.Env, cat *catalog.Catalog, _ *app.Shared, log *slog.Logger) (any, error) {
-		return app.NewWebhookHandler(e, cat, log)
+	app.LambdaEvents("webhook-dispatcher", func(e app.Env, cat *catalog.Catalog, sh *app.Shared, log *slog.Logger) (any, error) {
+		return app.NewWebhookHandler(e, cat, sh, log)
 	})
 }

@@ -203,9 +203,11 @@ func NewManagement(ctx context.Context, e Env, cat *catalog.Catalog, con *Consol
 		return nil, err
 	}
 	cfg.Modules = moduleValidator(wasm)
-	if cfg.Webhooks, err = newWebhookRedeliverer(e, cat, log); err != nil {
+	wr, err := newWebhookRedeliverer(e, cat, log) // webhook.go
+	if err != nil {
 		return nil, err
 	}
+	cfg.Webhooks, cfg.WebhookTests = wr, wr
 	// Publish warm-up (locally the gateway's host too), and the sandbox
 	// that runs wasm transforms' test cases.
 	cfg.Warm = wasm.Compile

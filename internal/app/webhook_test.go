@@ -2,10 +2,14 @@ package app
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,8 +22,10 @@ import (
 // reaches a subscribed receiver through the outbox, signed, without
 // waiting for a retry tick; stop ends the dispatcher.
 func TestLocalWebhookDispatcher(t *testing.T) {
+	dataDir := t.TempDir()
 	env := map[string]string{
-		"PORTICO_DATA_DIR":       t.TempDir(),
+		"PORTICO_DATA_DIR":       dataDir,
+		"PORTICO_METRICS":        "file:" + filepath.Join(dataDir, "emf.log"),
 		"PORTICO_UPSTREAM_ALLOW": "127.0.0.1/32",
 		"PORTICO_UPSTREAM_PORTS": "*",
 	}
@@ -83,6 +89,28 @@ func TestLocalWebhookDispatcher(t *testing.T) {
 		t.Fatalf("signature: %v", err)
 	}
 	stop()
+	// stop flushed the dispatcher's counters: one delivery of one attempt,
+	// per subscription and in the totals alarms watch.
+	emf, err := os.ReadFile(filepath.Join(dataDir, "emf.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var perSub, total bool
+	for l := range strings.Lines(string(emf)) {
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(l), &doc); err != nil {
+			t.Fatalf("EMF line %q: %v", l, err)
+		}
+		switch {
+		case doc["Tenant"] == "acme" && doc["Webhook"] == sub.ID:
+			perSub = doc[MetricWebhookDelivered] == 1.0 && doc[MetricWebhookAttempts] == 1.0 && doc[MetricWebhookFailed] == 0.0
+		case doc["Component"] == WebhookMetricsComponent:
+			total = doc[MetricWebhookDelivered] == 1.0 && doc[MetricWebhookFailed] == 0.0
+		}
+	}
+	if !perSub || !total {
+		t.Fatalf("EMF lines (per subscription %v, totals %v):\n%s", perSub, total, emf)
+	}
 	ds, _, err := cat.ListDeliveries(t.Context(), "acme", sub.ID, 10, "")
 	if err != nil || len(ds) != 1 || ds[0].State != webhook.StateDelivered || ds[0].ID != h.id {
 		t.Fatalf("delivery log %+v %v", ds, err)
@@ -99,5 +127,29 @@ func TestLocalWebhookDispatcher(t *testing.T) {
 	}
 	if again := <-hits; again.id != h.id {
 		t.Fatalf("redelivered %s, want %s", again.id, h.id)
+	}
+
+	// The management API's test send, after a rotation: one attempt signed
+	// with both secrets, in the delivery log.
+	_, newSecret, err := cat.RotateWebhookSecret(t.Context(), "acme", actor, sub.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := rd.Test(t.Context(), "acme", sub.ID)
+	if err != nil || res.State != webhook.StateDelivered || res.Response == nil || res.Response.Status != http.StatusOK {
+		t.Fatalf("test send: %+v %v", res, err)
+	}
+	tested := <-hits
+	for _, s := range []string{secret, newSecret} {
+		v, err := webhook.NewVerifier(webhook.VerifierConfig{Secrets: []string{s}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id, err := v.Verify(tested.header, tested.body); err != nil || id != res.ID {
+			t.Fatalf("test send verified with one of the secrets: %v", err)
+		}
+	}
+	if _, err := rd.Test(t.Context(), "acme", "wh_nope"); !errors.Is(err, catalog.ErrNotFound) {
+		t.Fatalf("test send to no subscription: %v", err)
 	}
 }

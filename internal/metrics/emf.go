@@ -64,6 +64,11 @@ type Config struct {
 	Interval time.Duration
 	// MaxSeries bounds the series of one flush; default DefaultMaxSeries.
 	MaxSeries int
+	// Component, when set, adds to each flush one line with the dimension
+	// set [Component] (Component=<this value>): every counter summed over
+	// the series the flush wrote. It is what alarms watch, since CloudWatch
+	// alarms cannot SEARCH the per-tenant series.
+	Component string
 	Now       func() time.Time
 	Logger    *slog.Logger
 }
@@ -207,6 +212,13 @@ func (e *Emitter) flush(ctx context.Context, now time.Time) {
 			e.last[sampleKey{s.key.tenant, s.key.dim, s.key.value, sm.Metric}] = s.raw[i]
 		}
 	}
+	if e.cfg.Component != "" && len(moved) > 0 {
+		buf.Reset()
+		e.appendTotals(&buf, ts, moved)
+		if _, err := e.cfg.Out.Write(buf.Bytes()); err != nil {
+			e.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "metrics: write", slog.String("error", err.Error()))
+		}
+	}
 	if dropped > 0 {
 		buf.Reset()
 		e.appendDropped(&buf, ts, dropped)
@@ -248,6 +260,51 @@ func (e *Emitter) appendLine(b *bytes.Buffer, ts int64, s *series) {
 		appendString(b, sm.Metric)
 		b.WriteByte(':')
 		b.WriteString(strconv.FormatInt(sm.N, 10))
+	}
+	b.WriteString("}\n")
+}
+
+// appendTotals writes the sum of every counter of the written series as
+// one EMF document with the dimension Component=cfg.Component, metrics in
+// the order they first appear.
+func (e *Emitter) appendTotals(b *bytes.Buffer, ts int64, written []*series) {
+	var names []string
+	units := map[string]Unit{}
+	sums := map[string]int64{}
+	for _, s := range written {
+		for _, sm := range s.samples {
+			if sm.Gauge {
+				continue
+			}
+			if _, ok := units[sm.Metric]; !ok {
+				names = append(names, sm.Metric)
+				units[sm.Metric] = sm.Unit
+			}
+			sums[sm.Metric] += sm.N
+		}
+	}
+	b.WriteString(`{"_aws":{"Timestamp":`)
+	b.WriteString(strconv.FormatInt(ts, 10))
+	b.WriteString(`,"CloudWatchMetrics":[{"Namespace":`)
+	appendString(b, e.cfg.Namespace)
+	b.WriteString(`,"Dimensions":[["Component"]],"Metrics":[`)
+	for i, n := range names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"Name":`)
+		appendString(b, n)
+		b.WriteString(`,"Unit":`)
+		appendString(b, string(units[n]))
+		b.WriteByte('}')
+	}
+	b.WriteString(`]}]},"Component":`)
+	appendString(b, e.cfg.Component)
+	for _, n := range names {
+		b.WriteByte(',')
+		appendString(b, n)
+		b.WriteByte(':')
+		b.WriteString(strconv.FormatInt(sums[n], 10))
 	}
 	b.WriteString("}\n")
 }

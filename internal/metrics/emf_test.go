@@ -338,3 +338,42 @@ func TestEscaping(t *testing.T) {
 		t.Fatalf("%v", docs)
 	}
 }
+
+// TestComponentTotals: with Config.Component each flush adds one line
+// with the dimension Component: the increases of every counter written,
+// summed over tenants (gauges left out); a flush that writes nothing adds
+// nothing.
+func TestComponentTotals(t *testing.T) {
+	f := &figures{}
+	f.set("acme", "Webhook", "wh_1", "WebhookFailed", 2)
+	f.set("acme", "Webhook", "wh_1", "WebhookAttempts", 5)
+	f.set("globex", "Webhook", "wh_2", "WebhookFailed", 1)
+	f.set("globex", "Webhook", "wh_2", "WebhookAttempts", 1)
+	f.set("globex", "Webhook", "wh_2", "CacheBytes", 100)
+	clk := &clock{t: time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)}
+	var out bytes.Buffer
+	e, err := metrics.New(metrics.Config{Out: &out, Sources: []metrics.Source{f.source}, Now: clk.Now, Component: "webhooks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Flush(context.Background())
+	docs := lines(t, &out)
+	if len(docs) != 3 {
+		t.Fatalf("first flush %v", docs)
+	}
+	tot := docs[2]
+	if tot["Component"] != "webhooks" || tot["WebhookFailed"] != 3.0 || tot["WebhookAttempts"] != 6.0 || tot["CacheBytes"] != nil || tot["Tenant"] != nil {
+		t.Fatalf("totals %v", tot)
+	}
+	f.set("acme", "Webhook", "wh_1", "WebhookFailed", 3)
+	clk.Add(time.Minute)
+	e.Flush(context.Background())
+	if docs := lines(t, &out); len(docs) != 2 || docs[1]["WebhookFailed"] != 1.0 || docs[1]["WebhookAttempts"] != 0.0 {
+		t.Fatalf("second flush %v", docs)
+	}
+	clk.Add(time.Minute)
+	e.Flush(context.Background())
+	if docs := lines(t, &out); len(docs) != 0 {
+		t.Fatalf("a flush with nothing moved wrote %v", docs)
+	}
+}

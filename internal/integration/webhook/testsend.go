@@ -111,3 +111,10 @@ func redact(b []byte, sub Subscription, keys [][]byte) string {
 	}
 	return s
 }
+
+// Test sends a test event to sub through the dispatcher's deliverer
+// (Deliverer.Test): the same client, guard, signing and delivery log as
+// every attempt. Test sends are not counted in Stats.
+func (d *Dispatcher) Test(ctx context.Context, tenant string, sub Subscription) (TestResult, error) {
+	return d.cfg.Deliverer.Test(ctx, tenant, sub)
+}
