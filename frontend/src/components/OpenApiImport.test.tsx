@@ -79,7 +79,7 @@ describe('OpenAPI import', () => {
     expect(calls.filter((c) => c.method === 'POST')).toEqual([{ method: 'POST', path: importPath, body: { document: f.documents.orders, dryRun: true } }]);
     expect(within(report).getByRole('heading', { name: 'Preview: nothing changed yet' })).toHaveFocus();
     expect(within(dialog).getByRole('status')).toHaveTextContent(
-      '2 operations would set validation on 2 endpoints; 1 operation skipped; 1 endpoint no operation describes.',
+      '2 endpoints would get validation from the document; 1 operation skipped; 1 endpoint not described.',
     );
     expect(within(dialog).getByText('OpenAPI 3.0.3')).toBeInTheDocument();
 
@@ -88,7 +88,7 @@ describe('OpenAPI import', () => {
     const rows = within(within(matched).getByRole('table', { name: 'Matched operations' })).getAllByRole('row').slice(1);
     expect(rows).toHaveLength(2);
     expect(rows[0]).toHaveTextContent('GET/items');
-    expect(rows[0]).toHaveTextContent('listItems/paths/~1orders~1items/get');
+    expect(rows[0]).toHaveTextContent('listItems /paths/~1orders~1items/get');
     expect(rows[0]).toHaveTextContent('Response 200: oas-ep-get-items-res');
     expect(rows[0]).toHaveTextContent('nullable became a "null" type');
     expect(rows[1]).toHaveTextContent('PUT/items/{id}');
@@ -144,7 +144,7 @@ describe('OpenAPI import', () => {
     await user.click(within(dialog).getByRole('button', { name: 'Apply import' }));
     const result = await within(dialog).findByRole('region', { name: 'Imported' });
     expect(calls.filter((c) => c.method === 'POST').at(-1)).toEqual({ method: 'POST', path: importPath, body: { document: f.documents.orders, dryRun: false } });
-    expect(within(dialog).getByRole('status')).toHaveTextContent('2 operations set validation on 2 endpoints; 1 operation skipped');
+    expect(within(dialog).getByRole('status')).toHaveTextContent('2 endpoints got validation from the document; 1 operation skipped; 1 endpoint not described.');
     const rows = within(within(result).getByRole('table', { name: 'Matched operations' })).getAllByRole('row').slice(1);
     for (const r of rows) expect(r).toHaveTextContent('Imported');
     expect(within(dialog).getByRole('button', { name: 'Apply…' })).toBeDisabled();
@@ -170,6 +170,7 @@ describe('OpenAPI import', () => {
     await user.click(within(dialog).getByRole('button', { name: 'Apply import' }));
     await within(dialog).findByRole('region', { name: 'Imported' });
     expect(within(dialog).getByText('1 endpoint was not changed')).toBeInTheDocument();
+    expect(within(dialog).getByRole('status')).toHaveTextContent('1 endpoint got validation from the document, 1 not changed;');
     expect(within(dialog).getByText('Not changed: policies/requestTransforms: at most 8 transforms')).toBeInTheDocument();
   });
 

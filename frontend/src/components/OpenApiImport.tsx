@@ -118,6 +118,7 @@ export function OpenApiImport({ api: slug, version, onClose }: { api: string; ve
         onChange={(f) => void pick(f)}
         error={fileError}
         clearable
+        clearButtonProps={{ 'aria-label': 'Clear the file' }}
         leftSection={<IconFileImport size={16} />}
       />
       <div>
@@ -296,9 +297,11 @@ export function Report({ report }: { report: ImportReport }) {
           </Badge>
         </Group>
         <Text size="sm" role="status">
-          {plural(matched.length, 'operation')} {report.dryRun ? 'would set' : 'set'} validation on {plural(matched.length, 'endpoint')}
-          {report.dryRun ? '' : failures.length ? `, ${failures.length} not changed` : ''}; {plural(skipped.length, 'operation')} skipped;{' '}
-          {plural(unmatched.length, 'endpoint')} no operation describes.
+          {report.dryRun
+            ? `${plural(matched.length, 'endpoint')} would get validation from the document`
+            : `${plural(matched.length - failures.length, 'endpoint')} got validation from the document${failures.length ? `, ${failures.length} not changed` : ''}`}
+          ; {plural(skipped.length, 'operation')} skipped;{' '}
+          {unmatched.length ? `${plural(unmatched.length, 'endpoint')} not described.` : 'every endpoint described.'}
         </Text>
         {failures.length > 0 && (
           <Alert color="red" variant="light" title={`${plural(failures.length, 'endpoint was', 'endpoints were')} not changed`} icon={<IconAlertTriangle size={18} />}>
@@ -316,8 +319,7 @@ export function Report({ report }: { report: ImportReport }) {
               <Table verticalSpacing="xs" aria-label="Matched operations">
                 <Table.Thead>
                   <Table.Tr>
-                    <Table.Th>Endpoint</Table.Th>
-                    <Table.Th>Operation</Table.Th>
+                    <Table.Th>Endpoint and operation</Table.Th>
                     <Table.Th>Validates</Table.Th>
                     <Table.Th>Notes</Table.Th>
                     {!report.dryRun && <Table.Th>Result</Table.Th>}
@@ -444,14 +446,10 @@ function MatchRow({ m, applied }: { m: ImportMatch; applied: boolean }) {
               {m.path}
             </Text>
           </Group>
-        </Table.Td>
-        <Table.Td>
-          {m.operationId && (
-            <Text size="sm" fw={500}>
-              {m.operationId}
-            </Text>
-          )}
-          <Code>{m.operation}</Code>
+          <Text size="xs" mt={4}>
+            {m.operationId && `${m.operationId} `}
+            <Code>{m.operation}</Code>
+          </Text>
         </Table.Td>
         <Table.Td>
           <Stack gap={2}>
@@ -509,7 +507,7 @@ function MatchRow({ m, applied }: { m: ImportMatch; applied: boolean }) {
       </Table.Tr>
       {open && (
         <Table.Tr id={detailsId}>
-          <Table.Td colSpan={applied ? 5 : 4}>
+          <Table.Td colSpan={applied ? 4 : 3}>
             <Stack gap="xs">
               {m.request !== undefined && (
                 <div>

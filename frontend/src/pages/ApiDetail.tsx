@@ -327,7 +327,13 @@ function VersionPanel({ api: slug, basePath, version: v }: { api: string; basePa
           />
         )}
       </Modal>
-      <Modal opened={importing} onClose={() => setImporting(false)} title={`Import OpenAPI into ${v.name}`} size="xl">
+      <Modal
+        opened={importing}
+        onClose={() => setImporting(false)}
+        title={`Import OpenAPI into ${v.name}`}
+        size="xl"
+        closeButtonProps={{ 'aria-label': 'Close the import' }}
+      >
         {importing && (
           <Suspense fallback={<Skeleton h={200} />}>
             <OpenApiImport api={slug} version={v} onClose={() => setImporting(false)} />
