@@ -375,6 +375,37 @@ async function main() {
       await dlg.waitFor({ state: 'detached' });
     });
 
+    await step('import an OpenAPI document into published v1: its report, then apply', async () => {
+      const doc = [
+        'openapi: 3.1.0',
+        'info: {title: Shop, version: "1"}',
+        'paths:',
+        '  /shop/products/{productId}:',
+        '    parameters: [{name: productId, in: path, required: true, schema: {type: string}}]',
+        '    get:',
+        '      responses:',
+        '        "200": {description: the view, content: {application/json: {schema: {type: object, required: [orderId], properties: {orderId: {type: string}}}}}}',
+        '  /shop/orders:',
+        '    post:',
+        '      responses: {"201": {description: created}}',
+      ].join('\n');
+      await page.getByRole('button', { name: 'Import OpenAPI' }).click();
+      const dlg = page.getByRole('dialog', { name: 'Import OpenAPI into v1' });
+      await dlg.getByText('v1 is published').waitFor();
+      await dlg.getByRole('textbox', { name: 'OpenAPI document' }).fill(doc);
+      await dlg.getByRole('button', { name: 'Preview' }).click();
+      await dlg.getByRole('region', { name: 'Preview: nothing changed yet' }).waitFor();
+      await dlg.getByRole('table', { name: 'Skipped operations' }).getByText('no endpoint of this version has this method and path').waitFor();
+      await dlg.getByRole('button', { name: 'Apply…' }).click();
+      await dlg.getByRole('button', { name: 'Apply import' }).click();
+      await dlg.getByRole('table', { name: 'Matched operations' }).getByText('Imported', { exact: true }).waitFor();
+      await page.screenshot({ path: path.join(shots, '18-openapi-import.png'), animations: 'disabled' });
+      const serious = await axeScan(page, 'OpenAPI import report');
+      if (serious.length) throw new Error(`serious accessibility violations:\n${JSON.stringify(serious, null, 1)}`);
+      await dlg.getByRole('button', { name: 'Close', exact: true }).click();
+      await page.getByRole('table', { name: 'Endpoints of v1' }).getByText(/out: order-view, oas-\S+-res/).waitFor();
+    });
+
     await step("the server's answers have the shapes the console reads", async () => {
       // The unit tests mock these answers; this checks the real ones, so the two cannot drift unnoticed.
       const login = await (await fetch(`${base}/admin/v1/auth/dev-login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ tenant: 'demo', email: 'owner@demo.local', role: 'owner' }) })).json();
