@@ -69,6 +69,10 @@ func newAPI(scope constructs.Construct, id string, props *awscdk.StackProps, cfg
 			// EMF metric lines on stdout (the default in aws mode), in the
 			// environment's namespace (gatewaymetrics.go).
 			env["PORTICO_METRICS_NAMESPACE"] = jsii.String(GatewayMetricsNamespace(s))
+		case FnWebhookDispatcher:
+			// Delivery counters as EMF on stdout, beside the gateway's
+			// (webhook.go, WebhookFailedMetric).
+			env["PORTICO_METRICS_NAMESPACE"] = jsii.String(GatewayMetricsNamespace(s))
 		case FnManagement:
 			issuer := st.Users.UserPoolProviderUrl()
 			env["PORTICO_CONSOLE_ISSUER"] = issuer

@@ -120,6 +120,10 @@ func newMonitoring(scope constructs.Construct, id string, props *awscdk.StackPro
 		}))
 	}
 
+	if api.Functions[FnWebhookDispatcher] != nil {
+		webhookMonitoring(m, s, alarm) // webhook.go
+	}
+
 	gsi := &map[string]any{"TableName": st.Table.TableName(), "GlobalSecondaryIndexName": indexGSI1}
 	throttles := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
 		Expression: jsii.String("FILL(r, 0) + FILL(w, 0) + FILL(gr, 0) + FILL(gw, 0)"),

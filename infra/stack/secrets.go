@@ -2,6 +2,7 @@ package stack
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -12,6 +13,11 @@ import (
 // environment's tenant secrets (internal/secrets/awssm):
 // portico/<env>/tenants/<tenant>/<name>.
 func (s Settings) TenantSecretsPrefix() string { return "portico/" + s.Name + "/tenants/" }
+
+// WebhookPreviousSecretPrefix starts the internal secret name of a
+// webhook subscription's previous signing secret
+// (secrets.Internal("webhook-previous", id) in internal/catalog).
+const WebhookPreviousSecretPrefix = ".webhook-previous."
 
 // tenantSecretReaders read tenant secrets at call time: upstream
 // credentials (gateway, workflow steps) and webhook signing secrets (the
@@ -53,6 +59,16 @@ func (a *API) tenantSecrets(s Settings, fns []Function, st *State) {
 		if f, ok := a.Functions[name]; ok {
 			read(f)
 		}
+	}
+	// The dispatcher deletes a rotated webhook secret's previous value once
+	// its grace period is over (internal name .webhook-previous.<id>), and
+	// nothing else.
+	if wd, ok := a.Functions[FnWebhookDispatcher]; ok {
+		wd.Role().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("TenantSecretsSweep"),
+			Actions:   jsii.Strings("secretsmanager:DeleteSecret"),
+			Resources: &[]*string{jsii.String(strings.TrimSuffix(arn, "*") + "*/" + WebhookPreviousSecretPrefix + "*")},
+		}))
 	}
 	m, ok := a.Functions[FnManagement]
 	if !ok {

@@ -43,7 +43,14 @@ func TestTenantSecretsGrants(t *testing.T) {
 				t.Errorf("%s: %s resource %s, want the tenants prefix only", st.where, sid, res)
 			}
 			got[role] = append(got[role], strs(st.stmt["Action"])...)
-		case "TenantSecretsDecrypt", "TenantSecretsEncrypt":
+		case "TenantSecretsSweep":
+			// Only the dispatcher, only deletions, only previous webhook
+			// secrets.
+			if role != "WebhookDispatcherRole" || !slices.Equal(strs(st.stmt["Action"]), []string{"secretsmanager:DeleteSecret"}) ||
+				!strings.HasSuffix(res, prefix+"/.webhook-previous.*]]]") || strings.Count(res, ":secret:") != 1 {
+				t.Errorf("%s: %s %v on %s, want the dispatcher deleting previous webhook secrets only", st.where, sid, st.stmt["Action"], res)
+			}
+				case "TenantSecretsDecrypt", "TenantSecretsEncrypt":
 			if c := fmt.Sprint(st.stmt["Condition"]); !strings.Contains(c, "kms:ViaService:secretsmanager.eu-west-1.amazonaws.com") {
 				t.Errorf("%s: %s without the via-Secrets-Manager condition: %s", st.where, sid, c)
 			}

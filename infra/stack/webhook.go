@@ -2,6 +2,7 @@ package stack
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -81,4 +82,48 @@ func (a *API) webhooks(s Settings, fn awslambda.Function, st *State) {
 			MaxEventAge:   awscdk.Duration_Minutes(jsii.Number(1)),
 		})},
 	})
+}
+
+// The webhook dispatcher's EMF metrics (internal/app WebhookMetrics), in
+// the gateway's namespace: per tenant and subscription, and summed over
+// tenants with the dimension Component=webhooks, which the alarm watches
+// (alarms cannot SEARCH).
+const (
+	WebhookFailedMetric    = "WebhookFailed"
+	WebhookDeliveredMetric = "WebhookDelivered"
+	WebhookAttemptsMetric  = "WebhookAttempts"
+	webhookComponent       = "webhooks"
+)
+
+// WebhookFailurePeriod is the window of the failed-deliveries alarm.
+const WebhookFailurePeriod = 15
+
+// webhookMonitoring adds the failed-deliveries alarm (any delivery that
+// ended failed, its retries exhausted, in 15 minutes) and a dashboard
+// widget of deliveries and failures by tenant.
+func webhookMonitoring(m *Monitoring, s Settings, alarm func(string, awscloudwatch.Alarm)) {
+	period := awscdk.Duration_Minutes(jsii.Number(WebhookFailurePeriod))
+	total := func(metric string) awscloudwatch.Metric {
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String(GatewayMetricsNamespace(s)), MetricName: jsii.String(metric),
+			DimensionsMap: &map[string]*string{"Component": jsii.String(webhookComponent)},
+			Period:        period, Statistic: jsii.String("Sum"),
+		})
+	}
+	alarm("WebhookFailures", awscloudwatch.NewAlarm(m.Stack, jsii.String("WebhookFailures"), &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String("Portico " + s.Name + ": webhook deliveries failed for good (every retry over about 24 h exhausted) in the last 15 minutes; " +
+			"the Webhook dimension of WebhookFailed names the tenants and subscriptions"),
+		Metric:             total(WebhookFailedMetric),
+		Threshold:          jsii.Number(0),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	}))
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	byTenant := func(label string) string { return "${PROP('Dim.Tenant')} " + label }
+	m.Dashboard.AddWidgets(awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+		Title: jsii.String("Webhooks by tenant: delivered, failed for good"), Width: jsii.Number(8),
+		Left:  &[]awscloudwatch.IMetric{tenantSearch(s, WebhookDeliveredMetric, byTenant("delivered"), five)},
+		Right: &[]awscloudwatch.IMetric{tenantSearch(s, WebhookFailedMetric, byTenant("failed"), five)},
+	}))
 }

@@ -21,7 +21,22 @@ func TestWebhookDispatcher(t *testing.T) {
 			"Environment":  obj{"Variables": assertions.Match_ObjectLike(&map[string]any{"PORTICO_MODE": "aws", "PORTICO_STORE": "dynamodb", "PORTICO_TABLE": assertions.Match_AnyValue()})},
 		})
 	})
-	must(t, "stream mapping filtered on new outbox items", func() {
+	must(t, "delivery metrics in the environment's namespace", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), obj{
+			"FunctionName": "portico-staging-webhook-dispatcher",
+			"Environment":  obj{"Variables": assertions.Match_ObjectLike(&map[string]any{"PORTICO_METRICS_NAMESPACE": "Portico/staging"})},
+		})
+	})
+	must(t, "failed-deliveries alarm on the totals, 15 minutes", func() {
+		s.monitoring.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), obj{
+			"MetricName": "WebhookFailed", "Namespace": "Portico/staging",
+			"Dimensions": []any{obj{"Name": "Component", "Value": "webhooks"}},
+			"Statistic":  "Sum", "Period": 900, "Threshold": 0, "EvaluationPeriods": 1,
+			"ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
+			"AlarmActions": []any{assertions.Match_AnyValue()}, "OKActions": []any{assertions.Match_AnyValue()},
+		})
+	})
+		must(t, "stream mapping filtered on new outbox items", func() {
 		tpl.ResourceCountIs(jsii.String("AWS::Lambda::EventSourceMapping"), jsii.Number(1))
 		tpl.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), obj{
 			"FunctionName":     obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^WebhookDispatcher"))},
