@@ -50,7 +50,7 @@ func TestTenantSecretsGrants(t *testing.T) {
 				!strings.HasSuffix(res, prefix+"/.webhook-previous.*]]]") || strings.Count(res, ":secret:") != 1 {
 				t.Errorf("%s: %s %v on %s, want the dispatcher deleting previous webhook secrets only", st.where, sid, st.stmt["Action"], res)
 			}
-				case "TenantSecretsDecrypt", "TenantSecretsEncrypt":
+		case "TenantSecretsDecrypt", "TenantSecretsEncrypt":
 			if c := fmt.Sprint(st.stmt["Condition"]); !strings.Contains(c, "kms:ViaService:secretsmanager.eu-west-1.amazonaws.com") {
 				t.Errorf("%s: %s without the via-Secrets-Manager condition: %s", st.where, sid, c)
 			}

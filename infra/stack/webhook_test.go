@@ -36,7 +36,7 @@ func TestWebhookDispatcher(t *testing.T) {
 			"AlarmActions": []any{assertions.Match_AnyValue()}, "OKActions": []any{assertions.Match_AnyValue()},
 		})
 	})
-		must(t, "stream mapping filtered on new outbox items", func() {
+	must(t, "stream mapping filtered on new outbox items", func() {
 		tpl.ResourceCountIs(jsii.String("AWS::Lambda::EventSourceMapping"), jsii.Number(1))
 		tpl.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), obj{
 			"FunctionName":     obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^WebhookDispatcher"))},
