@@ -122,6 +122,8 @@ func (c *Catalog) WebhookTargets(ctx context.Context, tenant, typ string) ([]web
 		if !s.Wants(typ) {
 			continue
 		}
+		// A rotation through another instance is used at once (webhook_rotate.go).
+		c.freshenWebhookSecrets(tenant, s, now)
 		sec, err := c.internalSecret(ctx, tenant, secretKindWebhook, s.ID, pfxWebhookSecret+s.ID) // secret.go
 		if errors.Is(err, ErrNotFound) {
 			continue // deleted meanwhile

@@ -178,13 +178,38 @@ func (c *Catalog) WebhookTarget(ctx context.Context, tenant, id string) (webhook
 	if err != nil {
 		return webhook.Subscription{}, err
 	}
+	now := c.now()
+	c.freshenWebhookSecrets(tenant, s, now)
 	sec, err := c.internalSecret(ctx, tenant, secretKindWebhook, s.ID, pfxWebhookSecret+s.ID)
 	if err != nil {
 		return webhook.Subscription{}, err
 	}
-	prev, err := c.previousWebhookSecret(ctx, tenant, s, c.now())
+	prev, err := c.previousWebhookSecret(ctx, tenant, s, now)
 	if err != nil {
 		return webhook.Subscription{}, err
 	}
 	return webhook.Subscription{ID: s.ID, URL: s.URL, Secret: sec, Previous: prev}, nil
+}
+
+// secretInvalidator is implemented by secrets.Cache.
+type secretInvalidator interface {
+	Invalidate(tenant, name string)
+}
+
+// freshWindow is how long after a subscription changed its secrets are
+// read past the secrets cache: longer than the cache keeps a value, so a
+// rotation made by another instance (management) is used by this one
+// (the dispatcher) from its next delivery, not up to a cache lifetime
+// later, and a read racing the rotation's secret writes is not kept.
+const freshWindow = secrets.DefaultTTL + time.Minute
+
+// freshenWebhookSecrets drops the cached secrets of s when it changed
+// within freshWindow (a rotation bumps its revision and UpdatedAt).
+func (c *Catalog) freshenWebhookSecrets(tenant string, s *model.WebhookSubscription, now time.Time) {
+	inv, ok := c.secrets.(secretInvalidator)
+	if !ok || now.Sub(s.UpdatedAt) >= freshWindow {
+		return
+	}
+	inv.Invalidate(tenant, secrets.Internal(secretKindWebhook, s.ID))
+	inv.Invalidate(tenant, secrets.Internal(secretKindWebhookPrevious, s.ID))
 }

@@ -292,3 +292,56 @@ func countActions(audit []model.AuditEntry, action string) int {
 	}
 	return n
 }
+
+// TestRotationSeenByOtherInstances: the dispatcher's instance has the old
+// secret in its secrets cache when the management instance rotates; its
+// next delivery already carries the new secret's signature (and the old
+// one's), not only after the cache's lifetime.
+func TestRotationSeenByOtherInstances(t *testing.T) {
+	clk := &manualClock{t: time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)}
+	st := boltBackend.open(t, clk.Now)
+	key := make([]byte, sealed.KeySize)
+	_, _ = rand.Read(key)
+	vault, err := sealed.New(sealed.Config{Store: st, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	instance := func() *catalog.Catalog {
+		cache, err := secrets.NewCache(secrets.CacheConfig{Store: vault, Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat, err := catalog.New(catalog.Config{Store: st, Secrets: cache, Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cat
+	}
+	mgmt, disp := instance(), instance()
+	must(t)(mgmt.CreateTenant(t.Context(), alice, &model.Tenant{ID: "acme", Name: "Acme"}))
+	rec := newRecorder(t)
+	m := &outboxEnv{cat: mgmt, clk: clk}
+	sub, s0 := m.subscribe(t, rec.srv.URL+"/hook", false, model.EventConfigChanged)
+	d := (&outboxEnv{cat: disp, clk: clk}).dispatcher(t, "d1", webhook.DefaultSchedule)
+
+	// Long after the subscription was made, the dispatcher caches s0.
+	clk.Advance(time.Hour)
+	m.change(t, "first")
+	if _, err := d.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.last(t, clk.Now, s0); !got[0] {
+		t.Fatal("first delivery does not verify")
+	}
+	_, s1, err := mgmt.RotateWebhookSecret(t.Context(), "acme", bob, sub.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.change(t, "second")
+	if _, err := d.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.last(t, clk.Now, s0, s1); !got[0] || !got[1] {
+		t.Fatalf("right after the rotation, through another instance: old verifies %v, new verifies %v", got[0], got[1])
+	}
+}
