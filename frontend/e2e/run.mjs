@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { checkBundle } from './bundle-size.mjs';
+import { startReceiver, webhooksFlow } from './webhooks.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const frontend = path.resolve(here, '..');
@@ -110,6 +111,7 @@ async function main() {
   mkdirSync(shots, { recursive: true });
   let server;
   let context;
+  let receiver;
   try {
     await step('initial JS within the 300 KB gzip budget', async () => {
       const b = checkBundle(path.join(frontend, 'dist'));
@@ -124,6 +126,8 @@ async function main() {
 
     const port = await freePort();
     const upPort = await freePort();
+    // A webhook receiver on loopback: allowed through the SSRF guard beside the demo upstream.
+    receiver = await startReceiver();
     const base = `http://127.0.0.1:${port}`;
     await step('start the local server', async () => {
       server = spawn(bin, [], {
@@ -133,6 +137,7 @@ async function main() {
           PORTICO_DATA_DIR: path.join(tmp, 'data'),
           PORTICO_LISTEN: `127.0.0.1:${port}`,
           PORTICO_DEMO_UPSTREAM_LISTEN: `127.0.0.1:${upPort}`,
+          PORTICO_UPSTREAM_ALLOW: `127.0.0.1:${upPort},127.0.0.1:${receiver.port}`,
           PORTICO_CONSOLE_DIR: path.join(frontend, 'dist'),
           PORTICO_REFRESH_INTERVAL: '500ms',
           PORTICO_LOG_LEVEL: 'warn',
@@ -552,6 +557,11 @@ async function main() {
       await page.screenshot({ path: path.join(shots, '17-workflow-redrive.png'), animations: 'disabled' });
     });
 
+    let webhooksUrl = '';
+    await step('webhooks: subscribe, the secret shown once, a change delivered signed, redelivered', async () => {
+      webhooksUrl = await webhooksFlow({ page, base, shots, receiver });
+    });
+
     await step('the change is in the audit log, with its diff', async () => {
       await page.getByRole('link', { name: 'Audit log' }).click();
       await page.getByLabel('Resource', { exact: true }).fill('api/shop');
@@ -575,6 +585,7 @@ async function main() {
         ['workflows', '/console/workflows', (p) => p.getByRole('table', { name: 'Workflows' })],
         ['workflow builder', '/console/workflows/order-lookup', (p) => p.getByTestId('wf-node-call2')],
         ['workflow execution', executionUrl, (p) => p.getByLabel('Execution history')],
+        ['webhooks', webhooksUrl, (p) => p.getByRole('table', { name: /^Deliveries to / })],
       ]) {
         await page.goto(base + url);
         await ready(page).waitFor();
@@ -601,12 +612,20 @@ async function main() {
         if ((await page.getByRole('button', { name, exact: true }).count()) !== 0) throw new Error(`viewer is offered ${name} on a workflow`);
     });
 
+    await step('a viewer reads the webhooks and their log, without changes', async () => {
+      await page.goto(base + webhooksUrl);
+      await page.getByRole('table', { name: /^Deliveries to / }).getByText('delivered', { exact: true }).first().waitFor();
+      for (const name of [/^New subscription$/, /^Delete$/, /^Redeliver /])
+        if ((await page.getByRole('button', { name }).count()) !== 0) throw new Error(`viewer is offered ${name} on webhooks`);
+    });
+
     await step('no console errors', async () => {
       const real = consoleErrors.filter((e) => !/Failed to load resource: the server responded with a status of 40[0-9]/.test(e));
       if (real.length) throw new Error(real.join('\n'));
     });
   } finally {
     if (context) await context.close().catch(() => {});
+    if (receiver) await receiver.close();
     if (server && server.exitCode === null) {
       server.kill('SIGTERM');
       await new Promise((r) => {

@@ -347,7 +347,7 @@ export function DeliveryLog({ subscription }: { subscription: WebhookSubscriptio
         )}
       />
       <Text size="xs" c="dimmed" mt="xs">
-        Receivers: see <Anchor href="https://www.standardwebhooks.com/" target="_blank" rel="noreferrer" size="xs">Standard Webhooks</Anchor> for checking the
+        Receivers: see <Anchor href="https://www.standardwebhooks.com/" target="_blank" rel="noreferrer" size="xs" underline="always">Standard Webhooks</Anchor> for checking the
         signature.
       </Text>
     </Card>
