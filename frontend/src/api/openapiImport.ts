@@ -66,7 +66,7 @@ export function importBody(text: string, dryRun: boolean): string {
 }
 
 /** importBodySize is the request's size in bytes, to compare with MAX_IMPORT_BYTES before sending. */
-export function importBodySize(text: string, dryRun = true): number {
+export function importBodySize(text: string, dryRun: boolean): number {
   return new TextEncoder().encode(importBody(text, dryRun)).length;
 }
 

@@ -69,6 +69,11 @@ describe('OpenAPI import', () => {
     expect(screen.queryByRole('button', { name: 'Import OpenAPI' }) !== null).toBe(offered);
   });
 
+  it('is not offered on a retired version, as adding an endpoint is not', async () => {
+    openVersion('developer', { status: 'retired' });
+    expect(await screen.findByRole('button', { name: 'Import OpenAPI' })).toBeDisabled();
+  });
+
   it('previews: a dry run of the text as pasted, its report as tables with counts', async () => {
     const { f, calls, user, dialog, doc } = await openPanel();
     expect(within(dialog).getByRole('button', { name: 'Apply…' })).toBeDisabled();

@@ -1,7 +1,7 @@
 import { Alert, Anchor, Badge, Button, Code, FileInput, Group, List, Paper, Stack, Table, Text, Textarea, Title } from '@mantine/core';
 import { IconAlertTriangle, IconCheck, IconFileImport } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useId, useMemo, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from '../api/client';
 import { keys } from '../api/hooks';
 import { DOCUMENT_POINTER, MAX_IMPORT_BYTES, importBodySize, importOpenApi, type ImportMatch, type ImportReport } from '../api/openapiImport';
@@ -52,7 +52,8 @@ export function OpenApiImport({ api: slug, version, onClose }: { api: string; ve
       ]),
   });
 
-  const size = importBodySize(text);
+  // The larger of the two requests ("dryRun": false): both must fit.
+  const size = useMemo(() => importBodySize(text, false), [text]);
   const tooLarge = size > MAX_IMPORT_BYTES;
   const failed = apply.error ?? preview.error;
   const problems = failed instanceof ApiError ? failed.fieldErrors : [];
