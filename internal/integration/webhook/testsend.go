@@ -1,10 +1,13 @@
 package webhook
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -67,15 +70,8 @@ func (d *Deliverer) Test(ctx context.Context, tenant string, sub Subscription) (
 		res.State = StateDelivered
 	}
 	if a.Status != 0 {
-		r := &TestResponse{Status: a.Status, DurationMs: a.DurationMs, Body: redact(excerpt, sub, keys)}
-		if len(r.Body) > MaxExcerpt {
-			cut := MaxExcerpt
-			for cut > 0 && !utf8.RuneStart(r.Body[cut]) {
-				cut--
-			}
-			r.Body, r.Truncated = r.Body[:cut], true
-		}
-		res.Response = r
+		body, truncated := excerptOf(excerpt, MaxExcerpt, secretForms(sub, keys))
+		res.Response = &TestResponse{Status: a.Status, DurationMs: a.DurationMs, Body: body, Truncated: truncated}
 	}
 	if d.cfg.Log != nil {
 		if err := d.cfg.Log.RecordDelivery(context.WithoutCancel(ctx), tenant, res.Delivery); err != nil {
@@ -85,36 +81,65 @@ func (d *Deliverer) Test(ctx context.Context, tenant string, sub Subscription) (
 	return res, nil
 }
 
-// redact returns b as valid UTF-8 text with the subscription's secrets
-// (with and without their prefix) and any base64 of their keys replaced:
-// a receiver that echoes what it got, or a URL that points back at
-// something holding the secret, must not put it in an answer.
-func redact(b []byte, sub Subscription, keys [][]byte) string {
-	s := string(b)
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	var secrets []string
+// secretForms returns the texts a secret of sub may appear as: the
+// secrets with and without their prefix, and their keys in every base64
+// alphabet. The longest is shorter than excerptSlack.
+func secretForms(sub Subscription, keys [][]byte) [][]byte {
+	var out [][]byte
 	for _, v := range []string{sub.Secret, sub.Previous} {
 		if v != "" {
-			secrets = append(secrets, v, strings.TrimPrefix(v, SecretPrefix))
+			out = append(out, []byte(v), []byte(strings.TrimPrefix(v, SecretPrefix)))
 		}
 	}
 	for _, k := range keys {
-		secrets = append(secrets, base64.StdEncoding.EncodeToString(k), base64.RawStdEncoding.EncodeToString(k),
-			base64.URLEncoding.EncodeToString(k), base64.RawURLEncoding.EncodeToString(k))
-	}
-	for _, v := range secrets {
-		if len(v) >= 16 {
-			s = strings.ReplaceAll(s, v, "[redacted]")
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			out = append(out, []byte(enc.EncodeToString(k)))
 		}
 	}
-	return s
+	return slices.DeleteFunc(out, func(f []byte) bool { return len(f) < 16 })
 }
 
-// Test sends a test event to sub through the dispatcher's deliverer
-// (Deliverer.Test): the same client, guard, signing and delivery log as
-// every attempt. Test sends are not counted in Stats.
-func (d *Dispatcher) Test(ctx context.Context, tenant string, sub Subscription) (TestResult, error) {
-	return d.cfg.Deliverer.Test(ctx, tenant, sub)
+// excerptOf returns the first limit bytes of b (cut at a character
+// boundary) as valid UTF-8, each occurrence of a secret form that starts
+// before the cut replaced whole by [redacted], and whether b went on after
+// the cut. b holds more than limit bytes when the answer did, by more than
+// the longest form, so a secret across the cut is found whole.
+func excerptOf(b []byte, limit int, forms [][]byte) (string, bool) {
+	type span struct{ from, to int }
+	var spans []span
+	for _, f := range forms {
+		for i := 0; ; {
+			j := bytes.Index(b[i:], f)
+			if j < 0 {
+				break
+			}
+			spans = append(spans, span{i + j, i + j + len(f)})
+			i += j + len(f)
+		}
+	}
+	slices.SortFunc(spans, func(x, y span) int { return cmp.Compare(x.from, y.from) })
+	cut, truncated := len(b), false
+	if len(b) > limit {
+		cut, truncated = limit, true
+		for cut > 0 && !utf8.RuneStart(b[cut]) {
+			cut--
+		}
+	}
+	var out strings.Builder
+	pos := 0
+	for _, sp := range spans {
+		switch {
+		case sp.from >= cut:
+		case sp.from >= pos:
+			out.Write(b[pos:sp.from])
+			out.WriteString("[redacted]")
+			pos = sp.to
+		case sp.to > pos: // overlaps the one redacted last: extend it
+			pos = sp.to
+		}
+	}
+	if pos < cut {
+		out.Write(b[pos:cut])
+	}
+	return strings.ToValidUTF8(out.String(), "\uFFFD"), truncated
 }

@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func mustSecret(t *testing.T, b byte) string {
@@ -178,4 +180,68 @@ func TestDispatcherStats(t *testing.T) {
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("Stats() = %+v, want %+v", got, want)
 	}
+}
+
+func TestExcerptOf(t *testing.T) {
+	sec := mustSecret(t, 9)
+	key, _ := DecodeSecret(sec)
+	forms := secretForms(Subscription{Secret: sec}, [][]byte{key})
+	long := strings.Repeat("a", MaxExcerpt-10)
+	tests := []struct {
+		name      string
+		in        string
+		want      string
+		truncated bool
+	}{
+		{"plain", "ok", "ok", false},
+		{"secret", "x" + sec + "y", "x[redacted]y", false},
+		{"secret without prefix, padded and raw", strings.TrimPrefix(sec, SecretPrefix) + " " + base64.RawURLEncoding.EncodeToString(key),
+			"[redacted] [redacted]", false},
+		{"secret across the cut", long + sec + "tail", long + "[redacted]", true},
+		{"cut inside a character", strings.Repeat("a", MaxExcerpt-1) + "é", strings.Repeat("a", MaxExcerpt-1), true},
+		{"invalid UTF-8", "a\xffb", "a\uFFFDb", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := []byte(tt.in)
+			if len(in) > MaxExcerpt+excerptSlack {
+				in = in[:MaxExcerpt+excerptSlack]
+			}
+			got, truncated := excerptOf(in, MaxExcerpt, forms)
+			if got != tt.want || truncated != tt.truncated {
+				t.Fatalf("excerptOf = %q, %v; want %q, %v", got, truncated, tt.want, tt.truncated)
+			}
+		})
+	}
+	// Many secrets before the cut never pull a cut-off one's start in.
+	many := strings.Repeat(sec, (MaxExcerpt+excerptSlack)/len(sec)+1)
+	got, _ := excerptOf([]byte(many)[:MaxExcerpt+excerptSlack], MaxExcerpt, forms)
+	if strings.Contains(got, sec[len(SecretPrefix):len(SecretPrefix)+8]) {
+		t.Fatalf("a piece of a secret got through: %q", got)
+	}
+}
+
+// FuzzExcerptOf: whatever a receiver answers, the excerpt is valid UTF-8,
+// bounded, and holds no secret.
+func FuzzExcerptOf(f *testing.F) {
+	sec := "whsec_CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk="
+	key, _ := DecodeSecret(sec)
+	forms := secretForms(Subscription{Secret: sec}, [][]byte{key})
+	f.Add([]byte("ok"))
+	f.Add([]byte(strings.Repeat("x", MaxExcerpt-3) + sec))
+	f.Add([]byte("\xff" + sec[:20] + sec))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > MaxExcerpt+excerptSlack {
+			b = b[:MaxExcerpt+excerptSlack]
+		}
+		got, _ := excerptOf(b, MaxExcerpt, forms)
+		if !utf8.ValidString(got) || len(got) > 3*MaxExcerpt {
+			t.Fatalf("excerpt %q", got)
+		}
+		for _, fm := range forms {
+			if strings.Contains(got, string(fm)) {
+				t.Fatalf("excerpt %q holds a secret", got)
+			}
+		}
+	})
 }
