@@ -2,7 +2,8 @@
 // of a compiled workflow invokes it with one step (an integration call or a
 // transform). It only wires; the step code is workflow.TaskHandler over
 // workflow/steps, the same code the embedded engine runs locally. It reads
-// the tenant's integration (one GetItem) from the table.
+// the tenant's integration or transform (one GetItem) from the table; a
+// wasm transform's module too on its first use.
 package main
 
 import (
@@ -37,7 +38,17 @@ func main() {
 		log.Error("start workflow-task", "error", err.Error())
 		os.Exit(1)
 	}
-	steps, err := app.NewWorkflowSteps(e, cat, log)
+	sh, err := app.NewShared(e, log)
+	if err != nil {
+		log.Error("start workflow-task", "error", err.Error())
+		os.Exit(1)
+	}
+	wasm, err := sh.WasmHost(e, log)
+	if err != nil {
+		log.Error("start workflow-task", "error", err.Error())
+		os.Exit(1)
+	}
+	steps, err := app.NewWorkflowSteps(e, cat, wasm, log)
 	if err != nil {
 		log.Error("start workflow-task", "error", err.Error())
 		os.Exit(1)

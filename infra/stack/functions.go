@@ -26,7 +26,7 @@ type Function struct {
 var registry = map[string]Function{
 	FnGateway:      {Name: FnGateway, Table: true},
 	FnManagement:   {Name: FnManagement, Table: true, TableWrite: true},
-	FnWorkflowTask: {Name: FnWorkflowTask, Table: true}, // reads the tenant's integration for each call step
+	FnWorkflowTask: {Name: FnWorkflowTask, Table: true}, // reads the tenant's integration or transform for each step
 	FnKeyRotation:  {Name: FnKeyRotation},
 	// Reads subscriptions; writes only the outbox and delivery-log
 	// partitions (webhook.go), not through TableWrite.

@@ -9,6 +9,7 @@ import (
 	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/integration"
 	"github.com/portico/portico/internal/proxy"
+	"github.com/portico/portico/internal/wasmhost"
 	"github.com/portico/portico/internal/workflow"
 	wfsfn "github.com/portico/portico/internal/workflow/sfn"
 	"github.com/portico/portico/internal/workflow/steps"
@@ -32,11 +33,19 @@ type workflowSlot struct {
 // (workflow endpoints answer 503, publish answers 503).
 func (sh *Shared) WorkflowEngine(ctx context.Context, e Env, cat *catalog.Catalog, log *slog.Logger) (workflow.Engine, error) {
 	s := &sh.workflows
-	s.once.Do(func() { s.engine, s.err = newWorkflowEngine(ctx, e, cat, log) })
+	s.once.Do(func() {
+		var wasm *wasmhost.Host
+		if e.Mode == "local" {
+			if wasm, s.err = sh.WasmHost(e, log); s.err != nil {
+				return
+			}
+		}
+		s.engine, s.err = newWorkflowEngine(ctx, e, cat, wasm, log)
+	})
 	return s.engine, s.err
 }
 
-func newWorkflowEngine(ctx context.Context, e Env, cat *catalog.Catalog, log *slog.Logger) (workflow.Engine, error) {
+func newWorkflowEngine(ctx context.Context, e Env, cat *catalog.Catalog, wasm *wasmhost.Host, log *slog.Logger) (workflow.Engine, error) {
 	if e.Mode != "local" {
 		if e.WorkflowRoleARN == "" {
 			log.Warn("workflows disabled: PORTICO_WORKFLOW_ROLE_ARN is not set")
@@ -55,7 +64,7 @@ func newWorkflowEngine(ctx context.Context, e Env, cat *catalog.Catalog, log *sl
 		}
 		return eng, nil
 	}
-	st, err := NewWorkflowSteps(e, cat, log)
+	st, err := NewWorkflowSteps(e, cat, wasm, log)
 	if err != nil {
 		return nil, err
 	}
@@ -72,15 +81,16 @@ func newWorkflowEngine(ctx context.Context, e Env, cat *catalog.Catalog, log *sl
 
 // NewWorkflowSteps builds the step code of workflow tasks: integration
 // calls through their own integration engine, behind the same SSRF guard
-// as the gateway's calls.
-func NewWorkflowSteps(e Env, cat *catalog.Catalog, log *slog.Logger) (*steps.Steps, error) {
+// as the gateway's calls, and the tenant's transforms (wasm ones on wasm,
+// which may be nil: they then fail with Portico.TransformFailed).
+func NewWorkflowSteps(e Env, cat *catalog.Catalog, wasm *wasmhost.Host, log *slog.Logger) (*steps.Steps, error) {
 	guard := upstreamGuard(e)
 	fwd := proxy.New(proxy.Config{Logger: log, Transport: proxy.NewTransportWith(proxy.TransportConfig{Control: guard.Control, NoProxy: true})})
 	eng, err := integration.New(integration.Config{Forwarder: fwd, Guard: guard, Logger: log, Secrets: cat.SecretSource()})
 	if err != nil {
 		return nil, err
 	}
-	return steps.New(steps.Config{Integrations: cat, Engine: eng})
+	return steps.New(steps.Config{Integrations: cat, Engine: eng, Transforms: cat, Wasm: wasm})
 }
 
 // redeploy deploys every published workflow of every tenant on the local

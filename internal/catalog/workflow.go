@@ -59,8 +59,7 @@ var workflowKind = kind[Workflow]{name: "workflow", prefix: pfxWorkflow,
 	}}
 
 // WorkflowLookups are the catalog lookups workflow validation needs for
-// tenant: its integrations, and its transforms (which are not stored
-// resources yet, so every transform name is unknown).
+// tenant: its integrations and its transforms.
 func (c *Catalog) WorkflowLookups(ctx context.Context, tenant string) (workflow.ValidateOptions, error) {
 	ints, err := listAll[model.Integration](ctx, c.st, tenant, pfxInt)
 	if err != nil {
@@ -70,9 +69,17 @@ func (c *Catalog) WorkflowLookups(ctx context.Context, tenant string) (workflow.
 	for _, in := range ints {
 		known[in.Slug] = true
 	}
+	trs, err := listAll[model.Transform](ctx, c.st, tenant, pfxTransform)
+	if err != nil {
+		return workflow.ValidateOptions{}, err
+	}
+	transforms := make(map[string]bool, len(trs))
+	for _, t := range trs {
+		transforms[t.Slug] = true
+	}
 	return workflow.ValidateOptions{
 		Integration: func(slug string) bool { return known[slug] },
-		Transform:   func(string) bool { return false },
+		Transform:   func(slug string) bool { return transforms[slug] },
 	}, nil
 }
 

@@ -22,12 +22,15 @@ func TestWorkflowLifecycle(t *testing.T) {
 	// Validation uses the tenant's integrations.
 	_, err := c.CreateWorkflow(ctx, "acme", alice, callWorkflow("checkout", "nope"))
 	wantProblem(t, err, "/steps/0/call/integration")
-	// Transforms are not tenant resources yet: every name is unknown.
+	// ... and its transforms.
 	tw := &catalog.Workflow{Workflow: workflow.Workflow{Slug: "tx", Steps: []workflow.Step{
 		{Name: "shape", Type: workflow.StepTransform, Transform: &workflow.Transform{Transform: "camel"}},
 	}}}
 	_, err = c.CreateWorkflow(ctx, "acme", alice, tw)
 	wantProblem(t, err, "/steps/0/transform/transform")
+	must(t)(c.CreateTransform(ctx, "acme", alice, declarative("camel", passingDoc)))
+	must(t)(c.CreateWorkflow(ctx, "acme", alice, tw))
+	noErr(t, c.DeleteWorkflow(ctx, "acme", alice, "tx", 0))
 
 	in := callWorkflow("checkout", "backend")
 	in.Deployed = &catalog.WorkflowDeployment{Ref: "forged"}

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -11,22 +10,15 @@ import (
 	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/wasmhost"
+	"github.com/portico/portico/internal/wasmhost/wasmhosttest"
 )
 
-// Hand-built modules meeting the transform ABI (wasmhost's test modules
-// modEcho and modGuestErr): fast to load, exact about what they do.
+// Hand-built modules meeting the transform ABI: fast to load, exact about
+// what they do.
 var (
-	wasmEcho     = mustHex("0061736d01000000010f0360000060017f017f60027f7f017e03030201020503010001071e03066d656d6f7279020005616c6c6f630000097472616e73666f726d00010a140205004180080b0c002000ad4220862001ad840b")
-	wasmGuestErr = mustHex("0061736d01000000010f0360000060017f017f60027f7f017e03030201020503010001071e03066d656d6f7279020005616c6c6f630000097472616e73666f726d00010a1b0205004180080b13002000ad4220862001ad42808080800884840b")
+	wasmEcho     = wasmhosttest.Echo()
+	wasmGuestErr = wasmhosttest.GuestError()
 )
-
-func mustHex(s string) []byte {
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
 
 func passing(t testing.TB, slug, doc string) model.Transform {
 	t.Helper()

@@ -5,17 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Names of the states the compiler adds. Step names cannot contain '.', so
 // they never collide.
 const (
-	StateStart              = "Portico.Start"
-	StateDone               = "Portico.Done"
-	StateFailed             = "Portico.Failed"
-	stateUndoPrefix         = "Portico.Undo."
-	stateUndoCheckPrefix    = "Portico.Undo?."
-	stateUndoFailedPrefix   = "Portico.UndoFailed."
+	StateStart            = "Portico.Start"
+	StateDone             = "Portico.Done"
+	StateFailed           = "Portico.Failed"
+	stateUndoPrefix       = "Portico.Undo."
+	stateUndoCheckPrefix  = "Portico.Undo?."
+	stateUndoFailedPrefix = "Portico.UndoFailed."
+	// stateNoMatchPrefix: a choice after a compensated step with no rule
+	// matching records States.NoChoiceMatched and compensates (a Choice
+	// state cannot be caught).
+	stateNoMatchPrefix      = "Portico.NoMatch."
 	ErrCompensationFailed   = "Portico.CompensationFailed"
 	failurePath             = "$.failure"
 	compensationFailurePath = "$.compensationFailure"
@@ -110,6 +115,12 @@ func (c *compiler) compile() *Machine {
 		}
 		if caught[i] && (st.Type == "Task" || st.Type == "Parallel") {
 			st.Catch = []Catcher{{ErrorEquals: []string{"States.ALL"}, ResultPath: P(failurePath), Next: chain}}
+		}
+		if s.Type == StepChoice && caught[i] && st.Default == "" {
+			// Choice states cannot be caught: no match compensates too.
+			b, _ := json.Marshal(map[string]string{"Error": "States.NoChoiceMatched", "Cause": "no rule of choice " + s.Name + " matched"})
+			st.Default = stateNoMatchPrefix + s.Name
+			states[st.Default] = &State{Type: "Pass", Result: b, ResultPath: P(failurePath), Next: chain}
 		}
 		if s.Type == StepFail && caught[i] {
 			// Fail states cannot be caught: record the failure and compensate.
@@ -265,7 +276,21 @@ func choiceRule(c Condition) ChoiceRule {
 		n := choiceRule(*c.Not)
 		return ChoiceRule{Not: &n}
 	}
-	return ChoiceRule{Variable: c.Variable, Op: c.Op, Value: c.Value}
+	cmp := ChoiceRule{Variable: c.Variable, Op: c.Op, Value: c.Value}
+	if c.Op == "IsPresent" {
+		return cmp
+	}
+	// A comparison of a missing variable (or *Path operand) is a
+	// States.Runtime error on Step Functions, which nothing can catch (so
+	// no compensation runs): guarded, a missing value makes the rule false.
+	guard := []ChoiceRule{{Variable: c.Variable, Op: "IsPresent", Value: json.RawMessage("true")}}
+	if strings.HasSuffix(c.Op, "Path") {
+		var p string
+		if json.Unmarshal(c.Value, &p) == nil {
+			guard = append(guard, ChoiceRule{Variable: p, Op: "IsPresent", Value: json.RawMessage("true")})
+		}
+	}
+	return ChoiceRule{And: append(guard, cmp)}
 }
 
 func retriers(rs []Retry) []Retrier {

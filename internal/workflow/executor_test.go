@@ -200,3 +200,47 @@ func TestSagaEachStepFails(t *testing.T) {
 		}
 	}
 }
+
+// TestSagaChoiceFailures: a choice after a compensated step cannot be
+// caught, so the compiler guards its comparisons (a missing variable makes
+// a rule false) and routes "no rule matched" into the compensation chain.
+func TestSagaChoiceFailures(t *testing.T) {
+	w := &Workflow{Slug: "route", Steps: []Step{
+		{Name: "reserve", Type: StepCall, Next: "route", Compensate: "release", Call: &Call{Integration: "x"}},
+		{Name: "route", Type: StepChoice, Choice: &Choice{Rules: []Rule{
+			{Condition: Condition{Variable: "$.input.body.speed", Op: "StringEquals", Value: json.RawMessage(`"express"`)}, Next: "ship"},
+		}}},
+		{Name: "ship", Type: StepCall, Call: &Call{Integration: "x"}},
+	}, Compensations: []Step{{Name: "release", Type: StepCall, Call: &Call{Integration: "x", Method: "DELETE"}}}}
+	m, err := Compile(w, CompileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, body string
+		wantErr    string
+		wantTasks  []string
+	}{
+		{"a rule matches", `{"speed":"express"}`, "", []string{"reserve", "ship"}},
+		{"no rule matches", `{"speed":"slow"}`, "States.NoChoiceMatched", []string{"reserve", "Portico.Undo.reserve"}},
+		{"the variable is missing", `{}`, "States.NoChoiceMatched", []string{"reserve", "Portico.Undo.reserve"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			tasks := newScripted(clock, nil)
+			ex, _ := NewExecutor(ExecutorConfig{Tasks: tasks, Clock: clock})
+			_, err := ex.Run(context.Background(), m, json.RawMessage(`{"body":`+tt.body+`}`))
+			var e *Error
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("err = %v", err)
+			case tt.wantErr != "" && (!errors.As(err, &e) || e.Name != tt.wantErr):
+				t.Fatalf("err = %v, want %s", err, tt.wantErr)
+			}
+			if !reflect.DeepEqual(tasks.order, tt.wantTasks) {
+				t.Errorf("tasks %v, want %v", tasks.order, tt.wantTasks)
+			}
+		})
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/problem"
 	"github.com/portico/portico/internal/proxy"
+	"github.com/portico/portico/internal/wasmhost"
 	"github.com/portico/portico/internal/workflow"
 )
 
@@ -33,11 +34,17 @@ type IntegrationSource interface {
 type Config struct {
 	Integrations IntegrationSource   // required
 	Engine       *integration.Engine // required
+	// Transforms reads the tenant transforms transform steps run
+	// (transform.go); without it they fail with Portico.TransformFailed.
+	Transforms TransformSource
+	// Wasm runs wasm transforms; without it they fail the same way.
+	Wasm *wasmhost.Host
 }
 
 // Steps performs workflow steps.
 type Steps struct {
 	cfg Config
+	tr  transforms
 }
 
 // New returns Steps; both dependencies are required.
@@ -46,16 +53,6 @@ func New(cfg Config) (*Steps, error) {
 		return nil, errors.New("steps: Integrations and Engine are required")
 	}
 	return &Steps{cfg: cfg}, nil
-}
-
-// ErrTransformsUnavailable: transforms are not stored as tenant resources
-// yet, so no workflow can name one (validation refuses it at save time).
-var ErrTransformsUnavailable = &workflow.Error{Name: workflow.ErrorTransformFailed, Cause: "transforms are not available to workflows yet"}
-
-// Transform implements workflow.Steps: it always fails with
-// ErrTransformsUnavailable, a named error, never a silent pass-through.
-func (s *Steps) Transform(context.Context, string, workflow.TransformConfig, json.RawMessage) (json.RawMessage, error) {
-	return nil, ErrTransformsUnavailable
 }
 
 // Call implements workflow.Steps: c.Method (default POST) to the
