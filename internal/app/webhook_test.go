@@ -153,3 +153,65 @@ func TestLocalWebhookDispatcher(t *testing.T) {
 		t.Fatalf("test send to no subscription: %v", err)
 	}
 }
+
+// TestWebhookHandlerMetrics: the function's handler flushes the delivery
+// counters after the invocation that finds a flush due, and registers the
+// last flush for shutdown.
+func TestWebhookHandlerMetrics(t *testing.T) {
+	dataDir := t.TempDir()
+	emf := filepath.Join(dataDir, "emf.log")
+	env := map[string]string{
+		"PORTICO_DATA_DIR":       dataDir,
+		"PORTICO_METRICS":        "file:" + emf,
+		"PORTICO_UPSTREAM_ALLOW": "127.0.0.1/32",
+		"PORTICO_UPSTREAM_PORTS": "*",
+	}
+	e, err := LoadEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.MetricsInterval = time.Nanosecond // every invocation finds a flush due
+	st, closeStore, err := OpenStore(t.Context(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeStore() })
+	cat, err := NewCatalog(e, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := catalog.Actor{Subject: "owner@acme.test", Role: "owner"}
+	if _, err := cat.CreateTenant(t.Context(), actor, &model.Tenant{ID: "acme", Name: "Acme"}); err != nil {
+		t.Fatal(err)
+	}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusGone) }))
+	defer recv.Close()
+	sub, _, err := cat.CreateWebhook(t.Context(), "acme", actor, &model.WebhookSubscription{URL: recv.URL, Events: []string{model.EventConfigChanged}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.CreateAPI(t.Context(), "acme", actor, &model.API{Slug: "orders", Name: "Orders", BasePath: "/orders"}); err != nil {
+		t.Fatal(err)
+	}
+	sh := &Shared{}
+	h, err := NewWebhookHandler(e, cat, sh, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sh.shutdown) != 1 {
+		t.Fatalf("%d shutdown hooks, want the metrics flush", len(sh.shutdown))
+	}
+	res, err := h(t.Context(), json.RawMessage(`{"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-11-25T01:00:00Z","region":"eu-west-1","resources":[],"detail":{}}`))
+	if err != nil || res.Dispatched != 1 {
+		t.Fatalf("invocation %+v %v", res, err)
+	}
+	b, err := os.ReadFile(emf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"Webhook":"`+sub.ID+`"`) || !strings.Contains(string(b), `"WebhookAttempts":1`) ||
+		!strings.Contains(string(b), `"Component":"webhooks"`) {
+		t.Fatalf("EMF after the invocation:\n%s", b)
+	}
+	sh.shutdown[0]()
+}

@@ -143,3 +143,10 @@ func excerptOf(b []byte, limit int, forms [][]byte) (string, bool) {
 	}
 	return strings.ToValidUTF8(out.String(), "\uFFFD"), truncated
 }
+
+// Test sends a test event to sub through the dispatcher's deliverer
+// (Deliverer.Test): the same client, guard, signing and delivery log as
+// every attempt. Test sends are not counted in Stats.
+func (d *Dispatcher) Test(ctx context.Context, tenant string, sub Subscription) (TestResult, error) {
+	return d.cfg.Deliverer.Test(ctx, tenant, sub)
+}
