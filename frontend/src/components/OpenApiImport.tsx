@@ -492,13 +492,13 @@ function MatchRow({ m, applied }: { m: ImportMatch; applied: boolean }) {
         {applied && (
           <Table.Td>
             {m.error ? (
-              <Text size="sm" c="red.8">
+              <Text size="sm" c="red.9">
                 Not changed: {m.error}
               </Text>
             ) : (
               <Group gap={4} wrap="nowrap">
                 <IconCheck size={14} color="var(--mantine-color-green-8)" aria-hidden />
-                <Text size="sm" c="green.9">
+                <Text size="sm">
                   Imported
                 </Text>
               </Group>
