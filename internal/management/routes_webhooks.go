@@ -25,7 +25,8 @@ func (h *Handler) webhookRoutes() []apiRoute {
 	}
 }
 
-// createdWebhook is the only answer that carries the signing secret.
+// createdWebhook is the only answer that carries the signing secret (the
+// creation, and a rotation: routes_webhook_manage.go).
 type createdWebhook struct {
 	*model.WebhookSubscription
 	Secret string `json:"secret"`
