@@ -256,6 +256,7 @@ func matrixCalls() map[string]matrixCall {
 		"POST /admin/v1/validate/integration": fixed("/validate/integration", `{"slug":"x","name":"X","type":"http","url":"http://127.0.0.1:1"}`),
 		"POST /admin/v1/validate/consumer":    fixed("/validate/consumer", `{"slug":"x","name":"X"}`),
 		"POST /admin/v1/validate/member":      fixed("/validate/member", `{"email":"a@b.test","role":"viewer"}`),
+		"POST /admin/v1/validate/workflow":    fixed("/validate/workflow", `{"slug":"x","steps":[{"name":"a","type":"set","set":{"value":1}}]}`),
 		"POST /admin/v1/transforms:preview":   fixed("/transforms:preview", `{"transform":{"steps":[{"status":{"set":201}}]},"input":{"status":200}}`),
 
 		"GET /admin/v1/transforms":                    transformMatrix()["GET /admin/v1/transforms"],

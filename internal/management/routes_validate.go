@@ -9,6 +9,7 @@ import (
 	"github.com/portico/portico/internal/identity"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/problem"
+	"github.com/portico/portico/internal/workflow"
 )
 
 // validateRoutes are dry runs of the create and update checks: the console
@@ -24,7 +25,7 @@ func (h *Handler) validateRoutes() []apiRoute {
 }
 
 // validateKinds are the documents with a dry run, one route each.
-var validateKinds = []string{"api", "version", "endpoint", "integration", "consumer", "member"}
+var validateKinds = []string{"api", "version", "endpoint", "integration", "consumer", "member", "workflow"}
 
 // validation is the body of a dry run: valid, or the field errors a create
 // or update would be refused with.
@@ -34,7 +35,7 @@ type validation struct {
 }
 
 // validate checks one document of the given kind (api, version, endpoint,
-// integration, consumer, member). A body that does not decode is
+// integration, consumer, member, workflow). A body that does not decode is
 // the same 400 problem a create would get. An endpoint's target integration
 // must exist in the tenant; route conflicts are only found on submit (409).
 func (h *Handler) validate(kind string) func(http.ResponseWriter, *http.Request, identity.Principal) error {
@@ -97,6 +98,20 @@ func (h *Handler) validateDoc(w http.ResponseWriter, r *http.Request, p identity
 			return nil, err
 		}
 		errs = model.ValidateMember(&m)
+	case "workflow":
+		// The checks a save runs, with the tenant's integrations and
+		// transforms (catalog.WorkflowLookups).
+		var wf catalog.Workflow
+		if err := h.decode(w, r, &wf); err != nil {
+			return nil, err
+		}
+		opts, err := h.cat.WorkflowLookups(r.Context(), p.Tenant)
+		if err != nil {
+			return nil, err
+		}
+		if prob := workflow.Validate(&wf.Workflow, opts); prob != nil {
+			errs = model.Errors(prob.Errors)
+		}
 	default:
 		return nil, fmt.Errorf("no validator for %q", kind)
 	}

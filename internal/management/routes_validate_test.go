@@ -28,6 +28,10 @@ func TestValidateDryRun(t *testing.T) {
 		{"integration", "integration", `{"slug":"x","name":"X","type":"http","url":"ftp://h","retry":{"maxAttempts":0}}`, 200, []string{"/url", "/retry/maxAttempts"}},
 		{"consumer", "consumer", `{"slug":"mobile-2","name":"M"}`, 200, nil},
 		{"member", "member", `{"email":"nope","role":"boss"}`, 200, []string{"/email", "/role"}},
+		{"valid workflow", "workflow", `{"slug":"checkout","steps":[{"name":"reserve","type":"call","call":{"integration":"backend","path":"/r"}}]}`, 200, nil},
+		{"workflow with an unknown integration and transform", "workflow", `{"slug":"checkout","steps":[
+			{"name":"reserve","type":"call","call":{"integration":"nope"},"next":"shape"},
+			{"name":"shape","type":"transform","transform":{"transform":"nope"}}]}`, 200, []string{"/steps/0/call/integration", "/steps/1/transform/transform"}},
 		{"undecodable body is the create 400", "integration", `{"timeoutMs":"soon"}`, 400, nil},
 		{"unknown field is the create 400", "api", `{"slug":"x","name":"X","colour":"red"}`, 400, nil},
 	}

@@ -21,7 +21,7 @@ func (h *Handler) workflowExecutionRoutes() []apiRoute {
 }
 
 // recording wraps engine so a test run is recorded like a gateway call.
-func (h *Handler) recording(engine workflow.Engine, r *http.Request, tenant, slug string) workflow.Engine {
+func (h *Handler) recording(engine workflow.Engine, r *http.Request, tenant, slug string) *workflow.Recording {
 	return &workflow.Recording{Engine: engine, Recorder: h.cat, Tenant: tenant, Workflow: slug, Source: workflow.SourceTest,
 		IdempotencyKey: r.Header.Get("Idempotency-Key"), Log: h.log, Now: h.cfg.Now}
 }

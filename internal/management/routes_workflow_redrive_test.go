@@ -89,8 +89,8 @@ func (e *env) failedOrder(t *testing.T, eng *workflow.Local, slug string) string
 		t.Fatalf("test run: %+v, %v", x, err)
 	}
 	pg := decodeJSON[page[workflow.Record]](t, e.do("GET", prefix+"/workflows/"+slug+"/executions", owner, ""))
-	if len(pg.Items) != 1 {
-		t.Fatalf("records = %+v", pg.Items)
+	if len(pg.Items) != 1 || pg.Items[0].ID != run.Record {
+		t.Fatalf("records = %+v; the test run named record %q", pg.Items, run.Record)
 	}
 	// Reading it writes the end back.
 	if got := decodeJSON[workflow.Record](t, e.do("GET", prefix+"/workflows/"+slug+"/executions/"+pg.Items[0].ID, owner, "")); got.Status != workflow.StatusFailed {

@@ -205,6 +205,8 @@ type testRun struct {
 	Output      json.RawMessage          `json:"output,omitempty"`
 	Error       *workflow.Error          `json:"error,omitempty"`
 	ExecutionID string                   `json:"executionId,omitempty"`
+	// Record is the id of the execution record (GET .../executions/{id}).
+	Record string `json:"record,omitempty"`
 	// HTTPStatus is what a gateway caller would get.
 	HTTPStatus int `json:"httpStatus"`
 }
@@ -244,25 +246,25 @@ func (h *Handler) testWorkflow(w http.ResponseWriter, r *http.Request, p identit
 		return &catalog.ConflictError{Detail: fmt.Sprintf("workflow %q is not published; publish it first", slug), Err: catalog.ErrInUse}
 	}
 	model := wf.Deployed.Model(slug)
-	engine = h.recording(engine, r, p.Tenant, slug)
+	rec := h.recording(engine, r, p.Tenant, slug)
 	if wf.Deployed.Kind == workflow.KindStandard {
-		id, err := engine.Start(r.Context(), wf.Deployed.Ref, "", input)
+		id, err := rec.Start(r.Context(), wf.Deployed.Ref, "", input)
 		if err != nil {
 			return problem.New(http.StatusBadGateway, "workflow-engine", "Bad Gateway", "the workflow engine could not start the execution").WithCause(err)
 		}
-		return writeJSON(w, http.StatusAccepted, testRun{Status: workflow.StatusRunning, ExecutionID: id, HTTPStatus: http.StatusAccepted})
+		return writeJSON(w, http.StatusAccepted, testRun{Status: workflow.StatusRunning, ExecutionID: id, Record: rec.RecordID, HTTPStatus: http.StatusAccepted})
 	}
-	out, err := engine.Execute(r.Context(), wf.Deployed.Ref, input)
+	out, err := rec.Execute(r.Context(), wf.Deployed.Ref, input)
 	var xe *workflow.Error
 	switch {
 	case err == nil:
-		return writeJSON(w, http.StatusOK, testRun{Status: workflow.StatusSucceeded, Output: out, HTTPStatus: http.StatusOK})
+		return writeJSON(w, http.StatusOK, testRun{Status: workflow.StatusSucceeded, Output: out, Record: rec.RecordID, HTTPStatus: http.StatusOK})
 	case errors.As(err, &xe):
 		status := workflow.StatusFailed
 		if xe.Name == workflow.ErrorTimeout {
 			status = workflow.StatusTimedOut
 		}
-		return writeJSON(w, http.StatusOK, testRun{Status: status, Error: xe, HTTPStatus: workflow.FailureStatus(model, err)})
+		return writeJSON(w, http.StatusOK, testRun{Status: status, Error: xe, Record: rec.RecordID, HTTPStatus: workflow.FailureStatus(model, err)})
 	default:
 		return problem.New(http.StatusBadGateway, "workflow-engine", "Bad Gateway", "the workflow engine could not run the execution").WithCause(err)
 	}

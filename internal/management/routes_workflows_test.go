@@ -99,6 +99,9 @@ func TestWorkflowRoutes(t *testing.T) {
 	if run.Status != workflow.StatusFailed || run.Error == nil || run.Error.Name != workflow.ErrorStepFailed || run.HTTPStatus != 409 {
 		t.Fatalf("test run = %+v", run)
 	}
+	if run.Record == "" {
+		t.Error("the test run does not name its execution record")
+	}
 
 	// Now an endpoint may target it; while it does, it cannot be deleted.
 	rec = e.do("POST", prefix+"/apis/orders/versions/v1/endpoints", dev, `{"method":"POST","path":"/checkout","target":{"type":"workflow","workflow":"checkout"}}`)

@@ -115,6 +115,9 @@ type Recording struct {
 	IdempotencyKey string
 	Log            *slog.Logger     // default slog.Default()
 	Now            func() time.Time // default time.Now
+	// RecordID is set to the id of the record Execute or Start saved (for
+	// one caller's Recording: it is not meant to be shared).
+	RecordID string
 }
 
 func (r *Recording) now() time.Time {
@@ -134,7 +137,9 @@ func (r *Recording) save(ctx context.Context, rec *Record) {
 	if r.Recorder == nil {
 		return
 	}
+	r.RecordID = rec.ID
 	if err := r.Recorder.RecordExecution(context.WithoutCancel(ctx), rec); err != nil {
+		r.RecordID = ""
 		log := r.Log
 		if log == nil {
 			log = slog.Default()

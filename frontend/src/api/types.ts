@@ -390,6 +390,8 @@ export interface TestRun {
   output?: unknown;
   error?: ExecutionError;
   executionId?: string;
+  /** The id of the run's execution record (GET .../executions/{record}). */
+  record?: string;
   /** What a gateway caller would get. */
   httpStatus: number;
 }
@@ -428,6 +430,8 @@ export interface WebhookSubscription extends Partial<Meta> {
   events: string[];
   description?: string;
   disabled?: boolean;
+  /** After a secret rotation: until then the previous secret signs too. */
+  previousSecretExpiresAt?: string;
 }
 
 export interface CreatedWebhook extends WebhookSubscription {
@@ -453,4 +457,9 @@ export interface WebhookDelivery {
   state: DeliveryState | (string & {});
   createdAt: string;
   attempts: DeliveryAttempt[] | null;
+}
+
+/** POST /webhooks/{webhook}/test: the test delivery and the receiver's answer (absent: none, the attempt's error says why). */
+export interface WebhookTestResult extends WebhookDelivery {
+  response?: { status: number; durationMs: number; body: string; truncated?: boolean };
 }

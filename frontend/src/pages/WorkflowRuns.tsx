@@ -41,7 +41,8 @@ export function WorkflowRuns({ workflow, dirty }: { workflow: Workflow; dirty: b
     onSettled: () => qc.invalidateQueries({ queryKey: keys.executions(slug) }),
   });
   const result = run.data;
-  const latest = run.isSuccess ? items[0] : undefined;
+  // The run's own record (the newest one would be a guess: a gateway call may have started since).
+  const recordId = run.isSuccess ? result?.record : undefined;
 
   return (
     <Stack>
@@ -80,8 +81,8 @@ export function WorkflowRuns({ workflow, dirty }: { workflow: Workflow; dirty: b
                       execution {result.executionId}
                     </Text>
                   )}
-                  {latest && (
-                    <Anchor component={Link} to={`/workflows/${seg(slug)}/executions/${seg(latest.id)}`} size="sm">
+                  {recordId && (
+                    <Anchor component={Link} to={`/workflows/${seg(slug)}/executions/${seg(recordId)}`} size="sm">
                       Open the execution
                     </Anchor>
                   )}
