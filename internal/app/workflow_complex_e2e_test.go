@@ -2,52 +2,16 @@ package app
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"slices"
-	"sync"
 	"testing"
 )
-
-// shopUpstream answers every call with what it was sent, records the
-// calls, and fails /confirm when the order asks for it.
-type shopUpstream struct {
-	mu    sync.Mutex
-	calls []string
-}
-
-func (u *shopUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	b, _ := io.ReadAll(r.Body)
-	u.mu.Lock()
-	u.calls = append(u.calls, r.URL.Path)
-	u.mu.Unlock()
-	var body struct {
-		Fail bool `json:"fail"`
-	}
-	_ = json.Unmarshal(b, &body)
-	if r.URL.Path == "/confirm" && body.Fail {
-		http.Error(w, "rejected", http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"at": r.URL.Path, "got": json.RawMessage(b)})
-}
-
-// take returns the calls so far and forgets them.
-func (u *shopUpstream) take() []string {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	c := u.calls
-	u.calls = nil
-	return c
-}
 
 // TestComplexWorkflowEndToEnd runs, through the local gateway, a workflow
 // with parallel calls to two upstreams, a condition, a tenant transform
 // and compensation (issue #7's end-to-end case).
 func TestComplexWorkflowEndToEnd(t *testing.T) {
-	inventory, pricing := &shopUpstream{}, &shopUpstream{}
+	inventory, pricing := &sagaUpstream{failPath: "/confirm"}, &sagaUpstream{}
 	invSrv, priceSrv := httptest.NewServer(inventory), httptest.NewServer(pricing)
 	t.Cleanup(invSrv.Close)
 	t.Cleanup(priceSrv.Close)
@@ -63,11 +27,11 @@ func TestComplexWorkflowEndToEnd(t *testing.T) {
 	// into the order to confirm.
 	summarize := `{"steps": [{"map": {"fields": [
 		{"to": "/sku", "from": "body.input.body.sku"},
-		{"to": "/stockChecked", "from": "body.steps.lookup.stock.stock.at"},
-		{"to": "/priced", "from": "body.steps.lookup.price.price.at"},
+		{"to": "/stockChecked", "from": "body.steps.lookup.stock.stock.done"},
+		{"to": "/priced", "from": "body.steps.lookup.price.price.done"},
 		{"to": "/speed", "from": "body.steps.express.speed || body.steps.standard.speed"},
 		{"to": "/fail", "from": "body.input.body.fail", "default": false}]}}],
-	 "tests": [{"name": "standard", "input": {"body": {"input": {"body": {"sku": "a"}}, "steps": {"lookup": {"stock": {"stock": {"at": "/stock"}}, "price": {"price": {"at": "/price"}}}, "standard": {"speed": "standard"}}}},
+	 "tests": [{"name": "standard", "input": {"body": {"input": {"body": {"sku": "a"}}, "steps": {"lookup": {"stock": {"stock": {"done": "/stock"}}, "price": {"price": {"done": "/price"}}}, "standard": {"speed": "standard"}}}},
 	            "expect": {"body": {"sku": "a", "stockChecked": "/stock", "priced": "/price", "speed": "standard", "fail": false}}}]}`
 	s.call("POST", "/admin/v1/transforms", tok, map[string]any{"slug": "summarize", "name": "Summarize", "type": "declarative", "document": json.RawMessage(summarize)}, 201, nil)
 
@@ -118,7 +82,7 @@ func TestComplexWorkflowEndToEnd(t *testing.T) {
 		if want := (order{SKU: "book", StockChecked: "/stock", Priced: "/price", Speed: tt.speed}); got != want {
 			t.Errorf("express=%v: confirmed order %+v, want %+v", tt.express, got, want)
 		}
-		if calls := append(inventory.take(), pricing.take()...); !slices.Equal(calls, []string{"/stock", "/confirm", "/price"}) { // each upstream's calls in order
+		if calls := append(inventory.take(), pricing.take()...); !slices.Equal(calls, []string{"POST /stock", "POST /confirm", "POST /price"}) { // each upstream's calls in order
 			t.Errorf("express=%v: calls %q", tt.express, calls)
 		}
 	}
@@ -130,10 +94,10 @@ func TestComplexWorkflowEndToEnd(t *testing.T) {
 	if want := "the workflow failed with error Portico.UpstreamServerError"; prob.Detail != want {
 		t.Errorf("detail %q, want %q", prob.Detail, want)
 	}
-	if calls := inventory.take(); !slices.Equal(calls, []string{"/stock", "/confirm", "/release"}) {
+	if calls := inventory.take(); !slices.Equal(calls, []string{"POST /stock", "POST /confirm", "POST /release"}) {
 		t.Errorf("failure: inventory calls %q, want the lookup, the refused confirm, then the compensation", calls)
 	}
-	if calls := pricing.take(); !slices.Equal(calls, []string{"/price"}) {
+	if calls := pricing.take(); !slices.Equal(calls, []string{"POST /price"}) {
 		t.Errorf("failure: pricing calls %q", calls)
 	}
 }

@@ -10,11 +10,13 @@ import (
 	"testing"
 )
 
-// sagaUpstream records the calls it gets, in order, and fails /ship when
-// the order asks for it.
+// sagaUpstream records the calls it gets, in order, answers each with
+// where it was sent and what ("done", "got"), and fails failPath (default
+// /ship) when the order asks for it.
 type sagaUpstream struct {
-	mu    sync.Mutex
-	calls []string
+	failPath string
+	mu       sync.Mutex
+	calls    []string
 }
 
 func (u *sagaUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -26,7 +28,11 @@ func (u *sagaUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	b, _ := io.ReadAll(r.Body)
 	_ = json.Unmarshal(b, &body)
-	if r.URL.Path == "/ship" && body.Fail {
+	failPath := u.failPath
+	if failPath == "" {
+		failPath = "/ship"
+	}
+	if r.URL.Path == failPath && body.Fail {
 		http.Error(w, "warehouse on fire", http.StatusInternalServerError)
 		return
 	}
