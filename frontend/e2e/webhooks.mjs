@@ -60,7 +60,8 @@ export function verify(hit, secret) {
 /**
  * webhooksFlow: an owner subscribes the receiver to config.changed, reads
  * the signing secret once, changes the configuration through the API, and
- * finds the delivery (a 503 first) in the log, then redelivers it (204).
+ * finds the delivery (a 503 first) in the log, redelivers it (204), and
+ * sends a test event.
  * It returns the screen's URL with the log open, for the axe scan.
  */
 export async function webhooksFlow({ page, base, shots, receiver }) {
@@ -115,6 +116,13 @@ export async function webhooksFlow({ page, base, shots, receiver }) {
   const again = receiver.hits.find((h, i) => i > 0 && h.headers['webhook-id'] === id);
   if (!again) throw new Error('the redelivery did not reach the receiver');
   verify(again, secret); // the same webhook-id, signed afresh
+  // A test send: one signed webhook.test attempt, the receiver's answer shown.
+  const before = receiver.hits.length;
+  await page.getByRole('button', { name: `Send test to ${url}` }).click();
+  await page.getByTestId('webhook-test-result').getByText('The receiver answered HTTP 204').waitFor();
+  const probe = await receiver.waitFor(before + 1, 5_000);
+  verify(probe, secret);
+  if (JSON.parse(probe.body).type !== 'webhook.test') throw new Error(`unexpected test event ${probe.body}`);
   await page.screenshot({ path: path.join(shots, '21-webhook-deliveries.png'), animations: 'disabled', fullPage: true });
   return screen;
 }

@@ -31,6 +31,7 @@ export const permissions = {
   manageJwtIssuers: 'admin',
   manageSecrets: 'admin',
   manageWebhooks: 'admin',
+  testWebhook: 'developer',
   redeliverWebhook: 'admin',
   uploadModule: 'developer',
   sweepModules: 'admin',

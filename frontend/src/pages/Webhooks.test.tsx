@@ -124,7 +124,8 @@ describe('Webhooks', () => {
     });
     renderAs('admin', <Webhooks />);
     const user = userEvent.setup();
-    await user.click(await screen.findByRole('button', { name: 'Delete' }));
+    await user.click(await screen.findByRole('button', { name: `Manage ${sub.url}` }));
+    await user.click(await screen.findByRole('menuitem', { name: 'Delete' }));
     const dlg = await screen.findByRole('dialog', { name: 'Delete this subscription?' });
     expect(calls.some((c) => c.method === 'DELETE')).toBe(false);
     await user.click(within(dlg).getByRole('button', { name: 'Delete subscription' }));
@@ -143,7 +144,68 @@ describe('Webhooks', () => {
     expect(await screen.findByText('msg_failed')).toBeInTheDocument();
     expect(screen.getByRole('button', { name: `Delivery log of ${sub.url}` })).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'New subscription' }) !== null).toBe(manage);
-    expect(screen.queryByRole('button', { name: 'Delete' }) !== null).toBe(manage);
+    expect(screen.queryByRole('button', { name: `Manage ${sub.url}` }) !== null).toBe(manage);
     expect(screen.queryAllByRole('button', { name: /^Redeliver / }).length > 0).toBe(manage);
+    // A test send is a developer's check of a receiver.
+    expect(screen.queryByRole('button', { name: `Send test to ${sub.url}` }) !== null).toBe(role !== 'viewer');
+  });
+
+  it.each([
+    ['webhookTested', 'The receiver answered HTTP 200 in 37 ms', '{"ok":true}'],
+    ['webhookTestRefused', 'The receiver answered HTTP 401 in 12 ms', 'invalid signature: [redacted] is not ours'],
+    ['webhookTestNoAnswer', 'No answer from the receiver after 10000 ms', 'no answer: dial tcp 203.0.113.9:443: i/o timeout'],
+  ] as const)('sends a test event (%s) and shows the receiver\'s answer', async (fixture, title, detail) => {
+    const calls = server((method, path) => (method === 'POST' && path === `/webhooks/${sub.id}/test` ? f[fixture] : undefined));
+    renderAs('developer', <Webhooks />);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: `Send test to ${sub.url}` }));
+    const result = await screen.findByTestId('webhook-test-result');
+    expect(await within(result).findByText(title)).toBeInTheDocument();
+    expect(within(result).getByText(detail, { exact: false })).toBeInTheDocument();
+    expect(calls.filter((c) => c.path.endsWith('/test'))).toHaveLength(1);
+  });
+
+  it('edits and pauses a subscription with its revision; refusals are shown', async () => {
+    let answer: { status: number; body: unknown } = f.webhookPatchInvalid;
+    const calls = server((method, path) => (method === 'PATCH' && path === `/webhooks/${sub.id}` ? answer : undefined));
+    renderAs('admin', <Webhooks />);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: `Manage ${sub.url}` }));
+    await user.click(await screen.findByRole('menuitem', { name: 'Edit or pause' }));
+    const form = await screen.findByRole('form', { name: 'Edit webhook subscription' });
+    expect(within(form).getByRole('textbox', { name: /^URL/ })).toHaveValue(sub.url);
+    await user.click(within(form).getByRole('switch', { name: /^Paused/ }));
+    await user.click(within(form).getByRole('button', { name: 'Save subscription' }));
+    expect(await within(form).findByText('must be an absolute http or https URL')).toBeInTheDocument();
+    expect(within(form).getByText('must list at least one event type (or "*")')).toBeInTheDocument();
+    expect(calls.find((c) => c.method === 'PATCH')?.body).toEqual({ revision: 1, disabled: true });
+
+    answer = f.webhookPatchStale;
+    await user.click(within(form).getByRole('button', { name: 'Save subscription' }));
+    expect(await within(form).findByText(/the resource changed since you read it/)).toBeInTheDocument();
+
+    answer = f.webhookPatched;
+    await user.click(within(form).getByRole('button', { name: 'Save subscription' }));
+    await waitFor(() => expect(screen.queryByRole('form', { name: 'Edit webhook subscription' })).not.toBeInTheDocument());
+  });
+
+  it('rotates the signing secret: the new one is shown once, the grace period refused at its field', async () => {
+    let answer: { status: number; body: unknown } = f.webhookRotateInvalid;
+    const calls = server((method, path) => (method === 'POST' && path === `/webhooks/${sub.id}/rotate-secret` ? answer : undefined));
+    renderAs('admin', <Webhooks />);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: `Manage ${sub.url}` }));
+    await user.click(await screen.findByRole('menuitem', { name: 'Rotate signing secret' }));
+    const form = await screen.findByRole('form', { name: 'Rotate the signing secret' });
+    await user.click(within(form).getByRole('button', { name: 'Rotate secret' }));
+    expect(await within(form).findByText('must be between 0 and 604800 seconds')).toBeInTheDocument();
+    expect(within(form).getByRole('textbox', { name: /^Previous secret valid for/ })).toHaveAttribute('aria-invalid', 'true');
+    expect(calls.find((c) => c.path.endsWith('/rotate-secret'))?.body).toEqual({ graceSeconds: 86400 });
+
+    answer = f.webhookRotated;
+    await user.click(within(form).getByRole('button', { name: 'Rotate secret' }));
+    const shown = await screen.findByRole('dialog', { name: 'New signing secret issued' });
+    expect(within(shown).getByTestId('secret-value')).toHaveTextContent(f.webhookRotated.body.secret);
+    expect(within(shown).getByText(/with the previous secret too until/)).toBeInTheDocument();
   });
 });

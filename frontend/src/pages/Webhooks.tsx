@@ -1,13 +1,13 @@
-import { Alert, Anchor, Badge, Button, Code, Group, List, Modal, Stack, Table, TagsInput, Text, TextInput } from '@mantine/core';
-import { IconInfoCircle, IconRefresh } from '@tabler/icons-react';
+import { ActionIcon, Alert, Anchor, Badge, Button, Code, Group, List, Menu, Modal, NumberInput, Stack, Switch, Table, TagsInput, Text, TextInput } from '@mantine/core';
+import { IconDots, IconInfoCircle, IconKey, IconPencil, IconRefresh, IconSend, IconTrash } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import { ApiError, api, seg } from '../api/client';
 import { keys, useDeliveries, useWebhooks } from '../api/hooks';
-import type { CreatedWebhook, DeliveryAttempt, Page, WebhookDelivery, WebhookSubscription } from '../api/types';
+import type { CreatedWebhook, DeliveryAttempt, Page, WebhookDelivery, WebhookSubscription, WebhookTestResult } from '../api/types';
 import { Can } from '../auth/session';
-import { Card, Confirm, ErrorAlert, fmtTime } from '../components/common';
+import { Card, ErrorAlert, fmtTime } from '../components/common';
 import { ItemTable, ResourceList } from '../components/ResourceList';
 import { SecretOnce, type Secret } from '../components/SecretOnce';
 import { FieldErrors } from '../lib/problem';
@@ -28,6 +28,18 @@ export function Webhooks() {
   const [params, setParams] = useSearchParams();
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<Secret | null>(null);
+  const [action, setAction] = useState<{ kind: 'edit' | 'rotate' | 'delete'; sub: WebhookSubscription } | null>(null);
+  const [tested, setTested] = useState<{ sub: WebhookSubscription; result?: WebhookTestResult; error?: unknown } | null>(null);
+  const test = useMutation({
+    mutationFn: (sub: WebhookSubscription) => api.post<WebhookTestResult>(`/webhooks/${seg(sub.id)}/test`),
+    onMutate: (sub) => setTested({ sub }),
+    onSuccess: (result, sub) => {
+      setTested({ sub, result });
+      void qc.invalidateQueries({ queryKey: keys.deliveries(sub.id) });
+    },
+    onError: (error, sub) => setTested({ sub, error }),
+  });
+  const closeAction = () => setAction(null);
   const selectedId = params.get('subscription');
   const selected = list.data?.items.find((s) => s.id === selectedId);
   const pick = (id: string | null) => setParams(id ? { subscription: id } : {}, { replace: true });
@@ -77,6 +89,11 @@ export function Webhooks() {
                   active
                 </Badge>
               )}
+              {s.previousSecretExpiresAt && Date.parse(s.previousSecretExpiresAt) > Date.now() && (
+                <Text size="xs" c="dimmed" mt={4}>
+                  previous secret signs too until {fmtTime(s.previousSecretExpiresAt)}
+                </Text>
+              )}
             </Table.Td>
             <Table.Td>
               <Text size="sm" c="dimmed">
@@ -94,30 +111,45 @@ export function Webhooks() {
                 >
                   Delivery log
                 </Button>
-                <Can do="manageWebhooks">
-                  <Confirm
-                    label="Delete"
+                <Can do="testWebhook">
+                  <Button
+                    size="xs"
                     variant="subtle"
-                    color="red"
-                    title="Delete this subscription?"
-                    message={
-                      <>
-                        <Code>{s.url}</Code> gets no more events, and its delivery log goes with it.
-                      </>
-                    }
-                    confirmLabel="Delete subscription"
-                    onConfirm={async () => {
-                      await api.del(`/webhooks/${seg(s.id)}`);
-                      if (s.id === selectedId) pick(null);
-                      await qc.invalidateQueries({ queryKey: keys.webhooks });
-                    }}
-                  />
+                    leftSection={<IconSend size={14} />}
+                    aria-label={`Send test to ${s.url}`}
+                    loading={test.isPending && test.variables?.id === s.id}
+                    disabled={test.isPending}
+                    onClick={() => test.mutate(s)}
+                  >
+                    Send test
+                  </Button>
+                </Can>
+                <Can do="manageWebhooks">
+                  <Menu position="bottom-end" withinPortal>
+                    <Menu.Target>
+                      <ActionIcon variant="subtle" color="gray" aria-label={`Manage ${s.url}`}>
+                        <IconDots size={16} />
+                      </ActionIcon>
+                    </Menu.Target>
+                    <Menu.Dropdown>
+                      <Menu.Item leftSection={<IconPencil size={14} />} onClick={() => setAction({ kind: 'edit', sub: s })}>
+                        Edit or pause
+                      </Menu.Item>
+                      <Menu.Item leftSection={<IconKey size={14} />} onClick={() => setAction({ kind: 'rotate', sub: s })}>
+                        Rotate signing secret
+                      </Menu.Item>
+                      <Menu.Item color="red" leftSection={<IconTrash size={14} />} onClick={() => setAction({ kind: 'delete', sub: s })}>
+                        Delete
+                      </Menu.Item>
+                    </Menu.Dropdown>
+                  </Menu>
                 </Can>
               </Group>
             </Table.Td>
           </>
         )}
       />
+      {tested && <TestResultPanel tested={tested} pending={test.isPending} onClose={() => setTested(null)} />}
       {selected && (
         <div style={{ marginTop: 'var(--mantine-spacing-lg)' }}>
           <DeliveryLog subscription={selected} />
@@ -144,22 +176,206 @@ export function Webhooks() {
           />
         )}
       </Modal>
+      <Modal opened={action?.kind === 'edit'} onClose={closeAction} title="Edit webhook subscription" size="lg">
+        {action?.kind === 'edit' && <WebhookForm initial={action.sub} onCancel={closeAction} onSaved={closeAction} />}
+      </Modal>
+      <Modal opened={action?.kind === 'rotate'} onClose={closeAction} title="Rotate the signing secret">
+        {action?.kind === 'rotate' && (
+          <RotateForm
+            sub={action.sub}
+            onCancel={closeAction}
+            onRotated={(w) => {
+              closeAction();
+              setSecret({
+                what: 'New signing secret',
+                value: w.secret,
+                details: (
+                  <Text size="sm">
+                    Deliveries to <Code>{w.url}</Code> are signed with it now
+                    {w.previousSecretExpiresAt ? <>, and with the previous secret too until {fmtTime(w.previousSecretExpiresAt)}</> : ''}: switch the receiver over
+                    before then.
+                  </Text>
+                ),
+              });
+            }}
+          />
+        )}
+      </Modal>
+      <Modal opened={action?.kind === 'delete'} onClose={closeAction} title="Delete this subscription?" centered>
+        {action?.kind === 'delete' && (
+          <DeleteForm
+            sub={action.sub}
+            onCancel={closeAction}
+            onDeleted={async () => {
+              if (action.sub.id === selectedId) pick(null);
+              if (tested?.sub.id === action.sub.id) setTested(null);
+              closeAction();
+              await qc.invalidateQueries({ queryKey: keys.webhooks });
+            }}
+          />
+        )}
+      </Modal>
       <SecretOnce secret={secret} onClose={() => setSecret(null)} />
     </>
   );
 }
 
-/** WebhookForm creates a subscription; the answer carries the signing secret, once. */
-export function WebhookForm({ onCreated, onCancel }: { onCreated: (w: CreatedWebhook) => void; onCancel: () => void }) {
+function DeleteForm({ sub, onCancel, onDeleted }: { sub: WebhookSubscription; onCancel: () => void; onDeleted: () => Promise<void> }) {
+  const del = useMutation({ mutationFn: () => api.del(`/webhooks/${seg(sub.id)}`), onSuccess: onDeleted });
+  return (
+    <Stack>
+      <Text size="sm">
+        <Code>{sub.url}</Code> gets no more events, and its delivery log goes with it.
+      </Text>
+      <ErrorAlert error={del.error} />
+      <Group justify="flex-end">
+        <Button variant="default" onClick={onCancel}>
+          Cancel
+        </Button>
+        <Button color="red" loading={del.isPending} onClick={() => del.mutate()} data-autofocus>
+          Delete subscription
+        </Button>
+      </Group>
+    </Stack>
+  );
+}
+
+/** RotateForm asks for how long the previous secret keeps signing, then rotates; the new secret comes back once. */
+function RotateForm({ sub, onCancel, onRotated }: { sub: WebhookSubscription; onCancel: () => void; onRotated: (w: CreatedWebhook) => void }) {
   const qc = useQueryClient();
-  const [url, setUrl] = useState('');
-  const [events, setEvents] = useState<string[]>(['config.changed']);
-  const [description, setDescription] = useState('');
-  const create = useMutation({
-    mutationFn: () => api.post<CreatedWebhook>('/webhooks', { url, events, ...(description ? { description } : {}) }),
+  const [hours, setHours] = useState<number | ''>(24);
+  const rotate = useMutation({
+    mutationFn: () => api.post<CreatedWebhook>(`/webhooks/${seg(sub.id)}/rotate-secret`, hours === '' ? {} : { graceSeconds: Math.round(hours * 3600) }),
     onSuccess: (w) => {
       void qc.invalidateQueries({ queryKey: keys.webhooks });
-      onCreated(w);
+      onRotated(w);
+    },
+  });
+  const errors = rotate.error instanceof ApiError ? rotate.error.fieldErrors : [];
+  const fe = new FieldErrors(errors);
+  return (
+    <form
+      aria-label="Rotate the signing secret"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        rotate.mutate();
+      }}
+    >
+      <Stack>
+        <Text size="sm">
+          A new secret signs every delivery to <Code>{sub.url}</Code> from now on; deliveries carry both signatures while the previous secret is still valid,
+          so the receiver can switch over without dropping any.
+        </Text>
+        <NumberInput
+          label="Previous secret valid for (hours)"
+          description="0 ends it now; at most 168 (7 days)."
+          value={hours}
+          onChange={(v) => {
+            rotate.reset();
+            setHours(v === '' ? '' : Number(v));
+          }}
+          min={0}
+          max={168}
+          decimalScale={2}
+          allowNegative={false}
+          error={fe.at('/graceSeconds')}
+          w={280}
+          data-autofocus
+        />
+        <ErrorAlert error={rotate.error && errors.length === 0 ? rotate.error : undefined} fieldErrors={fe.unclaimed(['/graceSeconds'])} />
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onCancel}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={rotate.isPending}>
+            Rotate secret
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
+
+/** TestResultPanel shows a test send: the receiver's status, time and the start of its answer. */
+function TestResultPanel({ tested, pending, onClose }: { tested: { sub: WebhookSubscription; result?: WebhookTestResult; error?: unknown }; pending: boolean; onClose: () => void }) {
+  const { sub, result, error } = tested;
+  const r = result?.response;
+  const attempt = result?.attempts?.at(-1);
+  const ok = result?.state === 'delivered';
+  return (
+    <div role="status" aria-live="polite" style={{ marginTop: 'var(--mantine-spacing-lg)' }} data-testid="webhook-test-result">
+      {pending ? (
+        <Alert variant="light" color="blue" title={`Sending a test event to ${sub.url}…`} />
+      ) : error ? (
+        <ErrorAlert error={error} title={`The test event to ${sub.url} could not be sent`} />
+      ) : (
+        result && (
+          <Alert
+            variant="light"
+            color={ok ? 'green' : 'red'}
+            title={r ? `The receiver answered HTTP ${r.status} in ${r.durationMs} ms` : `No answer from the receiver${attempt ? ` after ${attempt.durationMs} ms` : ''}`}
+            withCloseButton
+            closeButtonLabel="Dismiss the test result"
+            onClose={onClose}
+          >
+            <Stack gap={4}>
+              <Text size="sm">
+                Test event <Code>{result.eventType}</Code> <Code>{result.id}</Code> to <Code>{sub.url}</Code>: {result.state}
+                {ok ? '.' : ': a real event would be retried.'}
+              </Text>
+              {!r && attempt?.error && (
+                <Text size="sm" c="red.8">
+                  {attempt.error}
+                </Text>
+              )}
+              {r?.body && (
+                <Code block aria-label="The receiver's answer" style={{ maxHeight: 160, overflow: 'auto', whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}>
+                  {r.body}
+                  {r.truncated ? '\n…' : ''}
+                </Code>
+              )}
+            </Stack>
+          </Alert>
+        )
+      )}
+    </div>
+  );
+}
+
+/** WebhookForm creates a subscription; the answer carries the signing secret, once. */
+export function WebhookForm({
+  initial,
+  onCreated,
+  onSaved,
+  onCancel,
+}: {
+  initial?: WebhookSubscription;
+  onCreated?: (w: CreatedWebhook) => void;
+  onSaved?: (w: WebhookSubscription) => void;
+  onCancel: () => void;
+}) {
+  const qc = useQueryClient();
+  const [url, setUrl] = useState(initial?.url ?? '');
+  const [events, setEvents] = useState<string[]>(initial?.events ?? ['config.changed']);
+  const [description, setDescription] = useState(initial?.description ?? '');
+  const [disabled, setDisabled] = useState(!!initial?.disabled);
+  const create = useMutation({
+    mutationFn: () =>
+      initial
+        ? // PATCH sends what changed, with the revision read: a change made meanwhile is a 412, not overwritten.
+          api.patch<WebhookSubscription>(`/webhooks/${seg(initial.id)}`, {
+            revision: initial.revision,
+            ...(url !== initial.url ? { url } : {}),
+            ...(JSON.stringify(events) !== JSON.stringify(initial.events) ? { events } : {}),
+            ...(description !== (initial.description ?? '') ? { description } : {}),
+            ...(disabled !== !!initial.disabled ? { disabled } : {}),
+          })
+        : api.post<CreatedWebhook>('/webhooks', { url, events, ...(description ? { description } : {}) }),
+    onSuccess: (w) => {
+      void qc.invalidateQueries({ queryKey: keys.webhooks });
+      if ('secret' in w) onCreated?.(w as CreatedWebhook);
+      else onSaved?.(w);
     },
   });
   const errors = create.error instanceof ApiError ? create.error.fieldErrors : [];
@@ -173,7 +389,7 @@ export function WebhookForm({ onCreated, onCancel }: { onCreated: (w: CreatedWeb
     set(v);
   };
   return (
-    <form onSubmit={submit} noValidate aria-label="New webhook subscription">
+    <form onSubmit={submit} noValidate aria-label={initial ? 'Edit webhook subscription' : 'New webhook subscription'}>
       <Stack>
         <TextInput
           label="URL"
@@ -196,13 +412,21 @@ export function WebhookForm({ onCreated, onCancel }: { onCreated: (w: CreatedWeb
           required
         />
         <TextInput label="Description" value={description} onChange={(e) => edit(setDescription)(e.currentTarget.value)} error={fe.at('/description')} />
+        {initial && (
+          <Switch
+            label="Paused"
+            description="A paused subscription receives nothing: events meanwhile are not sent, not even once it resumes."
+            checked={disabled}
+            onChange={(e) => edit(setDisabled)(e.currentTarget.checked)}
+          />
+        )}
         <ErrorAlert error={create.error && errors.length === 0 ? create.error : undefined} fieldErrors={fe.unclaimed(['/url', '/events', '/description'])} />
         <Group justify="flex-end">
           <Button variant="default" onClick={onCancel}>
             Cancel
           </Button>
           <Button type="submit" loading={create.isPending} disabled={url === '' || events.length === 0}>
-            Create subscription
+            {initial ? 'Save subscription' : 'Create subscription'}
           </Button>
         </Group>
       </Stack>

@@ -1,6 +1,6 @@
 import webhooks from './fixtures/webhooks.json';
 import modules from './fixtures/modules.json';
-import type { CreatedWebhook, Endpoint, ModuleSweep, Page, Problem, StoredModule, TenantSecret, Transform, Validation, WebhookDelivery, WebhookSubscription } from '../api/types';
+import type { CreatedWebhook, Endpoint, ModuleSweep, Page, Problem, StoredModule, TenantSecret, Transform, Validation, WebhookDelivery, WebhookSubscription, WebhookTestResult } from '../api/types';
 
 /**
  * The server's real answers for the webhook, secret and wasm module screens,
@@ -28,6 +28,16 @@ interface WebhookFixtures {
   webhookAuthDryRun: Answer<Validation>;
   webhookAuthCreated: Answer<Endpoint>;
   webhookDeleted: Answer<null>;
+  webhookPatched: Answer<WebhookSubscription>;
+  webhookPatchStale: Answer<Problem>;
+  webhookPatchInvalid: Answer<Problem>;
+  webhookRotated: Answer<CreatedWebhook>;
+  webhookRotateInvalid: Answer<Problem>;
+  webhookRotateForbidden: Answer<Problem>;
+  webhookTested: Answer<WebhookTestResult>;
+  webhookTestRefused: Answer<WebhookTestResult>;
+  webhookTestNoAnswer: Answer<WebhookTestResult>;
+  webhookTestForbidden: Answer<Problem>;
 }
 
 interface ModuleFixtures {
