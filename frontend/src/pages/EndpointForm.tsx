@@ -102,7 +102,7 @@ export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrat
   const claimedHere = showTransforms ? [...claimed, '/policies/requestTransforms', '/policies/responseTransforms'] : claimed;
   const transformOptions = transforms.map((t) => ({
     value: t.slug,
-    label: `${t.name} (${t.slug})${t.type === 'wasm' ? (t.module ? '' : ' · no module') : t.tests && !t.tests.passed ? ' · tests failing' : ''}`,
+    label: `${t.name} (${t.slug})${t.type === 'wasm' && !t.module ? ' · no module' : t.tests && !t.tests.passed ? ' · tests failing' : ''}`,
   }));
   const workflowOptions = workflows.map((w) => ({ value: w.slug, label: `${w.name || w.slug} (${w.slug})${w.deployed ? '' : ' · not published'}` }));
 

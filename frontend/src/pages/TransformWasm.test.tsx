@@ -111,6 +111,8 @@ describe('wasm transform: module upload and test cases', () => {
 
     expect(await screen.findByText('Module stored; test cases fail')).toBeInTheDocument();
     expect(screen.getByText(/2 of 3 test cases pass/)).toBeInTheDocument();
+    // Not publishable while a case fails: the header says so.
+    expect(screen.getByText('1 failing')).toBeInTheDocument();
     expect(screen.queryByRole('progressbar')).not.toBeInTheDocument();
     const results = screen.getByLabelText('Test case results');
     const row = (name: string) => within(results).getByText(name).closest('.mantine-Group-root') as HTMLElement;

@@ -9,16 +9,25 @@ import { TransformModules } from './TransformModules';
 
 /** TestsBadge says whether a stored transform can be published. */
 export function TestsBadge({ t }: { t: Transform }) {
-  if (t.type === 'wasm')
-    return t.module ? (
+  if (t.type === 'wasm') {
+    if (!t.module)
+      return (
+        <Badge color="orange" variant="light" radius="sm">
+          no module
+        </Badge>
+      );
+    // A module whose test cases fail is stored but not publishable (model.Transform.Publishable).
+    const wasmFailed = (t.tests?.results ?? []).filter((r) => !r.pass).length;
+    return t.tests && !t.tests.passed ? (
+      <Badge color="red" variant="light" radius="sm">
+        {wasmFailed} failing
+      </Badge>
+    ) : (
       <Badge color="green" variant="light" radius="sm">
         module uploaded
       </Badge>
-    ) : (
-      <Badge color="orange" variant="light" radius="sm">
-        no module
-      </Badge>
     );
+  }
   const results = t.tests?.results ?? [];
   if (!t.tests)
     return (
