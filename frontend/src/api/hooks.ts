@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { api, getPage, seg } from './client';
 import type { Api, ApiKey, Consumer, Endpoint, Integration, JwtIssuer, Member, OAuthClient, TenantSecret, Transform, Version, Workflow, Execution } from './types';
 import type { StoredModule, WebhookDelivery, WebhookSubscription } from './types';
@@ -62,12 +62,15 @@ export const useSecrets = (enabled = true) =>
 export const useWebhooks = () =>
   useQuery({ queryKey: keys.webhooks, queryFn: ({ signal }) => getPage<WebhookSubscription>('/webhooks' + many, signal) });
 
-/** A subscription's delivery log, newest first; read again every few seconds while a delivery is pending. */
+/** A subscription's delivery log, newest first, 50 a page; read again every few seconds while a delivery is pending. */
 export const useDeliveries = (w: string) =>
-  useQuery({
+  useInfiniteQuery({
     queryKey: keys.deliveries(w),
-    queryFn: ({ signal }) => getPage<WebhookDelivery>(`/webhooks/${seg(w)}/deliveries?limit=100`, signal),
-    refetchInterval: (q) => (q.state.data?.items.some((d) => d.state === 'pending') ? 3000 : false),
+    queryFn: ({ pageParam, signal }) =>
+      getPage<WebhookDelivery>(`/webhooks/${seg(w)}/deliveries?limit=50${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ''}`, signal),
+    initialPageParam: '',
+    getNextPageParam: (last) => last.nextCursor || undefined,
+    refetchInterval: (q) => (q.state.data?.pages.some((p) => p.items.some((d) => d.state === 'pending')) ? 3000 : false),
   });
 
 /** The tenant's stored wasm modules (not paged: GET /transform-modules answers them all). */

@@ -15,7 +15,7 @@ function server(extra: Route = () => undefined) {
     const r = extra(method, path, body);
     if (r) return r;
     if (method === 'GET' && path === '/webhooks?limit=500') return f.webhooks;
-    if (method === 'GET' && path === `/webhooks/${sub.id}/deliveries?limit=100`) return f.deliveries;
+    if (method === 'GET' && path === `/webhooks/${sub.id}/deliveries?limit=50`) return f.deliveries;
     return undefined;
   });
 }
@@ -26,7 +26,7 @@ describe('Webhooks', () => {
     let attempt = 0;
     const calls = server((method, path) => {
       if (method === 'GET' && path === '/webhooks?limit=500') return list;
-      if (method === 'GET' && path.endsWith('/deliveries?limit=100')) return { status: 200, body: { items: [] } };
+      if (method === 'GET' && path.endsWith('/deliveries?limit=50')) return { status: 200, body: { items: [] } };
       if (method === 'POST' && path === '/webhooks') {
         attempt++;
         if (attempt === 1) return f.webhookInvalid;
@@ -89,6 +89,23 @@ describe('Webhooks', () => {
     expect(screen.queryByRole('button', { name: /^Redeliver/ })).not.toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Delete' })).not.toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'New subscription' })).not.toBeInTheDocument();
+  });
+
+  it('pages through an older log', async () => {
+    const items = f.deliveries.body.items;
+    const calls = server((_method, path) => {
+      if (path === `/webhooks/${sub.id}/deliveries?limit=50`) return { status: 200, body: { items: items.slice(0, 2), nextCursor: 'c2' } };
+      if (path === `/webhooks/${sub.id}/deliveries?limit=50&cursor=c2`) return { status: 200, body: { items: items.slice(2) } };
+      return undefined;
+    });
+    renderAs('viewer', <Webhooks />, `/webhooks?subscription=${sub.id}`);
+    const user = userEvent.setup();
+    expect(await screen.findByText('msg_failed')).toBeInTheDocument();
+    expect(screen.queryByText('msg_skipped')).not.toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Load older deliveries' }));
+    expect(await screen.findByText('msg_skipped')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Load older deliveries' })).not.toBeInTheDocument();
+    expect(calls.filter((c) => c.path.includes('/deliveries'))).toHaveLength(2);
   });
 
   it('redelivers: the answer replaces the row; a busy message is explained', async () => {

@@ -5,6 +5,7 @@ import { useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import { ApiError, api, seg } from '../api/client';
 import { keys, useDeliveries, useWebhooks } from '../api/hooks';
+import type { InfiniteData } from '@tanstack/react-query';
 import type { CreatedWebhook, DeliveryAttempt, Page, WebhookDelivery, WebhookSubscription, WebhookTestResult } from '../api/types';
 import { Can } from '../auth/session';
 import { Card, ErrorAlert, fmtTime } from '../components/common';
@@ -477,11 +478,14 @@ export function DeliveryLog({ subscription }: { subscription: WebhookSubscriptio
     onMutate: () => setResult(null),
     onSuccess: (d) => {
       setResult({ id: d.id, delivery: d });
-      qc.setQueryData<Page<WebhookDelivery>>(keys.deliveries(subscription.id), (p) => (p ? { ...p, items: p.items.map((x) => (x.id === d.id ? d : x)) } : p));
+      qc.setQueryData<InfiniteData<Page<WebhookDelivery>>>(keys.deliveries(subscription.id), (data) =>
+        data ? { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.map((x) => (x.id === d.id ? d : x)) })) } : data,
+      );
     },
     onError: (error, d) => setResult({ id: d.id, error }),
   });
   const last = (d: WebhookDelivery) => d.attempts?.at(-1);
+  const deliveries = { isPending: list.isPending, error: list.error, data: { items: list.data?.pages.flatMap((p) => p.items) ?? [] } };
   return (
     <Card
       title={
@@ -517,7 +521,7 @@ export function DeliveryLog({ subscription }: { subscription: WebhookSubscriptio
         </div>
       )}
       <ItemTable
-        list={list}
+        list={deliveries}
         label={`Deliveries to ${subscription.url}`}
         empty="No deliveries yet: they appear here when an event this subscription wants happens."
         columns={[{ label: 'Event' }, { label: 'State' }, { label: 'Attempts' }, { w: 120 }]}
@@ -570,6 +574,13 @@ export function DeliveryLog({ subscription }: { subscription: WebhookSubscriptio
           </>
         )}
       />
+      {list.hasNextPage && (
+        <Group justify="center" mt="sm">
+          <Button size="xs" variant="default" loading={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
+            Load older deliveries
+          </Button>
+        </Group>
+      )}
       <Text size="xs" c="dimmed" mt="xs">
         Receivers: see <Anchor href="https://www.standardwebhooks.com/" target="_blank" rel="noreferrer" size="xs" underline="always">Standard Webhooks</Anchor> for checking the
         signature.
