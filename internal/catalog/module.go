@@ -130,9 +130,11 @@ func (c *Catalog) runModuleTests(ctx context.Context, t *model.Transform, wasm [
 	return &model.TransformTests{Passed: passed, Results: results}
 }
 
-// moduleTestTimeout bounds a save's wasm test cases (a Go guest costs a
-// few ms per fresh instance).
-const moduleTestTimeout = 10 * time.Second
+// moduleTestTimeout bounds a save's wasm test cases, the module's
+// compilation included (a 2-3 MB Go guest compiles in 1-2 s on a Lambda
+// with a full vCPU; far less CPU at small memory sizes, hence the margin);
+// a fresh instance per case then costs a few ms.
+const moduleTestTimeout = 30 * time.Second
 
 func testInput(tc *model.TransformTestCase) []byte {
 	if tc.InputText != nil {

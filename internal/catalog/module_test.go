@@ -8,12 +8,24 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/model"
 	"github.com/portico/portico/internal/wasmhost"
 	"github.com/portico/portico/internal/wasmhost/wasmhosttest"
 )
+
+// slowRunner runs test cases on h without the save's deadline: under the
+// race detector on a busy 2-core machine, compiling a Go guest alone can
+// take longer than it.
+func slowRunner(h *wasmhost.Host) catalog.ModuleRunner {
+	return func(ctx context.Context, name string, wasm, config []byte, inputs [][]byte) ([][]byte, []error, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+		defer cancel()
+		return h.RunEach(ctx, name, wasm, config, inputs)
+	}
+}
 
 func newHost(t *testing.T) *wasmhost.Host {
 	t.Helper()
@@ -54,7 +66,7 @@ func TestWasmTestCases(t *testing.T) {
 	currencyWasm := wasmhosttest.Guest(t, "currency")
 	csvWasm := wasmhosttest.Guest(t, "csv-to-json")
 	c, _ := fixture(t)
-	c.SetModuleRunner(newHost(t).RunEach)
+	c.SetModuleRunner(slowRunner(newHost(t)))
 	ctx := t.Context()
 
 	converts := model.TransformTestCase{Name: "converts", Input: exampleFile(t, "currency", "input.json"), Expect: exampleFile(t, "currency", "output.json")}
@@ -137,7 +149,7 @@ func TestWasmTestCasesWithoutRunner(t *testing.T) {
 		t.Fatalf("tests = %+v", got.Tests)
 	}
 	// With a runner the same module passes.
-	c.SetModuleRunner(newHost(t).RunEach)
+	c.SetModuleRunner(slowRunner(newHost(t)))
 	got = must(t)(c.UpdateTransform(ctx, "acme", alice, "echo", 0, tr)).(*model.Transform)
 	if !got.Tests.Passed || !got.Publishable() {
 		t.Fatalf("tests = %+v", got.Tests)
