@@ -501,6 +501,8 @@ async function main() {
       await page.getByRole('button', { name: 'Create workflow' }).click();
       await page.waitForURL('**/console/workflows/order-lookup');
       await page.getByTestId('wf-node-call2').waitFor();
+      // The live check of the saved workflow settles before anything is judged.
+      await page.getByTestId('check-status').filter({ hasText: 'No problems found.' }).waitFor();
       if ((await page.locator('[data-invalid="true"]').count()) !== 0) throw new Error('a problem is still shown after the save');
       await page.screenshot({ path: path.join(shots, '14-workflow-builder.png'), animations: 'disabled' });
       await page.getByRole('button', { name: 'Publish' }).click();

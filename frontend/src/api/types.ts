@@ -73,8 +73,9 @@ export interface Policies {
   cors?: CorsPolicy;
   /** Honour Idempotency-Key: keep the first response for ttlSeconds and replay it (docs/gateway-headers.md). */
   idempotency?: { ttlSeconds: number; required?: boolean };
-  requestTransforms?: { transform: string }[];
-  responseTransforms?: { transform: string }[];
+  /** each: the transform applies to every record of an array body (bulk endpoints). */
+  requestTransforms?: { transform: string; each?: boolean }[];
+  responseTransforms?: { transform: string; each?: boolean }[];
 }
 
 export interface Endpoint extends Partial<Meta> {

@@ -157,10 +157,14 @@ describe('EndpointForm', () => {
     await user.type(screen.getByRole('textbox', { name: /Path template/ }), '/checkout');
     await user.click(screen.getByRole('radio', { name: 'Workflow' }));
     expect(screen.queryByRole('textbox', { name: /Upstream path/ })).not.toBeInTheDocument();
+    const bulk = screen.getAllByRole('checkbox', { name: /To each record of an array body/ });
+    expect(bulk[0]).toBeDisabled(); // nothing to apply per record yet
     await user.click(screen.getAllByLabelText(/^Request transforms/)[0]!);
     await user.click((await screen.findAllByRole('option', { name: 'Strip PII (strip-pii)', hidden: true }))[0]!);
     // A wasm transform without a module is marked: it cannot be published yet.
     expect(screen.getAllByRole('option', { name: 'Camel case (camel) · no module', hidden: true })).toHaveLength(2);
+    // A bulk endpoint: the request transform applies to each record.
+    await user.click(bulk[0]!);
     await user.click(screen.getByRole('button', { name: 'Add endpoint' }));
     await waitFor(() => expect(onDone).toHaveBeenCalled());
     const post = calls.find((c) => c.method === 'POST' && c.path === '/apis/shop/versions/v1/endpoints');
@@ -168,7 +172,7 @@ describe('EndpointForm', () => {
       method: 'GET',
       path: '/checkout',
       target: { type: 'workflow', workflow: 'checkout' },
-      policies: { requestTransforms: [{ transform: 'strip-pii' }] },
+      policies: { requestTransforms: [{ transform: 'strip-pii', each: true }] },
     });
   });
 });

@@ -3,6 +3,7 @@ import {
   Anchor,
   Badge,
   Button,
+  Checkbox,
   Code,
   Divider,
   Group,
@@ -486,24 +487,34 @@ export function EndpointForm({ api: apiSlug, version, basePath, tenant, integrat
           <>
             <Divider label="Transforms" labelPosition="left" />
             <SimpleGrid cols={{ base: 1, sm: 2 }}>
-              <MultiSelect
-                label="Request transforms"
-                description="Applied in this order before the target is called."
-                data={transformOptions}
-                value={(pol.requestTransforms ?? []).map((t) => t.transform)}
-                onChange={(v) => setPolicies((p) => ({ ...p, requestTransforms: v.length ? v.map((transform) => ({ transform })) : undefined }))}
-                error={fe.under('/policies/requestTransforms')}
-                searchable
-              />
-              <MultiSelect
-                label="Response transforms"
-                description="Applied in this order to the answer."
-                data={transformOptions}
-                value={(pol.responseTransforms ?? []).map((t) => t.transform)}
-                onChange={(v) => setPolicies((p) => ({ ...p, responseTransforms: v.length ? v.map((transform) => ({ transform })) : undefined }))}
-                error={fe.under('/policies/responseTransforms')}
-                searchable
-              />
+              {(['requestTransforms', 'responseTransforms'] as const).map((side) => {
+                const refs = pol[side] ?? [];
+                const each = refs.some((t) => t.each);
+                const refsOf = (names: string[], bulk: boolean) => (names.length ? names.map((transform) => (bulk ? { transform, each: true } : { transform })) : undefined);
+                return (
+                  <Stack key={side} gap={6}>
+                    <MultiSelect
+                      label={side === 'requestTransforms' ? 'Request transforms' : 'Response transforms'}
+                      description={side === 'requestTransforms' ? 'Applied in this order before the target is called.' : 'Applied in this order to the answer.'}
+                      data={transformOptions}
+                      value={refs.map((t) => t.transform)}
+                      onChange={(v) => setPolicies((p) => ({ ...p, [side]: refsOf(v, each) }))}
+                      error={fe.under('/policies/' + side)}
+                      searchable
+                    />
+                    <Checkbox
+                      label="To each record of an array body (bulk)"
+                      description="The body must be a JSON array; each element is transformed, records in parallel."
+                      checked={each}
+                      disabled={refs.length === 0}
+                      onChange={(e) => {
+                        const bulk = e.currentTarget.checked;
+                        setPolicies((p) => ({ ...p, [side]: refsOf((p[side] ?? []).map((t) => t.transform), bulk) }));
+                      }}
+                    />
+                  </Stack>
+                );
+              })}
             </SimpleGrid>
           </>
         )}
