@@ -59,7 +59,11 @@ func main() {
 			}
 			return os.Getenv(k)
 		}); ok {
-			gc = fmt.Sprintf("the gateway function's GC tuning for %d MB (GOGC=%d, soft limit %d MiB)", *lambdaMemory, p, l>>20)
+			gogc := strconv.Itoa(p)
+			if p < 0 {
+				gogc = "off"
+			}
+			gc = fmt.Sprintf("the gateway function's GC tuning for %d MB (GOGC=%s, soft memory limit %d MiB)", *lambdaMemory, gogc, l>>20)
 		}
 	}
 

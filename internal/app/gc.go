@@ -8,12 +8,17 @@ import (
 
 // GC settings of a Lambda function whose memory is fixed: a garbage
 // collection every time the live heap doubles (GOGC=100, the default) is
-// tuned for machines whose memory is shared; a function owns its memory, so
-// collecting less often buys CPU and tail latency, and a soft limit keeps
-// the heap inside the function's memory whatever the live set.
+// tuned for machines whose memory is shared. A function owns its memory, so
+// the collector runs only as the heap nears a soft limit inside it (the Go
+// GC guide's "GOGC=off with a memory limit"): a gateway's live heap is a few
+// MB, so collections are rare and short, where frequent concurrent mark
+// phases take a P away from requests and show in the latency tail
+// (measured: docs/benchmarks.md, open-loop load). Near the limit the
+// runtime caps the collector's CPU, so a growing live set slows the process
+// rather than killing it.
 const (
-	// lambdaGCPercent collects when the heap grew 4x over the live set.
-	lambdaGCPercent = 400
+	// lambdaGCPercent turns the proportional trigger off (GOGC=off).
+	lambdaGCPercent = -1
 	// lambdaHeapShare is the share of the function's memory the Go heap may
 	// use before the collector works harder: the rest is for goroutine
 	// stacks, wazero's compiled code (mapped outside the heap) and the

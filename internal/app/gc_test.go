@@ -11,8 +11,8 @@ func TestGCSettings(t *testing.T) {
 		wantLimit   int64
 	}{
 		{"outside Lambda", nil, false, 0, 0},
-		{"Lambda 1024 MB", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024"}, true, 400, 768 << 20},
-		{"Lambda 128 MB", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}, true, 400, 96 << 20},
+		{"Lambda 1024 MB", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024"}, true, -1, 768 << 20},
+		{"Lambda 128 MB", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}, true, -1, 96 << 20},
 		{"GOGC set by the operator", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024", "GOGC": "100"}, false, 0, 0},
 		{"GOMEMLIMIT set by the operator", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024", "GOMEMLIMIT": "500MiB"}, false, 0, 0},
 		{"bad memory size", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "lots"}, false, 0, 0},
