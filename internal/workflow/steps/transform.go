@@ -2,8 +2,6 @@ package steps
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,18 +86,11 @@ func (s *Steps) Transform(ctx context.Context, tenant string, t workflow.Transfo
 	return res.Output, nil
 }
 
-// compiledKey identifies what a compiled transform was built from: the
-// revision alone would not do (a deleted and recreated transform starts
-// over at revision 1), so the content is hashed in.
+// compiledKey identifies what a compiled transform was built from: every
+// save bumps the revision and the update time, and a deleted and recreated
+// transform starting over at revision 1 has another update time.
 func compiledKey(tenant string, tr *model.Transform) string {
-	h := sha256.New()
-	h.Write(tr.Document)
-	if tr.Module != nil {
-		h.Write([]byte("\x00" + tr.Module.Hash))
-	}
-	h.Write([]byte("\x00" + strconv.FormatBool(tr.FreshInstance) + "\x00"))
-	h.Write(tr.Config)
-	return tenant + "\x00" + tr.Slug + "\x00" + strconv.FormatInt(tr.Revision, 10) + "\x00" + hex.EncodeToString(h.Sum(nil))
+	return tenant + "\x00" + tr.Slug + "\x00" + strconv.FormatInt(tr.Revision, 10) + "\x00" + strconv.FormatInt(tr.UpdatedAt.UnixNano(), 10)
 }
 
 // compiled returns tr compiled, compiling it on first use.

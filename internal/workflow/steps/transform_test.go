@@ -51,17 +51,17 @@ func TestTransformStep(t *testing.T) {
 	t.Cleanup(func() { _ = host.Close(context.Background()) })
 	echo, guestErr := wasmhosttest.Echo(), wasmhosttest.GuestError()
 	passed := &model.TransformTests{Passed: true}
-	decl := func(doc string) *model.Transform {
-		return &model.Transform{Slug: "x", Type: model.TransformDeclarative, Document: json.RawMessage(doc), Tests: passed, Meta: model.Meta{Revision: 1}}
+	decl := func(slug, doc string) *model.Transform {
+		return &model.Transform{Slug: slug, Type: model.TransformDeclarative, Document: json.RawMessage(doc), Tests: passed, Meta: model.Meta{Revision: 1}}
 	}
 	src := &transformStore{
 		byKey: map[string]*model.Transform{
-			"acme/shape":    decl(`{"steps": [{"map": {"fields": [{"to": "/total", "from": "body.amount", "type": "number"}, {"to": "/currency", "value": "EUR"}]}}]}`),
-			"acme/strict":   decl(`{"steps": [{"map": {"fields": [{"to": "/x", "from": "body.missing", "required": true}]}}]}`),
+			"acme/shape":    decl("shape", `{"steps": [{"map": {"fields": [{"to": "/total", "from": "body.amount", "type": "number"}, {"to": "/currency", "value": "EUR"}]}}]}`),
+			"acme/strict":   decl("strict", `{"steps": [{"map": {"fields": [{"to": "/x", "from": "body.missing", "required": true}]}}]}`),
 			"acme/untested": {Slug: "untested", Type: model.TransformDeclarative, Document: json.RawMessage(`{"steps": []}`), Tests: &model.TransformTests{Passed: false}},
 			"acme/echo":     {Slug: "echo", Type: model.TransformWasm, Module: &model.TransformModule{Hash: wasmhost.Hash(echo)}, Meta: model.Meta{Revision: 3}},
 			"acme/refuses":  {Slug: "refuses", Type: model.TransformWasm, Module: &model.TransformModule{Hash: wasmhost.Hash(guestErr)}},
-			"globex/shape":  decl(`{"steps": [{"map": {"fields": [{"to": "/tenant", "value": "globex"}]}}]}`),
+			"globex/shape":  decl("shape", `{"steps": [{"map": {"fields": [{"to": "/tenant", "value": "globex"}]}}]}`),
 		},
 		modules: map[string][]byte{wasmhost.Hash(echo): echo, wasmhost.Hash(guestErr): guestErr},
 	}
