@@ -13,7 +13,9 @@ package piimask
 
 import (
 	"bytes"
+	"math/bits"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/portico/portico/wasm-transforms/sdk"
 )
@@ -86,12 +88,19 @@ const (
 	cHigh                // >= 0x80 (non-ASCII: keys take the Unicode fold)
 )
 
-var class = func() (t [256]uint8) {
+// cCard (digits, space, dash: what a card number is made of) is bit 8 of
+// the uint16 class table.
+const (
+	cCardShift = 8
+	cCard      = 1 << cCardShift
+)
+
+var class = func() (t [256]uint16) {
 	for c := 0; c < 256; c++ {
 		b := byte(c)
 		letter := b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
 		digit := b >= '0' && b <= '9'
-		var k uint8
+		var k uint16
 		if digit {
 			k |= cDigit
 		}
@@ -116,6 +125,9 @@ var class = func() (t [256]uint8) {
 		if b >= 0x80 {
 			k |= cHigh
 		}
+		if digit || b == ' ' || b == '-' {
+			k |= cCard
+		}
 		t[c] = k
 	}
 	return t
@@ -124,323 +136,430 @@ var class = func() (t [256]uint8) {
 const hexDigits = "0123456789abcdef"
 
 // run is the single pass. It reports false on anything the reference
-// would reject (the caller then asks the reference for the error).
+// would reject (the caller then asks the reference for the error). The
+// states are labels: each transition is one jump, with no dispatch on a
+// state variable (in Go compiled to WebAssembly every taken branch costs
+// a trip through the function's jump table).
 func (m *Masker) run(dst, src []byte) ([]byte, bool) {
 	if cap(dst)-len(dst) < len(src)+64 {
 		dst = append(make([]byte, 0, len(dst)+len(src)+len(src)/4+64), dst...)
 	}
-	const (
-		stValue = iota // a value is due
-		stKey          // an object key is due
-		stColon        // the ':' after a key
-		stAfter        // a value ended: ',', a closing bracket, or the end
-	)
 	n := len(src)
-	i, depth, st := 0, 0, stValue
-	sens := false // the value due belongs to a sensitive key
-	for {
+	i, depth := 0, 0
+	sens := false  // the value due belongs to a sensitive key
+	isKey := false // the string at src[i] is an object key
+	var (
+		c, top                byte
+		a, j, nd              int
+		fl                    uint16
+		at, esc, high         uint64
+		s                     []byte
+		ok, raw, doAt, doCard bool
+	)
+
+value: // a value is due at src[i] (after whitespace)
+	for i < n && class[src[i]]&cWS != 0 {
+		i++
+	}
+	if depth > sdk.MaxDepth || i >= n {
+		return nil, false
+	}
+	c = src[i]
+	if c == '"' {
+		isKey = false
+		goto str
+	}
+	if c == '{' || c == '[' {
+		m.stack[depth] = c
+		depth++
+		dst = append(dst, c)
+		i++
 		for i < n && class[src[i]]&cWS != 0 {
 			i++
 		}
-		switch st {
-		case stAfter:
-			if depth == 0 {
-				return dst, i == n
-			}
-			if i >= n {
-				return nil, false
-			}
-			c, top := src[i], m.stack[depth-1]
+		if i < n && src[i] == c+2 {
+			dst = append(dst, c+2)
 			i++
-			switch {
-			case c == ',':
-				dst = append(dst, ',')
-				if top == '{' {
-					st = stKey
-				} else {
-					st, sens = stValue, false
-				}
-			case c == top+2: // '}' closes '{', ']' closes '['
-				dst = append(dst, c)
-				depth--
-			default:
-				return nil, false
-			}
-			continue
-		case stColon:
-			if i >= n || src[i] != ':' {
-				return nil, false
-			}
-			dst = append(dst, ':')
+			depth--
+			goto after
+		}
+		if c == '{' {
+			goto key
+		}
+		sens = false
+		goto value
+	}
+	if c == '-' || c-'0' <= 9 {
+		a = i
+		if c == '-' {
 			i++
-			st = stValue
-			continue
-		case stKey:
-			if i >= n || src[i] != '"' {
-				return nil, false
-			}
-		default: // stValue
-			if depth > sdk.MaxDepth || i >= n {
-				return nil, false
-			}
-			switch c := src[i]; {
-			case c == '"':
-				// the string, below
-			case c == '{' || c == '[':
-				m.stack[depth] = c
-				depth++
-				dst = append(dst, c)
+		}
+		if i < n && src[i] == '0' {
+			i++
+		} else {
+			j = i
+			for i < n && src[i]-'0' <= 9 {
 				i++
-				for i < n && class[src[i]]&cWS != 0 {
-					i++
-				}
-				if i < n && src[i] == c+2 {
-					dst = append(dst, c+2)
-					i++
-					depth--
-					st = stAfter
-				} else if c == '{' {
-					st = stKey
-				} else {
-					st, sens = stValue, false
-				}
-				continue
-			case c == '-' || c-'0' <= 9:
-				start := i
-				if c == '-' {
-					i++
-				}
-				if i < n && src[i] == '0' {
-					i++
-				} else {
-					d := i
-					for i < n && src[i]-'0' <= 9 {
-						i++
-					}
-					if i == d {
-						return nil, false
-					}
-				}
-				if i < n && src[i] == '.' {
-					i++
-					d := i
-					for i < n && src[i]-'0' <= 9 {
-						i++
-					}
-					if i == d {
-						return nil, false
-					}
-				}
-				if i < n && src[i]|0x20 == 'e' {
-					i++
-					if i < n && (src[i] == '+' || src[i] == '-') {
-						i++
-					}
-					d := i
-					for i < n && src[i]-'0' <= 9 {
-						i++
-					}
-					if i == d {
-						return nil, false
-					}
-				}
-				if sens {
-					dst = append(dst, '"', '*', '*', '*', '*', '"')
-				} else {
-					dst = append(dst, src[start:i]...)
-				}
-				st = stAfter
-				continue
-			default:
-				switch {
-				case c == 't' && n-i >= 4 && src[i+1] == 'r' && src[i+2] == 'u' && src[i+3] == 'e':
-					i += 4
-					dst = append(dst, 't', 'r', 'u', 'e')
-				case c == 'f' && n-i >= 5 && src[i+1] == 'a' && src[i+2] == 'l' && src[i+3] == 's' && src[i+4] == 'e':
-					i += 5
-					dst = append(dst, 'f', 'a', 'l', 's', 'e')
-				case c == 'n' && n-i >= 4 && src[i+1] == 'u' && src[i+2] == 'l' && src[i+3] == 'l':
-					i += 4
-					dst = append(dst, 'n', 'u', 'l', 'l')
-				default:
-					return nil, false
-				}
-				st = stAfter
-				continue
+			}
+			if i == j {
+				return nil, false
 			}
 		}
+		if i < n && src[i] == '.' {
+			i++
+			j = i
+			for i < n && src[i]-'0' <= 9 {
+				i++
+			}
+			if i == j {
+				return nil, false
+			}
+		}
+		if i < n && src[i]|0x20 == 'e' {
+			i++
+			if i < n && (src[i] == '+' || src[i] == '-') {
+				i++
+			}
+			j = i
+			for i < n && src[i]-'0' <= 9 {
+				i++
+			}
+			if i == j {
+				return nil, false
+			}
+		}
+		if sens {
+			dst = append(dst, '"', '*', '*', '*', '*', '"')
+		} else {
+			dst = append(dst, src[a:i]...)
+		}
+		goto after
+	}
+	switch {
+	case c == 't' && n-i >= 4 && src[i+1] == 'r' && src[i+2] == 'u' && src[i+3] == 'e':
+		i += 4
+		dst = append(dst, 't', 'r', 'u', 'e')
+	case c == 'f' && n-i >= 5 && src[i+1] == 'a' && src[i+2] == 'l' && src[i+3] == 's' && src[i+4] == 'e':
+		i += 5
+		dst = append(dst, 'f', 'a', 'l', 's', 'e')
+	case c == 'n' && n-i >= 4 && src[i+1] == 'u' && src[i+2] == 'l' && src[i+3] == 'l':
+		i += 4
+		dst = append(dst, 'n', 'u', 'l', 'l')
+	default:
+		return nil, false
+	}
+	goto after
 
-		// A string starts at src[i]: a key (st == stKey) or a value.
-		a := i + 1
-		j := a
-		var fl uint8
-		nd := 0
-		for j < n {
-			t := class[src[j]]
-			if t&cStop != 0 {
-				break
-			}
-			fl |= t
-			nd += int(t & cDigit)
-			j++
+after: // a value ended: ',', a closing bracket, or the end
+	for i < n && class[src[i]]&cWS != 0 {
+		i++
+	}
+	if depth == 0 {
+		return dst, i == n
+	}
+	if i >= n {
+		return nil, false
+	}
+	c, top = src[i], m.stack[depth-1]
+	i++
+	if c == ',' {
+		dst = append(dst, ',')
+		if top == '{' {
+			goto key
 		}
-		if j >= n || src[j] < 0x20 {
+		sens = false
+		goto value
+	}
+	if c != top+2 { // '}' closes '{', ']' closes '['
+		return nil, false
+	}
+	dst = append(dst, c)
+	depth--
+	goto after
+
+key: // an object key is due
+	for i < n && class[src[i]]&cWS != 0 {
+		i++
+	}
+	if i >= n || src[i] != '"' {
+		return nil, false
+	}
+	isKey = true
+
+str: // a string starts at src[i]
+	a = i + 1
+	j = a
+	fl, nd = 0, 0
+	// Eight bytes at a time while none ends the string: one branch per
+	// word, not several per byte.
+	at, esc, high = 0, 0, 0
+	for j+8 <= n {
+		w := load64(src, j)
+		if haszero(w^(lo*'"'))|haszero(w^(lo*'\\'))|(w-lo*0x20)&^w&hi != 0 {
+			break
+		}
+		at |= haszero(w ^ (lo * '@'))
+		esc |= haszero(w^(lo*'<')) | haszero(w^(lo*'>')) | haszero(w^(lo*'&'))
+		high |= w & hi
+		// digits: lanes >= '0' and not >= ':' (ASCII lanes only)
+		v := w | hi
+		nd += bits.OnesCount64((v - lo*'0') &^ (v - lo*':') & hi &^ w)
+		j += 8
+	}
+	if at != 0 {
+		fl |= cAt
+	}
+	if esc != 0 {
+		fl |= cNeedEsc
+	}
+	if high != 0 {
+		fl |= cHigh
+	}
+	for j < n {
+		t := class[src[j]]
+		if t&cStop != 0 {
+			break
+		}
+		fl |= t
+		nd += int(t & cDigit)
+		j++
+	}
+	if j >= n || src[j] < 0x20 {
+		return nil, false
+	}
+	raw = src[j] == '"'
+	if raw {
+		s = src[a:j]
+		i = j + 1
+	} else { // escapes: unescape (rare; validates too)
+		if m.str, i, ok = unescape(m.str[:0], src, a); !ok {
 			return nil, false
 		}
-		raw := src[j] == '"'
-		var s []byte
-		if raw {
-			s = src[a:j]
-			i = j + 1
-		} else { // escapes: unescape (rare; validates too)
-			var ok bool
-			if m.str, i, ok = unescape(m.str[:0], src, a); !ok {
-				return nil, false
+		s = m.str
+		fl, nd = cNeedEsc, 0
+		for _, c := range s {
+			t := class[c]
+			fl |= t
+			nd += int(t & cDigit)
+		}
+	}
+	doAt, doCard = false, false
+	if isKey {
+		if fl&cHigh != 0 {
+			sens = isSensitive(s) // Unicode case folding: rare
+		} else {
+			switch len(s) {
+			case 3:
+				sens = s[0]|0x20 == 's' && s[1]|0x20 == 's' && s[2]|0x20 == 'n'
+			case 4:
+				sens = s[0]|0x20 == 'i' && s[1]|0x20 == 'b' && s[2]|0x20 == 'a' && s[3]|0x20 == 'n'
+			case 5:
+				sens = s[0]|0x20 == 't' && s[1]|0x20 == 'o' && s[2]|0x20 == 'k' && s[3]|0x20 == 'e' && s[4]|0x20 == 'n'
+			case 6:
+				sens = s[0]|0x20 == 's' && s[1]|0x20 == 'e' && s[2]|0x20 == 'c' && s[3]|0x20 == 'r' && s[4]|0x20 == 'e' && s[5]|0x20 == 't'
+			case 8:
+				sens = s[0]|0x20 == 'p' && s[1]|0x20 == 'a' && s[2]|0x20 == 's' && s[3]|0x20 == 's' &&
+					s[4]|0x20 == 'w' && s[5]|0x20 == 'o' && s[6]|0x20 == 'r' && s[7]|0x20 == 'd'
+			default:
+				sens = false
 			}
-			s = m.str
-			fl, nd = cNeedEsc, 0
+		}
+		if fl&cNeedEsc == 0 {
+			dst = append(dst, src[a-1:i]...)
+			goto colon
+		}
+	} else {
+		if sens {
+			dst = append(dst, '"', '*', '*', '*', '*', '"')
+			goto after
+		}
+		doAt, doCard = fl&cAt != 0, false
+		if nd >= 13 {
+			// A card needs 13 digits in one stretch of digits, spaces
+			// and dashes: find the longest such count (no branches).
+			run, found := 0, 0
 			for _, c := range s {
 				t := class[c]
-				fl |= t
-				nd += int(t & cDigit)
+				run = (run + int(t&cDigit)) * int(t>>cCardShift&1)
+				found |= (12 - run) >> 63
 			}
+			doCard = found != 0
 		}
-		doAt, doCard := false, false
-		if st == stKey {
-			st = stColon
-			if fl&cHigh != 0 {
-				sens = isSensitive(s) // Unicode case folding: rare
-			} else {
-				switch len(s) {
-				case 3:
-					sens = s[0]|0x20 == 's' && s[1]|0x20 == 's' && s[2]|0x20 == 'n'
-				case 4:
-					sens = s[0]|0x20 == 'i' && s[1]|0x20 == 'b' && s[2]|0x20 == 'a' && s[3]|0x20 == 'n'
-				case 5:
-					sens = s[0]|0x20 == 't' && s[1]|0x20 == 'o' && s[2]|0x20 == 'k' && s[3]|0x20 == 'e' && s[4]|0x20 == 'n'
-				case 6:
-					sens = s[0]|0x20 == 's' && s[1]|0x20 == 'e' && s[2]|0x20 == 'c' && s[3]|0x20 == 'r' && s[4]|0x20 == 'e' && s[5]|0x20 == 't'
-				case 8:
-					sens = s[0]|0x20 == 'p' && s[1]|0x20 == 'a' && s[2]|0x20 == 's' && s[3]|0x20 == 's' &&
-						s[4]|0x20 == 'w' && s[5]|0x20 == 'o' && s[6]|0x20 == 'r' && s[7]|0x20 == 'd'
-				default:
-					sens = false
-				}
-			}
-			if fl&cNeedEsc == 0 {
-				dst = append(dst, src[a-1:i]...)
-				continue
-			}
-		} else {
-			st = stAfter
-			if sens {
-				dst = append(dst, '"', '*', '*', '*', '*', '"')
-				continue
-			}
-			doAt, doCard = fl&cAt != 0, nd >= 13
-			if !doAt && !doCard && fl&cNeedEsc == 0 {
+		if !doCard && fl&cNeedEsc == 0 {
+			if !doAt {
 				dst = append(dst, src[a-1:i]...) // nothing to mask or escape
-				continue
+				goto after
 			}
-		}
-
-		// Copy s escaped, masking e-mail addresses (doAt) and card numbers
-		// (doCard): the reference's maskText and then appendString, in
-		// one loop over runs of local-part characters.
-		dst = append(dst, '"')
-		for p := 0; p < len(s); {
-			c := s[p]
-			t := class[c]
-			if t&cLocal == 0 {
-				p++
-				if t&cNeedEsc == 0 {
-					dst = append(dst, c)
-					continue
-				}
-				switch c {
-				case '"', '\\':
-					dst = append(dst, '\\', c)
-				case '\n':
-					dst = append(dst, '\\', 'n')
-				case '\r':
-					dst = append(dst, '\\', 'r')
-				case '\t':
-					dst = append(dst, '\\', 't')
-				default:
-					dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-				}
-				continue
-			}
-			q := p + 1
-			for q < len(s) && class[s[q]]&cLocal != 0 {
-				q++
-			}
-			if doAt && q < len(s) && s[q] == '@' {
-				// A domain: domain characters, trailing dots dropped, a
-				// dot after its first character and >= 2 after the last.
-				k := q + 1
-				for k < len(s) && class[s[k]]&cDomain != 0 {
-					k++
-				}
-				for k > q+1 && s[k-1] == '.' {
-					k--
-				}
-				d := k - 1
-				for d > q && s[d] != '.' {
-					d--
-				}
-				if d > q+1 && k-d >= 3 {
-					dst = append(dst, '*', '*', '*', '*')
-					p = k
-					continue
-				}
-			}
-			if doCard && t&cDigit != 0 {
-				// 13-19 digits, single spaces or dashes between, then no
-				// digit, passing Luhn. sa doubles the digits at even
-				// indexes, sb at odd ones; the last digit is never doubled.
-				cn, x, end, sa, sb := 0, p, p, 0, 0
-				for x < len(s) && cn < 19 {
-					e := s[x]
-					if e-'0' <= 9 {
-						v := int(e - '0')
-						w := 2 * v
-						if w > 9 {
-							w -= 9
-						}
-						if cn&1 == 0 {
-							sa, sb = sa+w, sb+v
-						} else {
-							sa, sb = sa+v, sb+w
-						}
-						cn++
-						x++
-						end = x
-						continue
-					}
-					if (e == ' ' || e == '-') && x+1 < len(s) && s[x+1]-'0' <= 9 {
-						x++
-						continue
-					}
+			// Only e-mail addresses: jump from '@' to '@', copying the
+			// text between in bulk. The local part is the run of
+			// local-part characters before the '@' (not before p).
+			dst = append(dst, '"')
+			p := 0
+			for {
+				x := bytes.IndexByte(s[p:], '@')
+				if x < 0 {
 					break
 				}
-				if cn >= 13 && (end >= len(s) || s[end]-'0' > 9) {
-					sum := sb
-					if cn&1 == 0 {
-						sum = sa
+				x += p
+				r := x
+				for r > p && class[s[r-1]]&cLocal != 0 {
+					r--
+				}
+				if r < x {
+					k := x + 1
+					for k < len(s) && class[s[k]]&cDomain != 0 {
+						k++
 					}
-					if sum%10 == 0 {
+					for k > x+1 && s[k-1] == '.' {
+						k--
+					}
+					d := k - 1
+					for d > x && s[d] != '.' {
+						d--
+					}
+					if d > x+1 && k-d >= 3 {
+						dst = append(dst, s[p:r]...)
 						dst = append(dst, '*', '*', '*', '*')
-						p = end
+						p = k
 						continue
 					}
 				}
+				dst = append(dst, s[p:x+1]...)
+				p = x + 1
 			}
-			dst = append(dst, s[p:q]...) // local characters need no escaping
-			p = q
+			dst = append(dst, s[p:]...)
+			dst = append(dst, '"')
+			goto after
 		}
-		dst = append(dst, '"')
 	}
+
+	// Copy s escaped, masking e-mail addresses (doAt) and card numbers
+	// (doCard): the reference's maskText and then appendString, in one
+	// loop over runs of local-part characters.
+	dst = append(dst, '"')
+	for p := 0; p < len(s); {
+		c := s[p]
+		t := class[c]
+		if t&cLocal == 0 {
+			p++
+			if t&cNeedEsc == 0 {
+				dst = append(dst, c)
+				continue
+			}
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			continue
+		}
+		q := p + 1
+		for q < len(s) && class[s[q]]&cLocal != 0 {
+			q++
+		}
+		if doAt && q < len(s) && s[q] == '@' {
+			// A domain: domain characters, trailing dots dropped, a dot
+			// after its first character and >= 2 characters after the
+			// last.
+			k := q + 1
+			for k < len(s) && class[s[k]]&cDomain != 0 {
+				k++
+			}
+			for k > q+1 && s[k-1] == '.' {
+				k--
+			}
+			d := k - 1
+			for d > q && s[d] != '.' {
+				d--
+			}
+			if d > q+1 && k-d >= 3 {
+				dst = append(dst, '*', '*', '*', '*')
+				p = k
+				continue
+			}
+		}
+		if doCard && t&cDigit != 0 {
+			// 13-19 digits, single spaces or dashes between, then no
+			// digit, passing Luhn. sa doubles the digits at even
+			// indexes, sb at odd ones; the last digit is never doubled.
+			cn, x, end, sa, sb := 0, p, p, 0, 0
+			for x < len(s) && cn < 19 {
+				e := s[x]
+				if e-'0' <= 9 {
+					v := int(e - '0')
+					w := 2 * v
+					if w > 9 {
+						w -= 9
+					}
+					if cn&1 == 0 {
+						sa, sb = sa+w, sb+v
+					} else {
+						sa, sb = sa+v, sb+w
+					}
+					cn++
+					x++
+					end = x
+					continue
+				}
+				if (e == ' ' || e == '-') && x+1 < len(s) && s[x+1]-'0' <= 9 {
+					x++
+					continue
+				}
+				break
+			}
+			if cn >= 13 && (end >= len(s) || s[end]-'0' > 9) {
+				sum := sb
+				if cn&1 == 0 {
+					sum = sa
+				}
+				if sum%10 == 0 {
+					dst = append(dst, '*', '*', '*', '*')
+					p = end
+					continue
+				}
+			}
+		}
+		dst = append(dst, s[p:q]...) // local characters need no escaping
+		p = q
+	}
+	dst = append(dst, '"')
+	if !isKey {
+		goto after
+	}
+
+colon: // the ':' after a key
+	for i < n && class[src[i]]&cWS != 0 {
+		i++
+	}
+	if i >= n || src[i] != ':' {
+		return nil, false
+	}
+	dst = append(dst, ':')
+	i++
+	goto value
+}
+
+// SWAR constants and helpers: lane tests on eight bytes in a uint64. Only
+// "is there any such byte" and counts are used, so byte order does not
+// matter.
+const (
+	lo = 0x0101010101010101
+	hi = 0x8080808080808080
+)
+
+// haszero is nonzero when a byte of w is zero.
+func haszero(w uint64) uint64 { return (w - lo) &^ w & hi }
+
+// load64 reads src[i:i+8] in one load; the caller checks i+8 <= len(src).
+func load64(src []byte, i int) uint64 {
+	return *(*uint64)(unsafe.Pointer(unsafe.SliceData(src[i : i+8])))
 }
 
 // unescape appends the JSON string starting after its opening quote at
