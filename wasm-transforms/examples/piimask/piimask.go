@@ -13,9 +13,9 @@ package piimask
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/bits"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/portico/portico/wasm-transforms/sdk"
 )
@@ -290,20 +290,32 @@ str: // a string starts at src[i]
 	a = i + 1
 	j = a
 	fl, nd = 0, 0
-	// Eight bytes at a time while none ends the string: one branch per
-	// word, not several per byte.
+	// Eight bytes at a time: one branch per word, not several per byte.
+	// The lowest flagged lane of a haszero mask is exact (borrows only
+	// flag lanes above a real match), so the word holding the closing
+	// quote is handled too, up to that lane.
 	at, esc, high = 0, 0, 0
 	for j+8 <= n {
-		w := load64(src, j)
-		if haszero(w^(lo*'"'))|haszero(w^(lo*'\\'))|(w-lo*0x20)&^w&hi != 0 {
+		w := binary.LittleEndian.Uint64(src[j:])
+		stop := haszero(w^(lo*'"')) | haszero(w^(lo*'\\')) | (w-lo*0x20)&^w&hi
+		v := w | hi
+		dig := (v - lo*'0') &^ (v - lo*':') & hi &^ w // ASCII digit lanes
+		atm := haszero(w ^ (lo * '@'))
+		escm := haszero(w^(lo*'<')) | haszero(w^(lo*'>')) | haszero(w^(lo*'&'))
+		if stop != 0 {
+			pos := bits.TrailingZeros64(stop) >> 3
+			keep := uint64(1)<<(pos*8) - 1
+			at |= atm & keep
+			esc |= escm & keep
+			high |= w & hi & keep
+			nd += bits.OnesCount64(dig & keep)
+			j += pos
 			break
 		}
-		at |= haszero(w ^ (lo * '@'))
-		esc |= haszero(w^(lo*'<')) | haszero(w^(lo*'>')) | haszero(w^(lo*'&'))
+		at |= atm
+		esc |= escm
 		high |= w & hi
-		// digits: lanes >= '0' and not >= ':' (ASCII lanes only)
-		v := w | hi
-		nd += bits.OnesCount64((v - lo*'0') &^ (v - lo*':') & hi &^ w)
+		nd += bits.OnesCount64(dig)
 		j += 8
 	}
 	if at != 0 {
@@ -546,9 +558,8 @@ colon: // the ':' after a key
 	goto value
 }
 
-// SWAR constants and helpers: lane tests on eight bytes in a uint64. Only
-// "is there any such byte" and counts are used, so byte order does not
-// matter.
+// SWAR constants: lane tests on eight bytes in a uint64, read little-endian
+// (one i64.load in WebAssembly).
 const (
 	lo = 0x0101010101010101
 	hi = 0x8080808080808080
@@ -556,11 +567,6 @@ const (
 
 // haszero is nonzero when a byte of w is zero.
 func haszero(w uint64) uint64 { return (w - lo) &^ w & hi }
-
-// load64 reads src[i:i+8] in one load; the caller checks i+8 <= len(src).
-func load64(src []byte, i int) uint64 {
-	return *(*uint64)(unsafe.Pointer(unsafe.SliceData(src[i : i+8])))
-}
 
 // unescape appends the JSON string starting after its opening quote at
 // src[i] to buf, unescaped as the SDK does, and returns the index after
