@@ -28,7 +28,7 @@ run: ## start gateway, management API, console and a demo upstream on 127.0.0.1 
 # ---- dependencies -----------------------------------------------------------
 
 .PHONY: deps
-deps: go-deps tools java redis frontend-deps chromium ## install everything the tests need
+deps: go-deps tools java redis frontend-deps as-deps chromium ## install everything the tests need
 
 .PHONY: go-deps
 go-deps:
@@ -51,6 +51,17 @@ frontend/node_modules/.package-lock.json: frontend/package.json frontend/package
 
 .PHONY: frontend-deps
 frontend-deps: frontend/node_modules/.package-lock.json
+
+# The AssemblyScript compiler (asc) for the AssemblyScript guest
+# (wasm-transforms/assemblyscript), pinned in its lock file. The host test
+# that builds the guest runs the same npm ci itself when this was not run.
+AS_DIR := wasm-transforms/assemblyscript
+$(AS_DIR)/node_modules/.package-lock.json: $(AS_DIR)/package.json $(AS_DIR)/package-lock.json
+	npm ci --prefix $(AS_DIR) --no-audit --no-fund
+	@touch $@
+
+.PHONY: as-deps
+as-deps: $(AS_DIR)/node_modules/.package-lock.json
 
 .PHONY: console
 console: frontend-deps ## build the web console (npm ci + vite build into frontend/dist)
@@ -87,7 +98,7 @@ test: deps vet ## install test dependencies, vet, and run every test
 # there instead of ~1 s), so they run here without it, with the guest module's
 # own native and wasip1 checks.
 .PHONY: wasm-test
-wasm-test: ## WebAssembly guest SDK (native + wasip1 vet) and the Go-guest host tests
+wasm-test: as-deps ## WebAssembly guest SDK (native + wasip1 vet), the Go- and AssemblyScript-guest host tests
 	cd wasm-transforms && $(GO) vet ./... && GOOS=wasip1 GOARCH=wasm $(GO) vet ./... && $(GO) test ./...
 	$(GO) test ./internal/wasmhost/
 
@@ -152,6 +163,9 @@ wasm: ## build the example WebAssembly transforms into dist/wasm/
 	@set -e; for t in $(WASM_TRANSFORMS); do \
 	  (cd wasm-transforms && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o ../$(DIST)/wasm/$$t.wasm ./cmd/$$t); \
 	  echo "built $(DIST)/wasm/$$t.wasm"; done
+	$(MAKE) --no-print-directory as-deps
+	npm --prefix $(AS_DIR) run --silent build -- -o ../../$(DIST)/wasm/pii-mask-as.wasm
+	@echo "built $(DIST)/wasm/pii-mask-as.wasm (AssemblyScript)"
 
 .PHONY: build
 build: ## build linux/arm64 Lambda bootstraps and zips into dist/

@@ -54,6 +54,23 @@ func BenchmarkGuest(b *testing.B) {
 				}
 			})
 		}
+		// The AssemblyScript port of pii-mask, same input and output
+		// (skipped alone when npm is missing).
+		b.Run("pii-mask-as/"+mode.name, func(b *testing.B) {
+			in, want, _ := exampleFiles(b, "pii-mask")
+			as, err := h.Load(ctx, asGuest(b), LoadOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				res, err := as.Call(ctx, in)
+				if err != nil || len(res.Output) != len(want) {
+					b.Fatalf("%d bytes, %v", len(res.Output), err)
+				}
+			}
+		})
 		_ = h.Close(ctx)
 	}
 }
