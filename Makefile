@@ -145,6 +145,7 @@ bench: ## run the benchmarks and write docs/benchmarks.md
 	@rm -f $(DIST)/bench.txt
 	@set -o pipefail; for i in $$(seq $(BENCHCOUNT)); do \
 	  $(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) -count=1 $(BENCHPKGS) | tee -a $(DIST)/bench.txt || exit 1; \
+	  (cd wasm-transforms && $(GO) test -run='^$$' -bench=Native -benchmem -benchtime=$(BENCHTIME) -count=1 .) | tee -a $(DIST)/bench.txt || exit 1; \
 	done
 	$(GO) run ./cmd/benchreport -in $(DIST)/bench.txt -out docs/benchmarks.md
 	$(GO) run ./cmd/loadgen -rate $(LOADRATE) -duration $(LOADTIME) -out docs/benchmarks.md
