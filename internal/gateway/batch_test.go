@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,13 +13,7 @@ import (
 // transforms applied to each record of an array body.
 func batchHarness(t *testing.T) *harness {
 	t.Helper()
-	host, err := wasmhost.New(context.Background(), wasmhost.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = host.Close(context.Background()) })
-	h := newHarness(t, func(c *Config) { c.Wasm = host })
-	cfg := testConfig("acme", 2, h.up)
+	h, cfg := wasmHarness(t)
 	cfg.Transforms = []model.Transform{
 		passing(t, "to-upstream", `{"steps": [
 			{"validate": {"schema": {"type": "object", "required": ["orderId"], "properties": {"qty": {"type": "integer"}}}}},

@@ -32,8 +32,9 @@ func wasmTransform(slug string, code []byte) model.Transform {
 	return model.Transform{Slug: slug, Type: model.TransformWasm, Module: &model.TransformModule{Hash: wasmhost.Hash(code), Size: int64(len(code))}}
 }
 
-// transformHarness is the test config plus endpoints using transforms.
-func transformHarness(t *testing.T) *harness {
+// wasmHarness is a harness whose gateway has a WebAssembly host, and the
+// test config to extend with transforms.
+func wasmHarness(t *testing.T) (*harness, *catalog.TenantConfig) {
 	t.Helper()
 	host, err := wasmhost.New(context.Background(), wasmhost.Config{})
 	if err != nil {
@@ -41,7 +42,13 @@ func transformHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(func() { _ = host.Close(context.Background()) })
 	h := newHarness(t, func(c *Config) { c.Wasm = host })
-	cfg := testConfig("acme", 2, h.up)
+	return h, testConfig("acme", 2, h.up)
+}
+
+// transformHarness is the test config plus endpoints using transforms.
+func transformHarness(t *testing.T) *harness {
+	t.Helper()
+	h, cfg := wasmHarness(t)
 	cfg.Transforms = []model.Transform{
 		passing(t, "to-upstream", `{"steps": [
 			{"validate": {"schema": {"type": "object", "required": ["orderId"], "properties": {"qty": {"type": "integer"}}}}},
