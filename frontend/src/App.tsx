@@ -1,8 +1,9 @@
-import { Center, Loader, Stack, Text, Title, Anchor } from '@mantine/core';
+import { Stack, Text, Title, Anchor } from '@mantine/core';
 import { lazy, Suspense, type ReactNode } from 'react';
 import { createBrowserRouter, Link, Navigate, Outlet, RouterProvider, useLocation } from 'react-router';
 import { useSession } from './auth/session';
 import { Layout } from './components/Layout';
+import { PageLoading } from './components/common';
 import { SignIn } from './pages/SignIn';
 import { Apis } from './pages/Apis';
 
@@ -23,19 +24,13 @@ const Audit = lazy(() => import('./pages/Audit').then((m) => ({ default: m.Audit
 const Members = lazy(() => import('./pages/Members').then((m) => ({ default: m.Members })));
 const AuthCallback = lazy(() => import('./pages/AuthCallback').then((m) => ({ default: m.AuthCallback })));
 
-function Loading() {
-  return (
-    <Center py="xl">
-      <Loader size="sm" aria-label="Loading" />
-    </Center>
-  );
-}
+
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { token, loading } = useSession();
   const loc = useLocation();
   if (!token) return <Navigate to="/signin" replace state={{ from: loc.pathname + loc.search }} />;
-  if (loading) return <Loading />;
+  if (loading) return <PageLoading />;
   return <>{children}</>;
 }
 
@@ -61,7 +56,7 @@ export const routes = [
   {
     path: '/auth/callback',
     element: (
-      <Suspense fallback={<Loading />}>
+      <Suspense fallback={<PageLoading />}>
         <AuthCallback />
       </Suspense>
     ),
@@ -77,7 +72,7 @@ export const routes = [
       { index: true, element: <Navigate to="/apis" replace /> },
       {
         element: (
-          <Suspense fallback={<Loading />}>
+          <Suspense fallback={<PageLoading />}>
             <Outlet />
           </Suspense>
         ),

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Group, List, Modal, Paper, Stack, Text, Title } from '@mantine/core';
+import { Alert, Badge, Button, Center, Group, List, Loader, Modal, Paper, Stack, Text, Title } from '@mantine/core';
 import { IconAlertTriangle } from '@tabler/icons-react';
 import { useState, type ReactNode } from 'react';
 import { ApiError } from '../api/client';
@@ -143,6 +143,15 @@ export function Confirm({
         </Stack>
       </Modal>
     </>
+  );
+}
+
+/** PageLoading is what a page shows while its data loads. */
+export function PageLoading() {
+  return (
+    <Center py="xl">
+      <Loader size="sm" aria-label="Loading" />
+    </Center>
   );
 }
 

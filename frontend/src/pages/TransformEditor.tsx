@@ -1,4 +1,4 @@
-import { Alert, Anchor, Badge, Button, Code, FileInput, Grid, Group, List, Loader, Progress, SegmentedControl, Stack, Switch, Text, TextInput, Textarea } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Code, FileInput, Grid, Group, List, Progress, SegmentedControl, Stack, Switch, Text, TextInput, Textarea } from '@mantine/core';
 import { IconAlertTriangle, IconCheck, IconPlus, IconUpload, IconX } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -7,7 +7,7 @@ import { ApiError, api, seg } from '../api/client';
 import { keys, useTransform } from '../api/hooks';
 import type { FieldError, Transform, TransformMessage, TransformTestResult, TransformType, WasmTestCase } from '../api/types';
 import { Can, useSession } from '../auth/session';
-import { Card, Confirm, ErrorAlert, PageHeader, fmtTime } from '../components/common';
+import { Card, Confirm, ErrorAlert, PageHeader, PageLoading, fmtTime } from '../components/common';
 import { JsonEditor, type PointerProblem } from '../components/JsonEditor';
 import { FieldErrors, pointerLabel } from '../lib/problem';
 import { uploadRaw, type UploadProgress } from '../lib/upload';
@@ -41,11 +41,7 @@ export function TransformEditor() {
   const isNew = slug === 'new';
   const q = useTransform(slug, !isNew);
   if (!isNew && q.isPending)
-    return (
-      <Group justify="center" py="xl">
-        <Loader size="sm" aria-label="Loading" />
-      </Group>
-    );
+    return <PageLoading />;
   if (!isNew && q.error) return <ErrorAlert error={q.error} />;
   return <Editor key={slug} initial={isNew ? undefined : q.data} />;
 }

@@ -7,7 +7,7 @@ import { ApiError, api, seg } from '../api/client';
 import { keys, useIntegrations, useTransforms, useWorkflow, useWorkflowDefinition } from '../api/hooks';
 import type { FieldError, Workflow, WorkflowKind } from '../api/types';
 import { Can, useSession } from '../auth/session';
-import { Card, Confirm, ErrorAlert, PageHeader, fmtTime } from '../components/common';
+import { Card, Confirm, ErrorAlert, PageHeader, PageLoading, fmtTime } from '../components/common';
 import { JsonEditor } from '../components/JsonEditor';
 import { StepPanel } from '../components/StepPanel';
 import { WorkflowGraph } from '../components/WorkflowGraph';
@@ -26,11 +26,7 @@ export function WorkflowBuilder() {
   const isNew = slug === 'new';
   const q = useWorkflow(slug, !isNew);
   if (!isNew && q.isPending)
-    return (
-      <Group justify="center" py="xl">
-        <Loader size="sm" aria-label="Loading" />
-      </Group>
-    );
+    return <PageLoading />;
   if (!isNew && q.error) return <ErrorAlert error={q.error} />;
   return <Builder key={slug} initial={isNew ? undefined : q.data} />;
 }

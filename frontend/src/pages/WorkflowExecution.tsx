@@ -1,4 +1,4 @@
-import { Alert, Anchor, Badge, Code, Grid, Group, Loader, Stack, Text, Timeline } from '@mantine/core';
+import { Alert, Anchor, Badge, Code, Grid, Group, Stack, Text, Timeline } from '@mantine/core';
 import { IconAlertTriangle, IconCheck, IconPlayerPlay, IconRefresh, IconX } from '@tabler/icons-react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState, type ReactNode } from 'react';
@@ -7,7 +7,7 @@ import { ApiError, api, seg } from '../api/client';
 import { keys, useExecution, useWorkflow } from '../api/hooks';
 import type { Execution, ExecutionError, ExecutionEvent, Workflow } from '../api/types';
 import { Can } from '../auth/session';
-import { Card, Confirm, ErrorAlert, PageHeader, fmtTime } from '../components/common';
+import { Card, Confirm, ErrorAlert, PageHeader, PageLoading, fmtTime } from '../components/common';
 import { ExecutionStatusBadge, duration } from '../components/ExecutionStatus';
 import { WorkflowGraph, runLabels } from '../components/WorkflowGraph';
 import { docOf, runStates, type RunState } from '../lib/workflowModel';
@@ -17,11 +17,7 @@ export function WorkflowExecution() {
   const x = useExecution(slug, id);
   const wf = useWorkflow(slug);
   if (x.isPending)
-    return (
-      <Group justify="center" py="xl">
-        <Loader size="sm" aria-label="Loading" />
-      </Group>
-    );
+    return <PageLoading />;
   return (
     <>
       <Anchor component={Link} to={`/workflows/${seg(slug)}?tab=runs`} size="sm">
