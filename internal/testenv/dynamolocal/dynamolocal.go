@@ -12,12 +12,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -168,7 +170,10 @@ func start(t testing.TB, dir string) (endpoint string, stop func(), exited bool,
 }
 
 // ready reports whether a DynamoDB API answers at endpoint: an unsigned
-// request gets a JSON error from it, rather than a refused connection.
+// request gets a DynamoDB JSON error from it (a "__type" naming dynamodb),
+// rather than a refused connection. Any other answer is not ready: another
+// test's server may have taken the port between freePort and Java's bind
+// (Java then exits, and Start tries another port).
 func ready(ctx context.Context, endpoint string) bool {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
@@ -182,8 +187,13 @@ func ready(ctx context.Context, endpoint string) bool {
 	if err != nil {
 		return false
 	}
-	_ = resp.Body.Close()
-	return resp.StatusCode < 500
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if err != nil || resp.StatusCode >= 500 {
+		return false
+	}
+	b := strings.ToLower(string(body))
+	return strings.Contains(b, "dynamodb") || strings.Contains(b, "tablenames")
 }
 
 func freePort() (int, error) {
