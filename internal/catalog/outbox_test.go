@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -86,7 +87,10 @@ func backends(t *testing.T) []storeBackend {
 // subscription needs its URL and it needs the subscription's secret:
 // expect sets the secret.
 type receiver struct {
-	srv    *httptest.Server
+	srv *httptest.Server
+	// path is where it receives: a port can be reused by another test
+	// process's stray deliveries, which go elsewhere and are not counted.
+	path   string
 	now    func() time.Time
 	mu     sync.Mutex
 	verify *webhook.Verifier
@@ -98,8 +102,12 @@ type receiver struct {
 
 func newReceiver(t *testing.T, now func() time.Time, script ...int) *receiver {
 	t.Helper()
-	r := &receiver{got: map[string]int{}, bodies: map[string][]byte{}, script: script, now: now}
+	r := &receiver{got: map[string]int{}, bodies: map[string][]byte{}, script: script, now: now, path: "/hook/" + rand.Text()}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path != r.path {
+			http.NotFound(w, req)
+			return
+		}
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -137,7 +145,7 @@ func (r *receiver) expect(t *testing.T, secret string) {
 func (e *outboxEnv) subscribed(t *testing.T, events []string, script ...int) (*receiver, *model.WebhookSubscription) {
 	t.Helper()
 	r := newReceiver(t, e.clk.Now, script...)
-	s, secret := e.subscribe(t, r.srv.URL+"/hook", false, events...)
+	s, secret := e.subscribe(t, r.srv.URL+r.path, false, events...)
 	r.expect(t, secret)
 	return r, s
 }
