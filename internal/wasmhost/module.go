@@ -296,7 +296,7 @@ func (l logbuf) bytes() []byte { return l }
 func classify(err error) error {
 	var ee *sys.ExitError
 	switch {
-	case errors.Is(err, ErrABI), errors.Is(err, ErrTooLarge), errors.Is(err, ErrGuest), errors.Is(err, ErrInvalidModule):
+	case errors.Is(err, ErrABI), errors.Is(err, ErrTooLarge), errors.Is(err, ErrGuest), errors.Is(err, ErrInvalidModule), errors.Is(err, ErrDeadline):
 		return err
 	case errors.As(err, &ee) && (ee.ExitCode() == sys.ExitCodeDeadlineExceeded || ee.ExitCode() == sys.ExitCodeContextCanceled):
 		return fmt.Errorf("%w: %v", ErrDeadline, err)
