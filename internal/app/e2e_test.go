@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portico/portico/internal/catalog"
 	"github.com/portico/portico/internal/echo"
 	"github.com/portico/portico/internal/testenv/dynamolocal"
 )
@@ -22,47 +23,66 @@ type stack struct {
 	shared *Shared // the process's shared parts (the workflow engine)
 }
 
-func newStack(t *testing.T, getenv func(string) string) *stack {
+// parts is what a main builds before its handlers: the environment, the
+// store and catalog on it, the console verifier and the shared parts.
+type parts struct {
+	e   Env
+	cat *catalog.Catalog
+	con *Console
+	sh  *Shared
+	log *slog.Logger
+}
+
+// newParts builds them from getenv (httptest upstreams, on random loopback
+// ports, are allowed unless getenv says otherwise).
+func newParts(t *testing.T, getenv func(string) string) *parts {
 	t.Helper()
 	e, err := LoadEnv(func(k string) string {
 		if v := getenv(k); v != "" || k != "PORTICO_UPSTREAM_ALLOW" {
 			return v
 		}
-		return "127.0.0.1/32" // httptest upstreams listen on random loopback ports
+		return "127.0.0.1/32"
 	})
 	if err != nil {
 		t.Fatalf("LoadEnv: %v", err)
 	}
-	ctx := context.Background()
-	st, closeStore, err := OpenStore(ctx, e)
+	st, closeStore, err := OpenStore(context.Background(), e)
 	if err != nil {
 		t.Fatalf("OpenStore: %v", err)
 	}
 	t.Cleanup(func() { _ = closeStore() })
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	cat, err := NewCatalog(e, st)
+	p := &parts{e: e, log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	if p.cat, err = NewCatalog(e, st); err != nil {
+		t.Fatal(err)
+	}
+	if p.con, err = NewConsole(e, nil); err != nil {
+		t.Fatal(err)
+	}
+	if p.sh, err = NewShared(e, p.log); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// serve wires the management API and the gateway and serves them.
+func (p *parts) serve(t *testing.T) *stack {
+	t.Helper()
+	mgmt, err := NewManagement(context.Background(), p.e, p.cat, p.con, p.sh, p.log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	con, err := NewConsole(e, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sh, err := NewShared(e, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgmt, err := NewManagement(ctx, e, cat, con, sh, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := NewGateway(e, cat, sh, log)
+	gw, err := NewGateway(p.e, p.cat, p.sh, p.log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(Mux(mgmt, gw))
 	t.Cleanup(srv.Close)
-	return &stack{t: t, srv: srv, shared: sh}
+	return &stack{t: t, srv: srv, shared: p.sh}
+}
+
+func newStack(t *testing.T, getenv func(string) string) *stack {
+	t.Helper()
+	return newParts(t, getenv).serve(t)
 }
 
 // call sends a JSON request and decodes a JSON response into out (if not nil).

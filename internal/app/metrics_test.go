@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -57,27 +55,10 @@ func TestMetricsFromEnv(t *testing.T) {
 func TestGatewayMetricsToFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "emf.log")
-	e, err := LoadEnv(func(k string) string {
-		return map[string]string{"PORTICO_DATA_DIR": dir, "PORTICO_METRICS": "file:" + path, "PORTICO_UPSTREAM_ALLOW": "127.0.0.1/32"}[k]
+	p := newParts(t, func(k string) string {
+		return map[string]string{"PORTICO_DATA_DIR": dir, "PORTICO_METRICS": "file:" + path}[k]
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	st, closeStore, err := OpenStore(ctx, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeStore() })
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	cat, err := NewCatalog(e, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sh, err := NewShared(e, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, e, cat, sh, log := context.Background(), p.e, p.cat, p.sh, p.log
 	gw, err := NewGateway(e, cat, sh, log)
 	if err != nil {
 		t.Fatal(err)

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -25,45 +23,14 @@ func TestPublishThenFirstRequestCompilesNothing(t *testing.T) {
 	upstream := httptest.NewServer(echo.New(echo.Config{}))
 	t.Cleanup(upstream.Close)
 	env := map[string]string{"PORTICO_DATA_DIR": t.TempDir(), "PORTICO_REFRESH_INTERVAL": "1ns", "PORTICO_UPSTREAM_ALLOW": "127.0.0.1/32"}
-	e, err := LoadEnv(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	st, closeStore, err := OpenStore(ctx, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = closeStore() })
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	cat, err := NewCatalog(e, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	con, err := NewConsole(e, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sh, err := NewShared(e, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newParts(t, func(k string) string { return env[k] })
+	ctx, sh := context.Background(), p.sh
 	var compiles atomic.Int32
 	sh.wasm.once.Do(func() {
 		sh.wasm.host, sh.wasm.err = wasmhost.New(ctx, wasmhost.Config{OnCompile: func(string, time.Duration) { compiles.Add(1) }})
 	})
 	t.Cleanup(func() { _ = sh.wasm.host.Close(context.Background()) })
-	mgmt, err := NewManagement(ctx, e, cat, con, sh, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := NewGateway(e, cat, sh, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(Mux(mgmt, gw))
-	t.Cleanup(srv.Close)
-	s := &stack{t: t, srv: srv, shared: sh}
+	s := p.serve(t)
 
 	op := s.login("_platform", "owner")
 	s.call("POST", "/admin/v1/tenants", op, map[string]any{"id": "acme", "name": "Acme"}, 201, nil)
@@ -75,10 +42,10 @@ func TestPublishThenFirstRequestCompilesNothing(t *testing.T) {
 		"testCases": []any{map[string]any{"name": "echoes", "input": map[string]any{"a": 1}, "expect": map[string]any{"a": 1}}}}, 201, nil)
 
 	module, _ := hex.DecodeString(echoModule)
-	req, _ := http.NewRequest("PUT", srv.URL+"/admin/v1/transforms/echo/module", bytes.NewReader(module))
+	req, _ := http.NewRequest("PUT", s.srv.URL+"/admin/v1/transforms/echo/module", bytes.NewReader(module))
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/wasm")
-	resp, err := srv.Client().Do(req)
+	resp, err := s.srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
